@@ -1,0 +1,61 @@
+//! A loopback HTTP/1.1 server for ferrocrawl's integration tests (started
+//! in-process with [`TestServer::start`]) and benchmarks (the
+//! `ferrocrawl-testkit` binary).
+//!
+//! It serves one task per connection with keep-alive and handles tens of
+//! thousands of concurrent connections; [`Stats`] counts requests,
+//! connections and concurrency so tests can assert on what a crawler did.
+//! All sleeps use tokio's clock, so paused-clock tests work.
+//!
+//! Endpoints (unknown paths answer 404):
+//!
+//! | path | answer |
+//! | --- | --- |
+//! | `/` | 200 `ok` |
+//! | `/delay/{secs}` | sleeps, then `slept {secs}` |
+//! | `/status/{code}` | that status |
+//! | `/redirect/{n}?status=&absolute=1` | chain of `n` redirects, then `done` |
+//! | `/redirect-to?url=&status=` | redirect to `url` |
+//! | `/redirect-loop`, `/redirect-loop-b` | redirect to each other |
+//! | `/throttle/{k}?key=&status=&retry_after=&form=secs\|date` | first `k` refused with `Retry-After` |
+//! | `/flaky?rate=&seed=&mode=5xx\|reset\|stall&key=` | seeded random failures |
+//! | `/bytes/{n}?seed=` | `n` seeded random bytes |
+//! | `/gzip-bomb?mb=` | gzip of `mb` MiB of zeros (default 1024) |
+//! | `/gzip`, `/deflate`, `/brotli`, `/zstd` | small JSON with that `Content-Encoding` |
+//! | `/drip?bytes=&chunk=&interval_ms=` | slow streamed body |
+//! | `/charset/{enc}/{header\|meta\|http-equiv\|none}` | [`charset_sample`] in that encoding |
+//! | `/json` | a small JSON document |
+//! | `/anything[/…]` | the request echoed as JSON |
+//! | `/headers`, `/user-agent` | request headers as JSON |
+//! | `/cookies/set?name=value`, `/cookies` | set cookies, show cookies |
+//! | `/__stats` | the [`Stats`] counters as JSON |
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! use ferrocrawl_testkit::{TestServer, charset_sample};
+//!
+//! let server = TestServer::start().await?;
+//! let start = server.url("/redirect/3?status=301");
+//! assert!(start.starts_with("http://127.0.0.1:"));
+//! // … point the crawler under test at `start`, then check what it did:
+//! assert_eq!(server.stats().hits("/redirect/0"), 0);
+//! assert!(charset_sample("shift_jis").is_some());
+//! # Ok(())
+//! # }
+//! ```
+
+mod bomb;
+mod charset_pages;
+mod drip;
+mod flaky;
+mod query;
+mod response;
+mod routes;
+mod server;
+mod stats;
+mod throttle;
+
+pub use charset_pages::charset_sample;
+pub use server::TestServer;
+pub use stats::Stats;

@@ -1,0 +1,80 @@
+//! Request routing: one match over the path segments, handlers by theme.
+
+mod basic;
+mod echo;
+mod encodings;
+mod faults;
+mod redirects;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use hyper::Request;
+use hyper::body::Incoming;
+
+use crate::flaky::Flaky;
+use crate::query::Query;
+use crate::response::{Reply, not_found};
+use crate::stats::Stats;
+use crate::throttle::Throttle;
+
+/// Everything the handlers of one server share.
+#[derive(Debug)]
+pub(crate) struct State {
+    /// Where the server listens, for absolute redirect URLs.
+    pub(crate) addr: SocketAddr,
+    pub(crate) stats: Arc<Stats>,
+    pub(crate) throttle: Throttle,
+    pub(crate) flaky: Flaky,
+}
+
+impl State {
+    /// Fresh state for a server listening on `addr`.
+    pub(crate) fn new(addr: SocketAddr) -> Self {
+        State {
+            addr,
+            stats: Arc::default(),
+            throttle: Throttle::default(),
+            flaky: Flaky::default(),
+        }
+    }
+}
+
+/// Answers one request, counting it in the server's stats while the handler
+/// runs.
+pub(crate) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Reply {
+    let path = request.uri().path().to_owned();
+    let _in_flight = state.stats.request_started(&path);
+    let query = Query::parse(request.uri().query());
+    let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(&path).split('/').collect();
+
+    match segments.as_slice() {
+        [""] => basic::root().into(),
+        ["delay", secs] => basic::delay(secs).await.into(),
+        ["status", code] => basic::status(code).into(),
+        ["json"] => basic::json().into(),
+        ["bytes", n] => basic::bytes(n, &query).into(),
+        ["__stats"] => basic::stats(&state.stats).into(),
+
+        ["redirect", n] => redirects::chain(&state, n, &query).into(),
+        ["redirect-to"] => redirects::to(&query).into(),
+        ["redirect-loop"] => redirects::loop_a().into(),
+        ["redirect-loop-b"] => redirects::loop_b().into(),
+
+        ["throttle", k] => faults::throttle(&state, k, &query).into(),
+        ["flaky"] => faults::flaky(&state, &query).await,
+        ["drip"] => faults::drip(&query).into(),
+
+        ["gzip-bomb"] => encodings::gzip_bomb(&query).into(),
+        [name @ ("gzip" | "deflate" | "brotli" | "zstd")] => encodings::compressed(name).into(),
+        ["charset", encoding, declaration] => encodings::charset(encoding, declaration).into(),
+
+        ["anything", ..] => echo::anything(request, &query).await.into(),
+        ["headers"] => echo::headers(request.headers()).into(),
+        ["user-agent"] => echo::user_agent(request.headers()).into(),
+        ["cookies"] => echo::cookies(request.headers()).into(),
+        ["cookies", "set"] => echo::set_cookies(&query).into(),
+
+        _ => not_found().into(),
+    }
+}

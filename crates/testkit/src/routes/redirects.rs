@@ -1,0 +1,59 @@
+//! Redirect endpoints: `/redirect/{n}`, `/redirect-to`, `/redirect-loop`.
+
+use hyper::StatusCode;
+
+use super::State;
+use crate::query::Query;
+use crate::response::{BadRequest, Handled, redirect, redirect_status, text};
+
+/// `/redirect/{n}?status=…&absolute=1`: a chain of `n` redirects ending in
+/// 200 `done`. The options travel along in each `Location`, so every hop of
+/// the chain behaves the same.
+pub(super) fn chain(state: &State, raw: &str, query: &Query) -> Handled {
+    let n: u64 = raw
+        .parse()
+        .map_err(|_| BadRequest::new(format!("redirect count must be a number, got {raw:?}")))?;
+    let status = redirect_status(query.get("status"))?;
+    if n == 0 {
+        return Ok(text(StatusCode::OK, "done"));
+    }
+    let absolute = query
+        .get("absolute")
+        .is_some_and(|v| v == "1" || v == "true");
+
+    let mut location = String::new();
+    if absolute {
+        location.push_str(&format!("http://{}", state.addr));
+    }
+    location.push_str(&format!("/redirect/{}", n - 1));
+    let mut options = Vec::new();
+    if let Some(raw_status) = query.get("status") {
+        options.push(format!("status={raw_status}"));
+    }
+    if absolute {
+        options.push("absolute=1".to_owned());
+    }
+    if !options.is_empty() {
+        location.push('?');
+        location.push_str(&options.join("&"));
+    }
+    redirect(status, &location)
+}
+
+/// `/redirect-to?url=U&status=S` → a redirect to `U`, taken verbatim.
+pub(super) fn to(query: &Query) -> Handled {
+    let url = query
+        .get("url")
+        .ok_or_else(|| BadRequest::new("missing query parameter url"))?;
+    redirect(redirect_status(query.get("status"))?, url)
+}
+
+/// `/redirect-loop` → 302 to `/redirect-loop-b`.
+pub(super) fn loop_a() -> Handled {
+    redirect(StatusCode::FOUND, "/redirect-loop-b")
+}
+
+/// `/redirect-loop-b` → 302 back to `/redirect-loop`.
+pub(super) fn loop_b() -> Handled {
+    redirect(StatusCode::FOUND, "/redirect-loop")
+}
