@@ -1,0 +1,187 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    every request succeeded
+  1    the run finished but some requests failed (an error, or HTTP status >= 400)
+  2    bad invocation (unknown flag, unreadable input file, invalid option value)
+  130  interrupted by Ctrl-C";
+
+/// A fast, polite, resumable web crawler and scraper.
+#[derive(Debug, Parser)]
+#[command(name = "ferrocrawl", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// No progress bar, no summary, errors only.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fetch a list of URLs concurrently and write one JSON line per request.
+    #[command(after_help = FETCH_EXAMPLES)]
+    Fetch(FetchArgs),
+}
+
+const FETCH_EXAMPLES: &str = "\
+Examples:
+  # 100 concurrent GETs of a slow endpoint: about 5 s, not 500 s
+  yes http://127.0.0.1:8081/delay/5 | head -n 100 | ferrocrawl fetch --per-host 100 -o out.jsonl
+
+  # a URL list, 500 in flight, bodies saved to files named by their sha256
+  ferrocrawl fetch -i urls.txt -c 500 --per-host 16 --save bodies/ -o out.jsonl
+
+  # a JSON POST with a header
+  ferrocrawl fetch -X POST --json '{\"q\":\"rust\"}' -H 'Authorization: Bearer T' http://127.0.0.1:8080/api
+
+Exit codes:
+  0    every request succeeded
+  1    the run finished but some requests failed (an error, or HTTP status >= 400)
+  2    bad invocation (unknown flag, unreadable input file, invalid option value)
+  130  interrupted by Ctrl-C";
+
+/// `ferrocrawl fetch`.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// URLs to fetch. With none and no --input, URLs are read from stdin, one per line.
+    pub urls: Vec<String>,
+    /// Read URLs from FILE, one per line ('-' for stdin). Blank lines and lines starting with '#' are skipped.
+    #[arg(short, long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// Write the JSON lines to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Requests in flight at once, over all hosts.
+    #[arg(short, long, default_value_t = 100, value_name = "N")]
+    pub concurrency: usize,
+    /// Requests in flight at once per host (host:port). Polite by default; raise it for your own servers.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub per_host: usize,
+    /// Total time allowed per attempt, redirects and body included (e.g. 30s, 2m).
+    #[arg(long, default_value = "120s", value_parser = duration, value_name = "DURATION")]
+    pub timeout: Duration,
+    /// Time allowed to open a connection.
+    #[arg(long, default_value = "10s", value_parser = duration, value_name = "DURATION")]
+    pub connect_timeout: Duration,
+    /// Longest wait for the next bytes from the server.
+    #[arg(long, default_value = "30s", value_parser = duration, value_name = "DURATION")]
+    pub read_timeout: Duration,
+    /// Retries per request for temporary failures (5xx, timeouts, resets). 429 and 503 with Retry-After wait as asked and do not count.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub retries: u32,
+    /// HTTP method.
+    #[arg(short = 'X', long = "request", value_name = "METHOD")]
+    pub method: Option<String>,
+    /// Extra header, 'Name: value'. Repeatable.
+    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    pub headers: Vec<String>,
+    /// Form body (sent as application/x-www-form-urlencoded, as is); '@FILE' reads it from a file. Implies POST.
+    #[arg(short = 'd', long, value_name = "DATA", conflicts_with = "json")]
+    pub data: Option<String>,
+    /// JSON body (checked, sent as application/json); '@FILE' reads it from a file. Implies POST.
+    #[arg(long, value_name = "JSON")]
+    pub json: Option<String>,
+    /// Proxy for every request: http://, https://, socks5:// or socks5h:// URL.
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// User-Agent header.
+    #[arg(short = 'A', long, value_name = "UA")]
+    pub user_agent: Option<String>,
+    /// Largest body accepted, after decompression (e.g. 512KiB, 32MiB, 1GiB).
+    #[arg(long, default_value = "32MiB", value_parser = size, value_name = "SIZE")]
+    pub max_body: u64,
+    /// Redirects followed per request; 0 returns redirects as they are.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub max_redirects: usize,
+    /// Save each body to DIR/<sha256> and record its path and sha256 instead of the body.
+    #[arg(long, value_name = "DIR")]
+    pub save: Option<PathBuf>,
+    /// How bodies appear in the output: text (decoded to UTF-8), base64, none, or auto (text for textual content types, base64 otherwise).
+    #[arg(long, value_enum, default_value_t = BodyMode::Auto)]
+    pub body: BodyMode,
+    /// Do not keep cookies between requests.
+    #[arg(long)]
+    pub no_cookies: bool,
+    /// Accept invalid TLS certificates (test servers only).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Speak HTTP/2 without negotiation (h2c).
+    #[arg(long)]
+    pub http2_prior_knowledge: bool,
+}
+
+/// How a body appears in the JSON output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BodyMode {
+    /// Text for textual content types, base64 otherwise.
+    Auto,
+    /// Always decoded text.
+    Text,
+    /// Always base64.
+    Base64,
+    /// Leave bodies out.
+    None,
+}
+
+fn duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s)
+        .map_err(|e| format!("{e}: write a duration such as 500ms, 10s or 2m"))
+}
+
+/// Parse a byte size: a number with an optional K/M/G suffix (KiB = KB = K = 1024).
+pub fn size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("invalid size {s:?}: write a number such as 512KiB, 32MiB or 1GiB"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "invalid size unit in {s:?}: use B, KiB, MiB or GiB"
+            ));
+        }
+    };
+    match n.checked_mul(mult) {
+        Some(0) => Err("size must be at least 1 byte".to_owned()),
+        Some(v) => Ok(v),
+        None => Err(format!("size {s:?} is too large")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(size("512"), Ok(512));
+        assert_eq!(size("32MiB"), Ok(32 << 20));
+        assert_eq!(size("1g"), Ok(1 << 30));
+        assert!(size("12XB").is_err());
+        assert!(size("0").is_err());
+        assert!(size("MiB").is_err());
+    }
+}

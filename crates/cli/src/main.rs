@@ -1,0 +1,74 @@
+//! `ferrocrawl`: the command-line tool.
+//!
+//! Thin by design: parse flags, build the library's types, show progress, map
+//! errors to exit codes.
+
+mod args;
+mod fetch;
+mod limits;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+
+/// Exit codes, documented in `ferrocrawl --help`.
+pub mod exit {
+    /// Every request succeeded.
+    pub const OK: u8 = 0;
+    /// The run finished, but some requests failed (an error, or a status of 400 or more).
+    pub const SOME_FAILED: u8 = 1;
+    /// Bad invocation: unknown flag, unreadable input, invalid option value.
+    pub const USAGE: u8 = 2;
+    /// Interrupted by Ctrl-C.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    let runtime = match runtime_builder().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Fetch(args) => fetch::run(args, cli.quiet).await,
+        }
+    });
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(exit::USAGE)
+        }
+    }
+}
+
+fn runtime_builder() -> tokio::runtime::Builder {
+    match std::env::var("FERROCRAWL_RUNTIME").as_deref() {
+        Ok("current") => tokio::runtime::Builder::new_current_thread(),
+        _ => tokio::runtime::Builder::new_multi_thread(),
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => tracing::Level::ERROR,
+        (false, 0) => tracing::Level::WARN,
+        (false, 1) => tracing::Level::INFO,
+        (false, 2) => tracing::Level::DEBUG,
+        (false, _) => tracing::Level::TRACE,
+    };
+    // Logs go to stderr; stdout carries data only.
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

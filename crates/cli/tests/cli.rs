@@ -1,0 +1,383 @@
+//! End-to-end tests of the `ferrocrawl` binary against testkit's loopback server.
+#![allow(clippy::unwrap_used, reason = "tests assert by unwrapping")]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use ferrocrawl_testkit::TestServer;
+use serde_json::Value;
+
+/// Run `ferrocrawl ARGS` with `stdin`, off the async runtime so the test
+/// server keeps serving.
+async fn ferrocrawl(args: Vec<String>, stdin: Option<Vec<u8>>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ferrocrawl"))
+            .args(&args)
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(bytes) = stdin {
+            child.stdin.take().unwrap().write_all(&bytes).unwrap();
+        }
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+fn lines(out: &Output) -> Vec<Value> {
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ferrocrawl-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetches_arguments_and_writes_json_lines() {
+    let srv = TestServer::start().await.unwrap();
+    let out = ferrocrawl(
+        args(&["fetch", &srv.url("/json"), &srv.url("/redirect/2")]),
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let recs = lines(&out);
+    assert_eq!(recs.len(), 2);
+    for r in &recs {
+        assert_eq!(r["status"], 200);
+        assert!(r["error"].is_null());
+        assert!(r["elapsed"].as_f64().unwrap() >= 0.0);
+        assert_eq!(r["attempts"], 1);
+        assert!(r["headers"]["content-type"].is_string());
+    }
+    let redirected = recs
+        .iter()
+        .find(|r| r["url"].as_str().unwrap().ends_with("/redirect/2"))
+        .unwrap();
+    assert!(
+        redirected["final_url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/redirect/0")
+    );
+    assert_eq!(redirected["redirects"].as_array().unwrap().len(), 2);
+    let json = recs
+        .iter()
+        .find(|r| r["url"].as_str().unwrap().ends_with("/json"))
+        .unwrap();
+    assert!(
+        json["body"].is_string(),
+        "textual bodies come as text: {json}"
+    );
+    let summary = stderr(&out);
+    assert!(summary.contains("done: 2 requests"), "{summary}");
+    assert!(summary.contains("status: 200: 2"), "{summary}");
+    assert!(summary.contains("latency: p50"), "{summary}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_lines_become_error_records_and_the_rest_go_on() {
+    let srv = TestServer::start().await.unwrap();
+    let dir = temp_dir("badlines");
+    let file = dir.join("urls.txt");
+    let text = format!(
+        "{}\n\nnot a url\n# a comment\nftp://127.0.0.1/x\nhttp://\n{}\n",
+        srv.url("/status/200"),
+        srv.url("/status/204")
+    );
+    std::fs::write(&file, text).unwrap();
+    let out = ferrocrawl(args(&["fetch", "-i", file.to_str().unwrap()]), None).await;
+    assert_eq!(out.status.code(), Some(1), "some failed: {}", stderr(&out));
+    let recs = lines(&out);
+    assert_eq!(
+        recs.len(),
+        5,
+        "every non-blank, non-comment line has a record"
+    );
+    let by_line = |n: u64| {
+        recs.iter()
+            .find(|r| r["line"] == n)
+            .unwrap_or_else(|| panic!("no line {n}"))
+    };
+    assert_eq!(by_line(1)["status"], 200);
+    assert_eq!(by_line(7)["status"], 204);
+    for n in [3, 5, 6] {
+        let e = &by_line(n)["error"];
+        assert_eq!(e["kind"], "invalid_url", "line {n}");
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("line {n}:")),
+            "{e}"
+        );
+    }
+    assert!(stderr(&out).contains("invalid_url: 3"), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_urls_from_stdin_and_writes_to_a_file() {
+    let srv = TestServer::start().await.unwrap();
+    let dir = temp_dir("stdin");
+    let out_file = dir.join("out.jsonl");
+    let input = format!("{}\n{}\r\n", srv.url("/"), srv.url("/status/404")).into_bytes();
+    let out = ferrocrawl(
+        args(&["fetch", "-o", out_file.to_str().unwrap()]),
+        Some(input),
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a 404 counts as failed: {}",
+        stderr(&out)
+    );
+    assert!(out.stdout.is_empty(), "data goes to -o, not stdout");
+    let text = std::fs::read_to_string(&out_file).unwrap();
+    let statuses: Vec<i64> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["status"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(statuses.len(), 2);
+    assert!(statuses.contains(&200) && statuses.contains(&404));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_input_fails_before_any_request() {
+    let srv = TestServer::start().await.unwrap();
+    let out = ferrocrawl(
+        args(&["fetch", &srv.url("/"), "-i", "/nonexistent/urls.txt"]),
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("cannot read input file /nonexistent/urls.txt"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(out.stdout.is_empty());
+    assert_eq!(srv.stats().requests(), 0, "nothing may be sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_flags_are_usage_errors() {
+    let srv = TestServer::start().await.unwrap();
+    let url = srv.url("/");
+    for (flags, expect) in [
+        (vec!["-H", "no colon here"], "write it as 'Name: value'"),
+        (vec!["-H", "bad name: x"], "invalid header name"),
+        (vec!["--json", "{not json"], "--json is not valid JSON"),
+        (vec!["--timeout", "soon"], "write a duration"),
+        (vec!["--max-body", "12XB"], "invalid size"),
+        (vec!["--proxy", "::nope::"], "invalid proxy"),
+        (
+            vec!["--data", "@/nonexistent/body"],
+            "cannot read --data file",
+        ),
+        (vec!["--bogus"], "unexpected argument"),
+    ] {
+        let mut a = vec!["fetch"];
+        a.extend(flags.iter().copied());
+        a.push(&url);
+        let out = ferrocrawl(args(&a), None).await;
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expect), "{flags:?}: {}", stderr(&out));
+    }
+    assert_eq!(srv.stats().requests(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sends_methods_headers_and_bodies() {
+    let srv = TestServer::start().await.unwrap();
+    let out = ferrocrawl(
+        args(&[
+            "fetch",
+            "--json",
+            r#"{"q":"rust"}"#,
+            "-H",
+            "X-Trace: 42",
+            "-A",
+            "probe/2",
+            &srv.url("/anything"),
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let echo: Value = serde_json::from_str(lines(&out)[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(echo["method"], "POST");
+    assert_eq!(echo["json"]["q"], "rust");
+    assert_eq!(echo["headers"]["x-trace"], "42");
+    assert_eq!(echo["headers"]["user-agent"], "probe/2");
+
+    let out = ferrocrawl(
+        args(&[
+            "fetch",
+            "-X",
+            "put",
+            "--data",
+            "a=1&b=2",
+            &srv.url("/anything"),
+        ]),
+        None,
+    )
+    .await;
+    let echo: Value = serde_json::from_str(lines(&out)[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(echo["method"], "PUT");
+    assert_eq!(echo["form"]["b"], "2");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn save_writes_bodies_by_sha256() {
+    let srv = TestServer::start().await.unwrap();
+    let dir = temp_dir("save");
+    let save = dir.join("bodies");
+    let out = ferrocrawl(
+        args(&[
+            "fetch",
+            "--save",
+            save.to_str().unwrap(),
+            &srv.url("/bytes/3000?seed=5"),
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rec = &lines(&out)[0];
+    assert!(rec.get("body").is_none() && rec.get("body_base64").is_none());
+    let path = PathBuf::from(rec["path"].as_str().unwrap());
+    let sha = rec["sha256"].as_str().unwrap();
+    assert_eq!(sha.len(), 64);
+    assert_eq!(path.file_name().unwrap().to_str().unwrap(), sha);
+    assert_eq!(std::fs::read(&path).unwrap().len(), 3000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_bodies_come_as_base64_and_charsets_are_decoded() {
+    let srv = TestServer::start().await.unwrap();
+    let out = ferrocrawl(
+        args(&[
+            "fetch",
+            &srv.url("/bytes/16"),
+            &srv.url("/charset/gbk/header"),
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let recs = lines(&out);
+    let bin = recs
+        .iter()
+        .find(|r| r["url"].as_str().unwrap().contains("/bytes/"))
+        .unwrap();
+    assert!(bin["body_base64"].is_string());
+    let gbk = recs
+        .iter()
+        .find(|r| r["url"].as_str().unwrap().contains("/charset/"))
+        .unwrap();
+    assert_eq!(gbk["charset"], "GBK");
+    let sample = ferrocrawl_testkit::charset_sample("gbk").unwrap();
+    assert!(gbk["body"].as_str().unwrap().contains(sample));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_are_recorded_with_their_kind() {
+    let srv = TestServer::start().await.unwrap();
+    let refused = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/", l.local_addr().unwrap())
+    };
+    let out = ferrocrawl(
+        args(&[
+            "fetch",
+            "--retries",
+            "0",
+            "--max-body",
+            "100",
+            &refused,
+            &srv.url("/bytes/5000"),
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    let recs = lines(&out);
+    let kinds: Vec<&str> = recs
+        .iter()
+        .map(|r| r["error"]["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"connect"), "{kinds:?}");
+    assert!(kinds.contains(&"body_too_large"), "{kinds:?}");
+    assert!(stderr(&out).contains("errors:"), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrency_beyond_the_file_limit_warns_and_still_runs() {
+    let srv = TestServer::start().await.unwrap();
+    let out = ferrocrawl(args(&["fetch", "-c", "100000000", &srv.url("/")]), None).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: -c 100000000 needs about"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(lines(&out).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_host_many_urls_gets_a_per_host_note() {
+    let srv = TestServer::start().await.unwrap();
+    let input = (0..20)
+        .map(|_| srv.url("/"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .into_bytes();
+    let out = ferrocrawl(args(&["fetch"]), Some(input)).await;
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("--per-host 8 lets 8"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(srv.stats().max_in_flight() <= 8);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_shows_examples_and_exit_codes() {
+    let out = ferrocrawl(args(&["fetch", "--help"]), None).await;
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Examples:"), "{text}");
+    assert!(text.contains("Exit codes:"), "{text}");
+    assert!(text.contains("[default: 8]"), "{text}");
+    let out = ferrocrawl(args(&["fetch"]), None).await;
+    assert_eq!(out.status.code(), Some(2), "no input at all");
+}

@@ -1,0 +1,29 @@
+//! ferrocrawl: a fast, polite, resumable web crawling and scraping framework.
+//!
+//! This is the crate to depend on. It re-exports the vocabulary
+//! ([`Request`], [`Response`], [`Outcome`], [`Error`]) and the downloader
+//! ([`Client`], [`Fetcher`], [`RetryPolicy`]).
+//!
+//! ```no_run
+//! # async fn demo() -> ferrocrawl::Result<()> {
+//! use ferrocrawl::{Client, Request};
+//!
+//! let client = Client::builder().build()?;
+//! let resp = client.execute(&Request::get("http://127.0.0.1:8080/".parse()?)).await?;
+//! println!("{} {} bytes, charset {}", resp.status, resp.body.len(), resp.decoded().encoding.name());
+//! # Ok(()) }
+//! ```
+
+pub use ferrocrawl_core::{
+    Body, Error, ErrorKind, HeaderMap, Method, Outcome, Redirect, Request, Response, Result,
+    RetryReason, StatusCode, TimeoutPhase, Timeouts, Timings, Url, Version, charset,
+};
+pub use ferrocrawl_fetch::{
+    Client, ClientBuilder, Fetched, Fetcher, FetcherBuilder, HostLimiter, HostPermit, RetryPolicy,
+    parse_retry_after,
+};
+
+/// Header name and value types, to validate user input early.
+pub mod header {
+    pub use http::header::{HeaderName, HeaderValue};
+}
