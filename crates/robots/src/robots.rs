@@ -1,0 +1,311 @@
+//! The rules of one host's robots.txt, as they apply to our agent.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use url::{Position, Url};
+
+use crate::agent::product_token;
+use crate::body;
+
+/// The longest `Crawl-delay` we believe: anything longer is a typo or a
+/// way of saying "go away", which is what `Disallow` is for.
+const MAX_CRAWL_DELAY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Parsed robots.txt rules for one user agent.
+///
+/// Parsing happens once; [`is_allowed`](Self::is_allowed) then only walks
+/// the rules of our group, longest first. Cloning is cheap (an `Arc`), so
+/// a cache can hand out copies freely.
+///
+/// ```
+/// use ferrocrawl_robots::Robots;
+/// use url::Url;
+///
+/// let robots = Robots::parse(b"User-agent: *\nDisallow: /private\n", "ferrocrawl/0.1");
+/// assert!(!robots.is_allowed(&Url::parse("https://example.com/private/x").unwrap()));
+/// assert!(robots.is_allowed(&Url::parse("https://example.com/public").unwrap()));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Robots {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    rules: robotxt::Robots,
+    /// robotxt's sitemaps, less those we could not fetch (not http(s)).
+    sitemaps: Vec<Url>,
+}
+
+// ===== impl Robots =====
+
+impl Robots {
+    /// Parses a robots.txt body for `user_agent`.
+    ///
+    /// `user_agent` may be a product token (`"ferrocrawl"`) or a whole
+    /// `User-Agent` header (`"ferrocrawl/0.1 (+url)"`): only its
+    /// [product token](crate::product_token) is matched, case-insensitively.
+    /// The body may be any bytes; invalid UTF-8 is tolerated, and only the
+    /// first [`MAX_BODY`](crate::MAX_BODY) bytes (500 KiB) are read.
+    pub fn parse(body: &[u8], user_agent: &str) -> Robots {
+        let body = body::prepare(body);
+        let rules = robotxt::Robots::parse(&body, product_token(user_agent));
+        Self::from_rules(rules)
+    }
+
+    /// Rules that allow every URL (no robots.txt, or a 4xx for it).
+    pub fn allow_all() -> Robots {
+        Self::from_rules(robotxt::Robots::allow_all())
+    }
+
+    /// Rules that disallow every URL but `/robots.txt` itself (a 5xx for
+    /// robots.txt, or the host unreachable).
+    pub fn disallow_all() -> Robots {
+        Self::from_rules(robotxt::Robots::disallow_all())
+    }
+
+    fn from_rules(rules: robotxt::Robots) -> Robots {
+        let sitemaps = rules
+            .sitemaps()
+            .iter()
+            .filter(|url| matches!(url.scheme(), "http" | "https"))
+            .cloned()
+            .collect();
+        Robots {
+            inner: Arc::new(Inner { rules, sitemaps }),
+        }
+    }
+
+    /// Whether our agent may fetch `url`.
+    ///
+    /// Only the path and query are matched (the fragment is not sent to
+    /// servers, the host is the one the rules came from). `url::Url` has
+    /// already percent-encoded them; percent-encodings are normalised on
+    /// both sides (`%7e` and `~` match), and `/robots.txt` is always allowed.
+    pub fn is_allowed(&self, url: &Url) -> bool {
+        self.inner
+            .rules
+            .is_allowed(&url[Position::BeforePath..Position::AfterQuery])
+    }
+
+    /// The `Crawl-delay` of our group (or of `*` if no group names us).
+    ///
+    /// If the group gives several, the shortest wins. Values that are not
+    /// a number of seconds, negative, or longer than a day are ignored.
+    pub fn crawl_delay(&self) -> Option<Duration> {
+        self.inner
+            .rules
+            .crawl_delay()
+            .filter(|d| *d <= MAX_CRAWL_DELAY)
+    }
+
+    /// The `Sitemap:` URLs of the file, in order, whatever their group.
+    ///
+    /// Relative and non-http(s) values are skipped: `parse` does not know
+    /// the robots.txt URL to resolve them against.
+    pub fn sitemaps(&self) -> &[Url] {
+        &self.inner.sitemaps
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    fn delay(body: &str) -> Option<Duration> {
+        Robots::parse(body.as_bytes(), "ferrocrawl").crawl_delay()
+    }
+
+    #[test]
+    fn crawl_delay_integer_and_fraction() {
+        assert_eq!(
+            delay("User-agent: *\nCrawl-delay: 5"),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(
+            delay("User-agent: *\nCrawl-delay: 0.5 # half"),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(delay("User-agent: *\nCrawl-delay: 0"), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn crawl_delay_absurd_values_are_ignored() {
+        for value in ["-1", "NaN", "inf", "1e300", "86401", "5s", "", "abc", "1,5"] {
+            assert_eq!(
+                delay(&format!("User-agent: *\nCrawl-delay: {value}")),
+                None,
+                "{value}"
+            );
+        }
+        assert_eq!(
+            delay("User-agent: *\nCrawl-delay: 86400"),
+            Some(Duration::from_secs(86_400))
+        );
+    }
+
+    #[test]
+    fn crawl_delay_is_our_groups() {
+        let body = "User-agent: *\nCrawl-delay: 9\n\nUser-agent: ferrocrawl\nCrawl-delay: 2\nCrawl-delay: 3\n";
+        assert_eq!(delay(body), Some(Duration::from_secs(2)));
+        let other = "User-agent: otherbot\nCrawl-delay: 2\n\nUser-agent: *\nCrawl-delay: 7\n";
+        assert_eq!(delay(other), Some(Duration::from_secs(7)));
+        assert_eq!(delay("User-agent: otherbot\nCrawl-delay: 2\n"), None);
+    }
+
+    #[test]
+    fn sitemaps_in_order_absolute_http_only() {
+        let body = "Sitemap: https://a.example/one.xml\n\
+                    User-agent: otherbot\n\
+                    Sitemap: /relative.xml\n\
+                    Disallow: /\n\
+                    sitemap: http://b.example/two.xml # comment\n\
+                    Sitemap: ftp://c.example/three.xml\n\
+                    Sitemap: not a url\n";
+        let robots = Robots::parse(body.as_bytes(), "ferrocrawl");
+        let got: Vec<&str> = robots.sitemaps().iter().map(Url::as_str).collect();
+        assert_eq!(
+            got,
+            ["https://a.example/one.xml", "http://b.example/two.xml"]
+        );
+    }
+
+    #[test]
+    fn allow_all_and_disallow_all() {
+        let page = url("https://example.com/a?b");
+        assert!(Robots::allow_all().is_allowed(&page));
+        assert!(!Robots::disallow_all().is_allowed(&page));
+        assert!(Robots::disallow_all().is_allowed(&url("https://example.com/robots.txt")));
+        assert_eq!(Robots::allow_all().crawl_delay(), None);
+        assert!(Robots::disallow_all().sitemaps().is_empty());
+    }
+
+    #[test]
+    fn query_is_matched_fragment_is_not() {
+        let robots = Robots::parse(b"User-agent: *\nDisallow: /*?sort=\nDisallow: /*top", "x");
+        assert!(!robots.is_allowed(&url("http://h/list?sort=asc")));
+        assert!(robots.is_allowed(&url("http://h/list?page=2#top")));
+    }
+
+    #[test]
+    fn full_user_agent_string_finds_its_group() {
+        let body = b"User-agent: ferrocrawl\nDisallow: /mine\n\nUser-agent: *\nDisallow: /\n";
+        let robots = Robots::parse(body, "ferrocrawl/0.1 (+https://example.com/bot)");
+        assert!(robots.is_allowed(&url("http://h/other")));
+        assert!(!robots.is_allowed(&url("http://h/mine")));
+    }
+
+    /// Exercises every accessor; the point is that none of it panics.
+    fn poke(body: &[u8]) {
+        for agent in ["ferrocrawl", "", "*", "ツ/1.0", "a b"] {
+            let robots = Robots::parse(body, agent);
+            for page in [
+                "http://h/",
+                "http://h/a/b?c=d",
+                "https://h/%E3%83%84$*",
+                "http://h/robots.txt",
+            ] {
+                let _ = robots.is_allowed(&url(page));
+            }
+            let _ = robots.crawl_delay();
+            let _ = robots.sitemaps();
+        }
+    }
+
+    /// A small xorshift: deterministic, no dependency.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: usize) -> usize {
+            usize::try_from(self.next() % n as u64).unwrap()
+        }
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        const PIECES: &[&[u8]] = &[
+            b"User-agent:",
+            b"useragent ",
+            b"Allow:",
+            b"disalow:",
+            b"Crawl-delay:",
+            b"Sitemap:",
+            b" ",
+            b"\t",
+            b"\n",
+            b"\r",
+            b"\0",
+            b"#",
+            b"*",
+            b"$",
+            b"%",
+            b"%e3",
+            b"/",
+            b"?",
+            b"index.html",
+            b"ferrocrawl",
+            b"1e309",
+            b"-0.5",
+            b"http://",
+            b"\xEF\xBB\xBF",
+            b"\xFF\xFE",
+            "ツ".as_bytes(),
+        ];
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        for _ in 0..2_000 {
+            let mut body = Vec::new();
+            for _ in 0..rng.below(60) {
+                if rng.below(3) == 0 {
+                    body.push(u8::try_from(rng.below(256)).unwrap());
+                } else {
+                    body.extend_from_slice(PIECES[rng.below(PIECES.len())]);
+                }
+            }
+            poke(&body);
+        }
+    }
+
+    #[test]
+    fn truncated_files_never_panic() {
+        let body = "\u{feff}# robots.txt\r\nUser-agent: ferrocrawl/1.0 ツ\r\nAllow: /a/index.html\r\n\
+                    Disallow: /*.php$\nCrawl-delay: 1.5\n\nUser-agent: *\nDisallow: /%e3%83%84/\n\
+                    Sitemap: https://h/s.xml\n";
+        for end in 0..=body.len() {
+            poke(&body.as_bytes()[..end]);
+        }
+    }
+
+    #[test]
+    fn huge_bodies_and_absurd_lines_stay_cheap() {
+        let stars = format!(
+            "User-agent: *\nDisallow: /{}b$\nAllow: /{}\n",
+            "*a".repeat(200_000),
+            "*".repeat(100_000)
+        );
+        let long = format!("User-agent: *\nDisallow: /{}\n", "x".repeat(3 << 20));
+        let many = "User-agent: *\nDisallow: /*a*b*c*d$\n".repeat(100_000);
+        for body in [stars, long, many] {
+            let robots = Robots::parse(body.as_bytes(), "ferrocrawl");
+            // Far longer than any URL a server accepts (8 KiB is typical).
+            let page = url(&format!("http://h/{}", "a".repeat(16 << 10)));
+            let _ = robots.is_allowed(&page);
+        }
+    }
+
+    #[test]
+    fn clones_share_the_rules() {
+        let a = Robots::parse(b"User-agent: *\nDisallow: /", "x");
+        let b = a.clone();
+        assert!(Arc::ptr_eq(&a.inner, &b.inner));
+    }
+}
