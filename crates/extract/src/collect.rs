@@ -1,0 +1,284 @@
+//! What the tokenizer's start tags mean for links: the element rules, then resolution,
+//! filtering and de-duplication once the whole page has been seen.
+//!
+//! The scanner (see `scan.rs`) only reports start tags and title text; everything the brief
+//! calls a "rule" lives here, so it is tested without a tokenizer in the way.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+
+use url::Url;
+
+use crate::links::{Link, LinkKind, LinkOptions, MAX_LINK_LEN, MAX_TITLE_LEN, PageLinks};
+use crate::refresh::refresh_url;
+
+/// The attributes of one start tag, by lowercase name, with character references decoded.
+pub(crate) trait TagAttrs {
+    /// The value of the first attribute called `name`, if any.
+    fn get(&self, name: &str) -> Option<Cow<'_, str>>;
+}
+
+/// A link as written, before the base is known; its value is `values[start..end]`.
+#[derive(Debug)]
+struct RawLink {
+    kind: LinkKind,
+    start: usize,
+    end: usize,
+    nofollow: bool,
+}
+
+/// Where the first `<title>` is in the document.
+#[derive(Debug, Default, PartialEq, Eq, Clone, Copy)]
+enum TitleState {
+    #[default]
+    NotSeen,
+    Inside,
+    Done,
+}
+
+/// Accumulates what one page says; [`Collector::finish`] turns it into [`PageLinks`].
+#[derive(Debug, Default)]
+pub(crate) struct Collector {
+    raw: Vec<RawLink>,
+    /// The raw link values back to back: one buffer instead of a `String` per link.
+    values: String,
+    /// `Some` once the first `<base href>` was seen, even if its value is unusable: only the
+    /// first one counts.
+    base: Option<String>,
+    title: String,
+    title_state: TitleState,
+    /// A space is owed before the next title character (whitespace collapsing).
+    title_space: bool,
+    meta_nofollow: bool,
+    meta_noindex: bool,
+}
+
+// ===== impl Collector =====
+
+impl Collector {
+    /// A start tag (names already lowercase). Elements that carry no link are ignored.
+    pub(crate) fn start_tag(&mut self, name: &str, attrs: &(impl TagAttrs + ?Sized)) {
+        match name {
+            "a" => self.push_rel(LinkKind::Anchor, attrs.get("href"), attrs, false),
+            "area" => self.push_rel(LinkKind::Area, attrs.get("href"), attrs, false),
+            "link" => self.push_rel(LinkKind::LinkRel, attrs.get("href"), attrs, true),
+            "iframe" => self.push(LinkKind::Iframe, attrs.get("src").as_deref(), false),
+            "frame" => self.push(LinkKind::Frame, attrs.get("src").as_deref(), false),
+            "base" => {
+                if self.base.is_none()
+                    && let Some(href) = attrs.get("href")
+                {
+                    self.base = Some(href.into_owned());
+                }
+            }
+            "meta" => self.meta(attrs),
+            _ => {}
+        }
+    }
+
+    /// Whether the scanner should report the text of this `<title>` start tag.
+    pub(crate) fn title_start(&mut self) -> bool {
+        if self.title_state == TitleState::NotSeen {
+            self.title_state = TitleState::Inside;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Text (references decoded) inside the first `<title>`.
+    pub(crate) fn title_text(&mut self, text: &str) {
+        if self.title_state != TitleState::Inside {
+            return;
+        }
+        for c in text.chars() {
+            if self.title.len() + c.len_utf8() + 1 > MAX_TITLE_LEN {
+                self.title_state = TitleState::Done;
+                return;
+            }
+            if is_ascii_ws(c) {
+                self.title_space = !self.title.is_empty();
+            } else {
+                if self.title_space {
+                    self.title.push(' ');
+                    self.title_space = false;
+                }
+                self.title.push(c);
+            }
+        }
+    }
+
+    /// The first `<title>` ended (or the document did).
+    pub(crate) fn title_end(&mut self) {
+        if self.title_state == TitleState::Inside {
+            self.title_state = TitleState::Done;
+        }
+    }
+
+    fn push_rel(
+        &mut self,
+        kind: LinkKind,
+        value: Option<Cow<'_, str>>,
+        attrs: &(impl TagAttrs + ?Sized),
+        need_nav_rel: bool,
+    ) {
+        let Some(value) = value else { return };
+        let rel = attrs.get("rel");
+        let rel = rel.as_deref().unwrap_or("");
+        if need_nav_rel && !has_token(rel, &["next", "prev", "alternate"]) {
+            return;
+        }
+        self.push(kind, Some(&value), has_token(rel, &["nofollow"]));
+    }
+
+    fn push(&mut self, kind: LinkKind, value: Option<&str>, nofollow: bool) {
+        let Some(value) = value.map(|v| v.trim_matches(is_ascii_ws)) else {
+            return;
+        };
+        if value.is_empty() || value.len() > MAX_LINK_LEN {
+            return;
+        }
+        let start = self.values.len();
+        self.values.push_str(value);
+        self.raw.push(RawLink {
+            kind,
+            start,
+            end: self.values.len(),
+            nofollow,
+        });
+    }
+
+    fn meta(&mut self, attrs: &(impl TagAttrs + ?Sized)) {
+        if let Some(name) = attrs.get("name")
+            && name
+                .trim_matches(is_ascii_ws)
+                .eq_ignore_ascii_case("robots")
+        {
+            let content = attrs.get("content");
+            for token in content
+                .as_deref()
+                .unwrap_or("")
+                .split(|c: char| c == ',' || is_ascii_ws(c))
+            {
+                if token.eq_ignore_ascii_case("nofollow") {
+                    self.meta_nofollow = true;
+                } else if token.eq_ignore_ascii_case("noindex") {
+                    self.meta_noindex = true;
+                } else if token.eq_ignore_ascii_case("none") {
+                    self.meta_nofollow = true;
+                    self.meta_noindex = true;
+                }
+            }
+        }
+        if let Some(equiv) = attrs.get("http-equiv")
+            && equiv
+                .trim_matches(is_ascii_ws)
+                .eq_ignore_ascii_case("refresh")
+            && let Some(content) = attrs.get("content")
+        {
+            self.push(LinkKind::MetaRefresh, refresh_url(&content), false);
+        }
+    }
+
+    /// Resolves, filters and de-duplicates. Runs after the whole page so that a `<base>`
+    /// or a robots `<meta>` late in the document still applies to every link, as it does
+    /// in a browser's DOM.
+    pub(crate) fn finish(self, page_url: &Url, opts: &LinkOptions) -> PageLinks {
+        let base = self
+            .base
+            .as_deref()
+            .map(|b| b.trim_matches(is_ascii_ws))
+            .filter(|b| !b.is_empty())
+            .and_then(|b| page_url.join(b).ok())
+            .filter(is_http);
+        let resolve_against = base.as_ref().unwrap_or(page_url);
+        let raw = if opts.honour_nofollow && self.meta_nofollow {
+            &[][..]
+        } else {
+            &self.raw[..]
+        };
+
+        let mut links: Vec<Link> = Vec::with_capacity(raw.len());
+        // Pages repeat the same href a lot (navigation, "top" links): the same text and kind
+        // resolve the same way, so each is resolved once. `None` marks a rejected value.
+        let mut by_value: HashMap<(&str, LinkKind), Option<usize>> =
+            HashMap::with_capacity(raw.len());
+        // Different texts can still resolve to one URL (`a` and `./a`): that needs the
+        // resolved URL as key. Its hash is the key, so no URL string is copied.
+        let hasher = RandomState::new();
+        let mut by_url: HashMap<u64, usize> = HashMap::with_capacity(raw.len());
+        for r in raw {
+            if opts.honour_nofollow && r.nofollow {
+                continue;
+            }
+            let value = &self.values[r.start..r.end];
+            if let Some(seen) = by_value.get(&(value, r.kind)) {
+                if let Some(at) = *seen {
+                    // A link is followable if any of its occurrences is.
+                    links[at].nofollow &= r.nofollow;
+                }
+                continue;
+            }
+            let at = resolve(resolve_against, value, opts).map(|url| {
+                let hash = hasher.hash_one((url.as_str(), r.kind));
+                let same = |l: &Link| l.kind == r.kind && l.url == url;
+                let existing = match by_url.get(&hash) {
+                    Some(&at) if same(&links[at]) => Some(at),
+                    // A hash collision: rare enough for a linear search.
+                    Some(_) => links.iter().position(same),
+                    None => None,
+                };
+                match existing {
+                    Some(at) => {
+                        links[at].nofollow &= r.nofollow;
+                        at
+                    }
+                    None => {
+                        by_url.entry(hash).or_insert(links.len());
+                        links.push(Link {
+                            url,
+                            kind: r.kind,
+                            nofollow: r.nofollow,
+                        });
+                        links.len() - 1
+                    }
+                }
+            });
+            by_value.insert((value, r.kind), at);
+        }
+
+        PageLinks {
+            links,
+            title: (!self.title.is_empty()).then_some(self.title),
+            base,
+            meta_nofollow: self.meta_nofollow,
+            meta_noindex: self.meta_noindex,
+        }
+    }
+}
+
+/// The absolute, fragment-free http(s) URL a link value stands for, unless it is filtered.
+fn resolve(base: &Url, value: &str, opts: &LinkOptions) -> Option<Url> {
+    let mut url = base.join(value).ok()?;
+    if !is_http(&url) || opts.skips(&url) {
+        return None;
+    }
+    url.set_fragment(None);
+    Some(url)
+}
+
+fn is_http(url: &Url) -> bool {
+    matches!(url.scheme(), "http" | "https")
+}
+
+/// Whether the space-separated `list` holds one of `wanted` (ASCII case-insensitively).
+fn has_token(list: &str, wanted: &[&str]) -> bool {
+    list.split(is_ascii_ws)
+        .any(|t| wanted.iter().any(|w| t.eq_ignore_ascii_case(w)))
+}
+
+/// ASCII whitespace as HTML and URL specs define it: tab, LF, FF, CR and space.
+pub(crate) fn is_ascii_ws(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\x0C' | '\r' | ' ')
+}

@@ -1,0 +1,563 @@
+//! The link extraction API: options, the link vocabulary and [`extract_links`].
+
+use url::Url;
+
+use crate::collect::Collector;
+
+/// How [`extract_links`] filters what it finds.
+#[derive(Clone, Debug, Default)]
+pub struct LinkOptions {
+    /// Drop links marked `rel=nofollow` (on the element) and all links when the page
+    /// carries `<meta name=robots content=nofollow>` (or `none`). Default: `false`, the
+    /// links are returned with [`Link::nofollow`] set and the caller decides.
+    pub honour_nofollow: bool,
+    /// Skip links whose path ends with one of these extensions (lowercase, without the dot,
+    /// compared ASCII case-insensitively; multi-part ones like `tar.gz` work). Default: empty,
+    /// nothing is skipped; [`LinkOptions::default_skip_extensions`] gives a list of
+    /// non-HTML file types in the spirit of Scrapy's `IGNORED_EXTENSIONS`.
+    pub skip_extensions: Vec<String>,
+}
+
+/// Which element a link came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LinkKind {
+    /// `<a href>`.
+    Anchor,
+    /// `<area href>` in an image map.
+    Area,
+    /// `<link href>` whose `rel` contains `next`, `prev` or `alternate`.
+    LinkRel,
+    /// `<iframe src>`.
+    Iframe,
+    /// `<frame src>`.
+    Frame,
+    /// `<meta http-equiv=refresh content="…; url=…">`.
+    MetaRefresh,
+}
+
+/// One outgoing link, resolved and without its fragment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    /// The absolute http(s) URL, resolved against the effective base, fragment removed.
+    pub url: Url,
+    /// The element the link came from.
+    pub kind: LinkKind,
+    /// `true` when every occurrence of this (url, kind) on the page carried `rel=nofollow`.
+    /// Page-wide `<meta name=robots content=nofollow>` is reported in
+    /// [`PageLinks::meta_nofollow`], not here.
+    pub nofollow: bool,
+}
+
+/// Everything [`extract_links`] learned from one page.
+#[derive(Clone, Debug, Default)]
+pub struct PageLinks {
+    /// The links, in document order, each (url, kind) once.
+    pub links: Vec<Link>,
+    /// The text of the first `<title>`, whitespace collapsed and trimmed; `None` when absent
+    /// or blank. Capped at [`MAX_TITLE_LEN`] bytes.
+    pub title: Option<String>,
+    /// The effective `<base href>`: the first `<base>` with an `href`, resolved against the
+    /// page URL, when it is http(s). `None` means links resolve against the page URL.
+    pub base: Option<Url>,
+    /// The page said `<meta name=robots content=nofollow>` (or `none`).
+    pub meta_nofollow: bool,
+    /// The page said `<meta name=robots content=noindex>` (or `none`).
+    pub meta_noindex: bool,
+}
+
+/// Link values longer than this (in bytes, after trimming) are skipped: no crawler keeps
+/// such URLs (Scrapy's limit is 2,083), and it bounds the work per attribute.
+pub const MAX_LINK_LEN: usize = 8 * 1024;
+
+/// [`PageLinks::title`] is cut (at a character boundary) after this many bytes.
+pub const MAX_TITLE_LEN: usize = 1024;
+
+// ===== impl LinkOptions =====
+
+impl LinkOptions {
+    /// File extensions that are almost never HTML pages: archives, images, audio, video,
+    /// office documents and binaries, after Scrapy's `IGNORED_EXTENSIONS`.
+    pub fn default_skip_extensions() -> Vec<String> {
+        const EXTENSIONS: &[&str] = &[
+            // archives
+            "7z", "7zip", "bz2", "rar", "tar", "tar.gz", "xz", "zip", "gz", "tgz", "zst",
+            // images
+            "mng", "pct", "bmp", "gif", "jpg", "jpeg", "png", "pst", "psp", "tif", "tiff", "ai",
+            "drw", "dxf", "eps", "ps", "svg", "cdr", "ico", "webp", "avif", "heic",
+            // audio
+            "mp3", "wma", "ogg", "wav", "ra", "aac", "mid", "au", "aiff", "flac", "m4a",
+            // video
+            "3gp", "asf", "asx", "avi", "mov", "mp4", "mpg", "mpeg", "qt", "rm", "swf", "wmv",
+            "m4v", "flv", "webm", "mkv", // office suites
+            "xls", "xlsx", "ppt", "pptx", "pps", "doc", "docx", "odt", "ods", "odg", "odp",
+            // other
+            "css", "pdf", "exe", "bin", "rss", "dmg", "iso", "apk", "jar", "msi", "deb", "rpm",
+            "woff", "woff2", "ttf", "otf", "eot",
+        ];
+        EXTENSIONS.iter().map(|e| (*e).to_owned()).collect()
+    }
+
+    /// Whether `url`'s path ends with `.ext` for one of [`LinkOptions::skip_extensions`].
+    pub(crate) fn skips(&self, url: &Url) -> bool {
+        if self.skip_extensions.is_empty() {
+            return false;
+        }
+        let path = url.path().as_bytes();
+        self.skip_extensions.iter().any(|ext| {
+            let ext = ext.as_bytes();
+            path.len() > ext.len()
+                && path[path.len() - ext.len() - 1] == b'.'
+                && path[path.len() - ext.len()..].eq_ignore_ascii_case(ext)
+        })
+    }
+}
+
+/// Extracts the outgoing links, title, base and robots meta flags of an HTML page.
+///
+/// `html` is the decoded page text and `page_url` the final URL of the page (after
+/// redirects). Never panics: markup that is not HTML yields an empty [`PageLinks`].
+///
+/// Sources: `a[href]`, `area[href]`, `link[href]` with a `rel` of `next`, `prev` or
+/// `alternate`, `iframe[src]`, `frame[src]` and `<meta http-equiv=refresh>`. Values are
+/// trimmed of ASCII whitespace (empty ones skipped), character references decoded, resolved
+/// against the effective base with the WHATWG URL parser, and kept only when the result is
+/// http or https; the fragment is dropped and each (url, kind) is kept once, in document
+/// order.
+pub fn extract_links(html: &str, page_url: &Url, opts: &LinkOptions) -> PageLinks {
+    let mut collector = Collector::default();
+    crate::scan::scan(html, &mut collector);
+    collector.finish(page_url, opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page() -> Url {
+        Url::parse("https://example.com/dir/page.html").expect("valid")
+    }
+
+    fn extract(html: &str) -> PageLinks {
+        extract_links(html, &page(), &LinkOptions::default())
+    }
+
+    fn urls(html: &str) -> Vec<(String, LinkKind)> {
+        extract(html)
+            .links
+            .into_iter()
+            .map(|l| (l.url.to_string(), l.kind))
+            .collect()
+    }
+
+    fn one(url: &str, kind: LinkKind) -> Vec<(String, LinkKind)> {
+        vec![(url.to_owned(), kind)]
+    }
+
+    #[test]
+    fn every_source_in_document_order() {
+        let html = r#"<html><head>
+            <link rel=next href=/n><link rel=stylesheet href=/s.css>
+            <meta http-equiv=refresh content="5; url=/r">
+            </head><body>
+            <a href=a>a</a><map><area href=/area></map>
+            <iframe src=/if></iframe><frameset><frame src=/fr></frameset>
+            <img src=/img.png><script src=/s.js></script><form action=/f></form>
+            </body></html>"#;
+        use LinkKind::*;
+        assert_eq!(
+            urls(html),
+            [
+                ("https://example.com/n", LinkRel),
+                ("https://example.com/r", MetaRefresh),
+                ("https://example.com/dir/a", Anchor),
+                ("https://example.com/area", Area),
+                ("https://example.com/if", Iframe),
+                ("https://example.com/fr", Frame),
+            ]
+            .map(|(u, k)| (u.to_owned(), k))
+        );
+    }
+
+    #[test]
+    fn link_needs_a_navigational_rel() {
+        let html = r#"<link rel="prev" href=/p><link rel="ALTERNATE" hreflang=de href=/de>
+            <link rel="alternate stylesheet" href=/alt.css><link rel=icon href=/i>
+            <link rel=canonical href=/c><link href=/none><link rel="  next  " href=/n>"#;
+        let got: Vec<_> = urls(html).into_iter().map(|(u, _)| u).collect();
+        assert_eq!(
+            got,
+            [
+                "https://example.com/p",
+                "https://example.com/de",
+                "https://example.com/alt.css",
+                "https://example.com/n"
+            ]
+        );
+    }
+
+    #[test]
+    fn meta_refresh_content_is_parsed() {
+        for content in [
+            "0; url=/x",
+            "0;URL='/x'",
+            "3, /x",
+            "0; Url = &quot;/x&quot;",
+            "0 /x",
+        ] {
+            let html = format!(r#"<meta http-equiv="Refresh" content="{content}">"#);
+            assert_eq!(
+                urls(&html),
+                one("https://example.com/x", LinkKind::MetaRefresh),
+                "{content}"
+            );
+        }
+        assert!(urls(r#"<meta http-equiv=refresh content="5">"#).is_empty());
+        assert!(urls(r#"<meta http-equiv=refresh content="x; url=/y">"#).is_empty());
+        assert!(urls(r#"<meta name=refresh content="0; url=/y">"#).is_empty());
+    }
+
+    #[test]
+    fn first_base_href_sets_the_base_even_after_the_links() {
+        let got = extract(
+            r#"<a href=early>e</a><base target=_top><base href="/other/"><base href="/ignored/"><a href=late>l</a>"#,
+        );
+        assert_eq!(
+            got.base.as_ref().map(Url::as_str),
+            Some("https://example.com/other/")
+        );
+        let got: Vec<_> = got.links.iter().map(|l| l.url.as_str()).collect();
+        assert_eq!(
+            got,
+            [
+                "https://example.com/other/early",
+                "https://example.com/other/late"
+            ]
+        );
+    }
+
+    #[test]
+    fn base_must_be_http() {
+        for base in [
+            "javascript:void(0)",
+            "ftp://files.example/",
+            "data:text/html,x",
+            "  ",
+        ] {
+            let got = extract(&format!(r#"<base href="{base}"><a href=x>x</a>"#));
+            assert_eq!(got.base, None, "{base}");
+            assert_eq!(got.links[0].url.as_str(), "https://example.com/dir/x");
+        }
+        let got = extract(r#"<base href="http://cdn.example/b/"><a href=x>x</a>"#);
+        assert_eq!(got.links[0].url.as_str(), "http://cdn.example/b/x");
+    }
+
+    #[test]
+    fn character_references_in_attributes_are_decoded() {
+        let got = urls(
+            r#"<a href="/q?a=1&amp;b=2&#38;c=3&#x26;d=4">1</a>
+               <a href="/legacy?x=1&copy=2&amp=3&ampy">2</a>
+               <a href="/x&sol;y&#47;z">3</a>
+               <a href="/&notin;&notit;">4</a>"#,
+        );
+        let got: Vec<_> = got.iter().map(|(u, _)| u.as_str()).collect();
+        assert_eq!(
+            got,
+            [
+                "https://example.com/q?a=1&b=2&c=3&d=4",
+                "https://example.com/legacy?x=1&copy=2&amp=3&ampy",
+                "https://example.com/x/y/z",
+                "https://example.com/%E2%88%89&notit;",
+            ]
+        );
+    }
+
+    #[test]
+    fn values_are_trimmed_and_empty_ones_skipped() {
+        assert_eq!(
+            urls("<a href=\" \t\n/x \r\n\">x</a><a href=''>e</a><a href='  '>w</a><a>no</a>"),
+            one("https://example.com/x", LinkKind::Anchor)
+        );
+        let long = format!("<a href=/{}>x</a>", "a".repeat(MAX_LINK_LEN));
+        assert!(urls(&long).is_empty());
+    }
+
+    #[test]
+    fn non_http_schemes_are_skipped() {
+        for href in [
+            "mailto:a@example.com",
+            "javascript:void(0)",
+            " JavaScript:alert(1)",
+            "data:text/html,hi",
+            "tel:+123",
+            "ftp://example.com/f",
+            "file:///etc/passwd",
+            "about:blank",
+            "urn:isbn:123",
+            "http://[broken",
+        ] {
+            assert!(
+                urls(&format!(r#"<a href="{href}">x</a>"#)).is_empty(),
+                "{href}"
+            );
+        }
+        assert_eq!(
+            urls("<a href=HTTP://Example.COM/A>x</a>"),
+            one("http://example.com/A", LinkKind::Anchor)
+        );
+    }
+
+    #[test]
+    fn fragments_are_dropped_and_duplicates_merged() {
+        let got = extract(
+            r##"<a href="#top">t</a><a href="/x#a">1</a><a href="/x#b">2</a><a href="../x">3</a>
+               <iframe src="/x"></iframe><a href="/x">4</a>"##,
+        );
+        let got: Vec<_> = got.links.iter().map(|l| (l.url.as_str(), l.kind)).collect();
+        assert_eq!(
+            got,
+            [
+                ("https://example.com/dir/page.html", LinkKind::Anchor),
+                ("https://example.com/x", LinkKind::Anchor),
+                ("https://example.com/x", LinkKind::Iframe),
+            ]
+        );
+    }
+
+    #[test]
+    fn nofollow_is_reported_and_optionally_honoured() {
+        let html = r#"<a rel="external NoFollow" href=/a>a</a><a href=/b>b</a>
+            <a rel=nofollow href=/c>c</a><a href=/c>c again</a><area rel=nofollow href=/d>"#;
+        let got = extract(html);
+        let flags: Vec<_> = got
+            .links
+            .iter()
+            .map(|l| (l.url.path(), l.nofollow))
+            .collect();
+        assert_eq!(
+            flags,
+            [("/a", true), ("/b", false), ("/c", false), ("/d", true)]
+        );
+        assert!(!got.meta_nofollow);
+
+        let honour = LinkOptions {
+            honour_nofollow: true,
+            ..LinkOptions::default()
+        };
+        let got = extract_links(html, &page(), &honour);
+        let paths: Vec<_> = got.links.iter().map(|l| l.url.path()).collect();
+        assert_eq!(paths, ["/b", "/c"]);
+    }
+
+    #[test]
+    fn meta_robots() {
+        let html = r#"<a href=/a>a</a><META NAME="Robots" CONTENT="NoIndex,NOFOLLOW">"#;
+        let got = extract(html);
+        assert!(got.meta_nofollow && got.meta_noindex);
+        assert_eq!(got.links.len(), 1, "reported, not dropped, by default");
+        let honour = LinkOptions {
+            honour_nofollow: true,
+            ..LinkOptions::default()
+        };
+        assert!(extract_links(html, &page(), &honour).links.is_empty());
+
+        let none = extract(r#"<meta name=robots content="none">"#);
+        assert!(none.meta_nofollow && none.meta_noindex);
+        let index = extract(
+            r#"<meta name=robots content="index, follow"><meta name=googlebot content=nofollow>"#,
+        );
+        assert!(!index.meta_nofollow && !index.meta_noindex);
+    }
+
+    #[test]
+    fn skip_extensions() {
+        let opts = LinkOptions {
+            skip_extensions: LinkOptions::default_skip_extensions(),
+            ..LinkOptions::default()
+        };
+        let html = r#"<a href=/a.PNG>1</a><a href=/b.tar.gz>2</a><a href=/c.pdf?x=1>3</a>
+            <a href=/d?f=.png>4</a><a href=/e.html>5</a><a href=/png>6</a><a href=/dir.zip/>7</a>"#;
+        let got = extract_links(html, &page(), &opts);
+        let paths: Vec<_> = got.links.iter().map(|l| l.url.path()).collect();
+        assert_eq!(paths, ["/d", "/e.html", "/png", "/dir.zip/"]);
+        assert!(
+            LinkOptions::default_skip_extensions()
+                .iter()
+                .all(|e| *e == e.to_lowercase())
+        );
+    }
+
+    #[test]
+    fn title() {
+        assert_eq!(
+            extract("<title>\n  Hello \t &amp;\n world </title>")
+                .title
+                .as_deref(),
+            Some("Hello & world")
+        );
+        assert_eq!(
+            extract("<title>first</title><title>second</title>")
+                .title
+                .as_deref(),
+            Some("first")
+        );
+        assert_eq!(extract("<title> </title>").title, None);
+        assert_eq!(extract("<p>no title</p>").title, None);
+        assert_eq!(
+            extract("<title><b>not a tag</b>").title.as_deref(),
+            Some("<b>not a tag</b>")
+        );
+        assert_eq!(
+            extract("<body><svg><title>icon</title></svg><title>real</title>")
+                .title
+                .as_deref(),
+            Some("real")
+        );
+        let long = extract(&format!("<title>{}</title>", "é".repeat(MAX_TITLE_LEN)));
+        let long = long.title.unwrap_or_default();
+        assert!(long.len() <= MAX_TITLE_LEN && long.starts_with('é'));
+    }
+
+    #[test]
+    fn raw_text_and_comments_hide_links_but_noscript_and_template_do_not() {
+        let html = r#"<script>document.write('<a href=/script>')</script>
+            <style>a { background: url(/style) } </style><!-- <a href=/comment> -->
+            <textarea><a href=/textarea></textarea><title><a href=/title></title>
+            <noscript><a href=/noscript>n</a></noscript>
+            <template><a href=/template>t</a></template>
+            <svg><a href=/svg><text>s</text></a></svg>"#;
+        let got: Vec<_> = urls(html).into_iter().map(|(u, _)| u).collect();
+        assert_eq!(
+            got,
+            [
+                "https://example.com/noscript",
+                "https://example.com/template",
+                "https://example.com/svg"
+            ]
+        );
+    }
+
+    #[test]
+    fn unclosed_title_swallows_the_rest_but_stays_capped() {
+        let got = extract(&format!("<title>abc <a href=/x>{}", "y".repeat(1 << 20)));
+        assert!(got.links.is_empty());
+        let title = got.title.unwrap_or_default();
+        assert!(title.starts_with("abc <a href=/x>yyy") && title.len() <= MAX_TITLE_LEN);
+    }
+
+    #[test]
+    fn noscript_meta_refresh_and_ambiguous_markup() {
+        assert_eq!(
+            urls(r#"<head><noscript><meta http-equiv=refresh content="0;url=/nojs"></noscript>"#),
+            one("https://example.com/nojs", LinkKind::MetaRefresh)
+        );
+        // Strict lol_html would stop at `<select><xmp>`; we keep reading.
+        let got = urls("<select><xmp><script></script></xmp></select><a href=/after>a</a>");
+        assert!(got.contains(&("https://example.com/after".to_owned(), LinkKind::Anchor)));
+    }
+
+    #[test]
+    fn tokenizer_details() {
+        // Upper case, unquoted values, duplicate attributes (the first wins), no spaces.
+        assert_eq!(
+            urls("<A HREF=/x HREF=/y>x</A>"),
+            one("https://example.com/x", LinkKind::Anchor)
+        );
+        assert_eq!(
+            urls("<a\nhref\n=\n'/x'>x</a>"),
+            one("https://example.com/x", LinkKind::Anchor)
+        );
+        assert_eq!(
+            urls("<a title='>' href=\"/x\">"),
+            one("https://example.com/x", LinkKind::Anchor)
+        );
+        assert!(urls("<a data-href=/x>x</a><ab href=/y>").is_empty());
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        const PIECES: &[&str] = &[
+            "<a href=",
+            "<a href='",
+            "\"",
+            "'",
+            ">",
+            "<",
+            "</",
+            "/>",
+            "&",
+            "&amp",
+            "&#",
+            "&#x",
+            "&#1114112;",
+            ";",
+            "<base href=",
+            "<meta http-equiv=refresh content=",
+            "0;url=",
+            "<script>",
+            "</script>",
+            "<svg>",
+            "</svg>",
+            "<math>",
+            "<title>",
+            "</title>",
+            "<noscript>",
+            "</noscript>",
+            "<!--",
+            "-->",
+            "<![CDATA[",
+            "]]>",
+            "<select>",
+            "<template>",
+            "<frameset>",
+            "<plaintext>",
+            "<textarea>",
+            "\0",
+            "é",
+            "\u{FEFF}",
+            " ",
+            "\n",
+            "x",
+            "/",
+            "#",
+            "?",
+            "%",
+            "javascript:",
+            "http://",
+            "//",
+            "<!doctype",
+        ];
+        let page = page();
+        for _ in 0..3000 {
+            let len = (next() % 40) as usize;
+            let html: String = (0..len)
+                .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                .collect();
+            let _ = extract_links(&html, &page, &LinkOptions::default());
+        }
+        let bytes: Vec<u8> = (0..64 * 1024).map(|_| next() as u8).collect();
+        let _ = extract(&String::from_utf8_lossy(&bytes));
+    }
+
+    #[test]
+    fn huge_inputs_are_handled() {
+        let huge_attr = format!(
+            "<a href=/ok>x</a><a title='{}' href=/x>x</a>",
+            "x".repeat(4 << 20)
+        );
+        assert_eq!(urls(&huge_attr).len(), 2);
+        let deep = "<div><svg><g>".repeat(50_000) + "<a href=/deep>";
+        assert_eq!(
+            urls(&deep),
+            one("https://example.com/deep", LinkKind::Anchor)
+        );
+        let unclosed = "<a href='/never-closed".repeat(10_000);
+        let _ = urls(&unclosed);
+    }
+}
