@@ -29,6 +29,13 @@
 //! | `/headers`, `/user-agent` | request headers as JSON |
 //! | `/cookies/set?name=value`, `/cookies` | set cookies, show cookies |
 //! | `/__stats` | the [`Stats`] counters as JSON |
+//! | `/robots.txt` | what [`TestServer::set_robots`] set, else 404 |
+//! | `/site/{pages}/{fanout}/{i}` | page `i` of a generated site graph: children, parent, home, self |
+//! | `/page?html=…`, `/links?to=URL…` | arbitrary HTML; a page linking to each `to` |
+//! | `/trap/…`, `/calendar?day=N` | endless depth and an endless calendar |
+//!
+//! [`frontier_suite!`] runs the shared frontier test suite against any
+//! `Frontier` implementation.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -49,6 +56,7 @@ mod bomb;
 mod charset_pages;
 mod drip;
 mod flaky;
+pub mod frontier_suite;
 mod query;
 mod response;
 mod routes;

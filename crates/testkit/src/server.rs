@@ -91,6 +91,15 @@ impl TestServer {
         &self.state.stats
     }
 
+    /// Serve `body` with `status` at `/robots.txt` (404 until set).
+    pub fn set_robots(&self, status: u16, body: &str) {
+        *self
+            .state
+            .robots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((status, body.to_owned()));
+    }
+
     /// A shared handle to the counters that outlives the server, e.g. for a
     /// task that reports them.
     pub fn stats_handle(&self) -> Arc<Stats> {

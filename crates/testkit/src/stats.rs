@@ -16,6 +16,9 @@ pub struct Stats {
     requests: AtomicU64,
     connections: AtomicU64,
     hits: Mutex<HashMap<String, u64>>,
+    /// When each request arrived (tokio clock, so paused tests see it) and
+    /// its path with query, in arrival order: politeness tests read gaps.
+    arrivals: Mutex<Vec<(tokio::time::Instant, String)>>,
 }
 
 impl Stats {
@@ -45,12 +48,31 @@ impl Stats {
         self.connections.load(Ordering::SeqCst)
     }
 
+    /// Every request so far: when it arrived and its path (with query).
+    pub fn arrivals(&self) -> Vec<(tokio::time::Instant, String)> {
+        self.arrivals
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn record_arrival(&self, path_and_query: &str) {
+        self.arrivals
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((tokio::time::Instant::now(), path_and_query.to_owned()));
+    }
+
     /// Zeroes every counter.
     ///
     /// `in_flight` is a gauge of handlers that are still running, so it is
     /// left alone (zeroing it would underflow when they finish); the
     /// high-water mark restarts from its current value.
     pub fn reset(&self) {
+        self.arrivals
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
         self.requests.store(0, Ordering::SeqCst);
         self.connections.store(0, Ordering::SeqCst);
         self.max_in_flight

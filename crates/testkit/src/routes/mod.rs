@@ -5,6 +5,7 @@ mod echo;
 mod encodings;
 mod faults;
 mod redirects;
+mod site;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,6 +27,8 @@ pub(crate) struct State {
     pub(crate) stats: Arc<Stats>,
     pub(crate) throttle: Throttle,
     pub(crate) flaky: Flaky,
+    /// `/robots.txt`: status and body, or 404 when unset.
+    pub(crate) robots: std::sync::Mutex<Option<(u16, String)>>,
 }
 
 impl State {
@@ -36,6 +39,7 @@ impl State {
             stats: Arc::default(),
             throttle: Throttle::default(),
             flaky: Flaky::default(),
+            robots: std::sync::Mutex::new(None),
         }
     }
 }
@@ -45,6 +49,11 @@ impl State {
 pub(crate) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Reply {
     let path = request.uri().path().to_owned();
     let _in_flight = state.stats.request_started(&path);
+    let path_and_query = request
+        .uri()
+        .path_and_query()
+        .map_or(path.as_str(), |pq| pq.as_str());
+    state.stats.record_arrival(path_and_query);
     let query = Query::parse(request.uri().query());
     let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(&path).split('/').collect();
 
@@ -74,6 +83,13 @@ pub(crate) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Rep
         ["user-agent"] => echo::user_agent(request.headers()).into(),
         ["cookies"] => echo::cookies(request.headers()).into(),
         ["cookies", "set"] => echo::set_cookies(&query).into(),
+
+        ["robots.txt"] => site::robots(&state).into(),
+        ["site", pages, fanout, i] => site::site(pages, fanout, i).into(),
+        ["page"] => site::page(&query).into(),
+        ["links"] => site::links(&query).into(),
+        ["trap", ..] => site::trap(&path).into(),
+        ["calendar"] => site::calendar(&query).into(),
 
         _ => not_found().into(),
     }

@@ -1,0 +1,146 @@
+//! What the frontier hands out and what it is told back.
+
+use std::fmt;
+use std::time::Duration;
+
+use ferrocrawl_core::Request;
+use ferrocrawl_robots::{Availability, Robots};
+
+/// Identifies a lease; unique within a frontier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LeaseId(pub u64);
+
+/// What a lease asks the engine to fetch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeaseKind {
+    /// A page of the crawl.
+    Page,
+    /// The host's robots.txt; ack it with [`Ack::Robots`].
+    Robots,
+}
+
+/// A request handed out for fetching. It holds a slot of its host until it
+/// is acked or reclaimed.
+#[derive(Debug)]
+pub struct Lease {
+    /// Its id.
+    pub id: LeaseId,
+    /// What it is for.
+    pub kind: LeaseKind,
+    /// The request to fetch.
+    pub request: Request,
+}
+
+/// How a lease ended.
+#[derive(Debug)]
+pub enum Ack {
+    /// The page was fetched (whatever its status).
+    Done {
+        /// HTTP status.
+        status: u16,
+        /// Body bytes, counted against the byte budget.
+        bytes: u64,
+        /// Time to the response headers, for the adaptive throttle.
+        latency: Duration,
+    },
+    /// Gave up on the page; it counts as failed.
+    Failed,
+    /// Try again after `after`. The request carries its updated attempt
+    /// counts. `throttled` (429, or 503 with Retry-After) also holds back the
+    /// whole host for that long.
+    Retry {
+        /// The request to queue again.
+        request: Box<Request>,
+        /// How long to wait first.
+        after: Duration,
+        /// The server asked us to slow down.
+        throttled: bool,
+    },
+    /// The answer to a [`LeaseKind::Robots`] lease.
+    Robots {
+        /// The rules.
+        robots: Robots,
+        /// Whether to trust them for long (fetched, not found) or ask again soon.
+        availability: Availability,
+    },
+}
+
+impl Ack {
+    /// `Done` without latency information.
+    pub fn done(status: u16, bytes: u64) -> Ack {
+        Ack::Done {
+            status,
+            bytes,
+            latency: Duration::ZERO,
+        }
+    }
+}
+
+/// Why a request was dropped instead of fetched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DropReason {
+    /// robots.txt disallows it.
+    Disallowed,
+    /// robots.txt could not be fetched after several attempts (5xx or
+    /// unreachable), which RFC 9309 treats as "disallow everything".
+    RobotsUnavailable,
+}
+
+impl fmt::Display for DropReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DropReason::Disallowed => f.write_str("disallowed by robots.txt"),
+            DropReason::RobotsUnavailable => f.write_str(
+                "robots.txt unavailable (5xx or unreachable), so the host is off limits",
+            ),
+        }
+    }
+}
+
+/// A request the frontier dropped, and why.
+#[derive(Debug)]
+pub struct Dropped {
+    /// The request.
+    pub request: Request,
+    /// Why.
+    pub reason: DropReason,
+}
+
+/// The result of [`crate::Frontier::lease`].
+#[derive(Debug, Default)]
+pub struct Leased {
+    /// Requests to fetch now.
+    pub leases: Vec<Lease>,
+    /// Requests dropped while choosing them.
+    pub dropped: Vec<Dropped>,
+}
+
+/// The result of [`crate::Frontier::push`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PushStats {
+    /// Queued.
+    pub added: usize,
+    /// Seen before.
+    pub duplicate: usize,
+    /// Deeper than the depth budget.
+    pub too_deep: usize,
+}
+
+/// Counters for progress displays.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Waiting to be leased.
+    pub queued: u64,
+    /// Leased and not yet acked.
+    pub leased: u64,
+    /// Pages acked `Done`.
+    pub done: u64,
+    /// Pages acked `Failed`.
+    pub failed: u64,
+    /// Requests dropped (robots).
+    pub dropped: u64,
+    /// Hosts seen.
+    pub hosts: u64,
+    /// Body bytes downloaded.
+    pub bytes: u64,
+}

@@ -1,0 +1,3 @@
+//! The shared frontier suite against the in-memory frontier.
+
+ferrocrawl_testkit::frontier_suite!(ferrocrawl_frontier::MemoryFrontier::new);

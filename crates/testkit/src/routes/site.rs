@@ -1,0 +1,105 @@
+//! Pages for crawl tests: a generated site graph, arbitrary HTML, link
+//! lists, traps, and a configurable robots.txt.
+
+use hyper::Response;
+use hyper::StatusCode;
+
+use crate::query::Query;
+use crate::response::{BadRequest, Body, Handled, text, with_body};
+
+use super::State;
+
+fn html(body: String) -> Response<Body> {
+    with_body(StatusCode::OK, "text/html; charset=utf-8", body)
+}
+
+/// `/site/{pages}/{fanout}/{i}`: page `i` of a site of `pages` pages. It
+/// links to its children `i*fanout+1 ..= i*fanout+fanout`, its parent, the
+/// home page and itself, so every page is reachable from page 0 and the
+/// graph has cycles and duplicate links for dedup to handle.
+pub(super) fn site(pages: &str, fanout: &str, i: &str) -> Handled {
+    let parse = |what: &str, raw: &str| -> Result<u64, BadRequest> {
+        raw.parse()
+            .map_err(|_| BadRequest::new(format!("{what} must be a whole number, got {raw:?}")))
+    };
+    let (pages, fanout) = (parse("pages", pages)?, parse("fanout", fanout)?);
+    let i = parse("page", i.trim_end_matches(".html"))?;
+    if i >= pages {
+        return Ok(crate::response::not_found());
+    }
+    let base = format!("/site/{pages}/{fanout}");
+    let mut links = String::new();
+    for k in 1..=fanout {
+        let child = i.saturating_mul(fanout).saturating_add(k);
+        if child < pages {
+            links.push_str(&format!(
+                "<li><a href=\"{base}/{child}\">page {child}</a></li>\n"
+            ));
+        }
+    }
+    if i > 0 {
+        let parent = (i - 1) / fanout.max(1);
+        links.push_str(&format!("<li><a href=\"{base}/{parent}\">up</a></li>\n"));
+    }
+    links.push_str(&format!(
+        "<li><a href=\"{base}/0\">home</a></li>\n<li><a href=\"{base}/{i}#top\">here</a></li>\n"
+    ));
+    Ok(html(format!(
+        "<!doctype html><html><head><title>Page {i}</title></head>\
+         <body><h1 id=top>Page {i}</h1><ul>\n{links}</ul></body></html>\n"
+    )))
+}
+
+/// `/page?html=…` → the given HTML, as is.
+pub(super) fn page(query: &Query) -> Response<Body> {
+    html(query.get("html").unwrap_or_default().to_owned())
+}
+
+/// `/links?to=URL&to=URL…` → a page with one `<a href>` per `to`.
+pub(super) fn links(query: &Query) -> Response<Body> {
+    let mut body = String::from("<!doctype html><html><head><title>links</title></head><body>\n");
+    for (k, v) in query.pairs() {
+        if k == "to" {
+            let escaped = v.replace('&', "&amp;").replace('"', "&quot;");
+            body.push_str(&format!("<a href=\"{escaped}\">{escaped}</a>\n"));
+        }
+    }
+    body.push_str("</body></html>\n");
+    html(body)
+}
+
+/// `/trap/…`: every page links one level deeper (`a/`), forever, and to a
+/// calendar whose every day links to the next: the two classic crawler traps.
+pub(super) fn trap(path: &str) -> Response<Body> {
+    let depth = path.matches('/').count();
+    html(format!(
+        "<!doctype html><html><head><title>trap {depth}</title></head><body>\
+         <a href=\"a/\">deeper</a> <a href=\"/calendar?day={depth}\">calendar</a></body></html>\n"
+    ))
+}
+
+/// `/calendar?day=N` → links to day N+1.
+pub(super) fn calendar(query: &Query) -> Handled {
+    let day: u64 = query.parse_or("day", 0)?;
+    Ok(html(format!(
+        "<!doctype html><html><head><title>day {day}</title></head><body>\
+         <a href=\"/calendar?day={}\">next day</a></body></html>\n",
+        day + 1
+    )))
+}
+
+/// `/robots.txt` → what [`crate::TestServer::set_robots`] set; 404 by default.
+pub(super) fn robots(state: &State) -> Response<Body> {
+    let robots = state
+        .robots
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    match robots {
+        Some((status, body)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            text(status, body)
+        }
+        None => crate::response::not_found(),
+    }
+}
