@@ -53,6 +53,8 @@ pub enum ErrorKind {
     Config,
     /// An I/O error outside HTTP (files, state).
     Io,
+    /// The target address is off limits (private, loopback, link-local).
+    Forbidden,
 }
 
 impl ErrorKind {
@@ -72,6 +74,7 @@ impl ErrorKind {
             ErrorKind::Decode => "decode",
             ErrorKind::Config => "config",
             ErrorKind::Io => "io",
+            ErrorKind::Forbidden => "forbidden_address",
         }
     }
 }

@@ -26,6 +26,7 @@ mod outcome;
 mod request;
 mod response;
 
+pub use bytes::Bytes;
 pub use error::{Error, ErrorKind, Result, TimeoutPhase};
 pub use http::{HeaderMap, Method, StatusCode, Version};
 pub use outcome::{Outcome, RetryReason};

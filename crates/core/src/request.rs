@@ -50,6 +50,9 @@ pub struct Request {
     /// Links followed from the seed to reach this request. Seeds are depth 0.
     #[serde(default)]
     pub depth: u32,
+    /// The page this request was found on; `None` for seeds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referrer: Option<Url>,
     /// Retries used from the retry budget. Throttling (429, 503 with
     /// `Retry-After`) does not count here.
     #[serde(default)]
@@ -79,6 +82,7 @@ impl Request {
             user_data: serde_json::Map::new(),
             priority: 0,
             depth: 0,
+            referrer: None,
             retries: 0,
             attempts: 0,
             dont_filter: false,

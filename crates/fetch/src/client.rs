@@ -102,6 +102,9 @@ impl Client {
         let start = Instant::now();
         loop {
             check_scheme(&hop.url)?;
+            if let Some(policy) = &cfg.addr_policy {
+                policy.check_url(&hop.url)?;
+            }
             let mut builder = client
                 .request(hop.method.clone(), hop.url.clone())
                 .headers(hop.headers.clone());
@@ -177,6 +180,11 @@ fn build_reqwest(
         .tls_danger_accept_invalid_certs(cfg.accept_invalid_certs);
     if let Some(jar) = jar {
         b = b.cookie_provider(jar.clone());
+    }
+    if let Some(policy) = &cfg.addr_policy {
+        b = b.dns_resolver(Arc::new(crate::guard::GuardedResolver {
+            policy: Arc::clone(policy),
+        }));
     }
     if cfg.http2_prior_knowledge {
         b = b.http2_prior_knowledge();

@@ -25,6 +25,7 @@ pub struct ClientBuilder {
     pub(crate) accept_invalid_certs: bool,
     pub(crate) default_headers: Vec<(String, String)>,
     pub(crate) pool_idle_timeout: Duration,
+    pub(crate) addr_policy: Option<std::sync::Arc<crate::guard::AddrPolicy>>,
 }
 
 impl Default for ClientBuilder {
@@ -42,6 +43,7 @@ impl Default for ClientBuilder {
             accept_invalid_certs: false,
             default_headers: Vec::new(),
             pool_idle_timeout: Duration::from_secs(90),
+            addr_policy: None,
         }
     }
 }
@@ -121,6 +123,19 @@ impl ClientBuilder {
     pub fn pool_idle_timeout(mut self, d: Duration) -> Self {
         self.pool_idle_timeout = d;
         self
+    }
+
+    /// Refuse connections the policy forbids, checked on the resolved IP at
+    /// connect time and on IP-literal URLs before every hop. Default none
+    /// (the library is neutral; the crawler sets one).
+    pub fn address_policy(mut self, policy: crate::guard::AddrPolicy) -> Self {
+        self.addr_policy = Some(std::sync::Arc::new(policy));
+        self
+    }
+
+    /// The `User-Agent` this client sends.
+    pub fn user_agent_str(&self) -> &str {
+        &self.user_agent
     }
 
     /// Validate and build the client.

@@ -34,6 +34,7 @@ mod client;
 mod config;
 mod error;
 mod fetcher;
+mod guard;
 mod limit;
 mod redirect;
 mod retry;
@@ -41,6 +42,7 @@ mod retry;
 pub use client::Client;
 pub use config::ClientBuilder;
 pub use fetcher::{Fetched, Fetcher, FetcherBuilder};
+pub use guard::{AddrPolicy, is_forbidden};
 pub use limit::{HostLimiter, HostPermit};
 pub use retry::{RetryPolicy, parse_retry_after};
 
