@@ -29,7 +29,8 @@ sysctl -qw net.ipv4.tcp_max_syn_backlog=65535 2>/dev/null || true
 
 echo "building release binaries..." >&2
 cargo build --release -q -p ferrocrawl-cli -p ferrocrawl-testkit
-FC=$ROOT/target/release/ferrocrawl
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+FC=$TARGET/release/ferrocrawl
 
 # --- the aiohttp baseline needs aiohttp; use the lab's venv or make our own
 PY=""
@@ -46,7 +47,7 @@ AIO=$LAB/peers/aio_delay.py
 command -v h2load >/dev/null || echo "h2load missing: install nghttp2-client (or run the lab setup)" >&2
 
 # --- servers
-"$ROOT/target/release/ferrocrawl-testkit" --addr 127.0.0.1:8090 > /dev/null &
+"$TARGET/release/ferrocrawl-testkit" --addr 127.0.0.1:8090 > /dev/null &
 TK=$!
 trap 'kill $TK 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -fsS -o /dev/null http://127.0.0.1:8090/ 2>/dev/null && break; sleep 0.1; done
@@ -83,7 +84,7 @@ for server in $SERVERS; do
   [[ -n $base ]] || continue
   url=$base/delay/$DELAY
   for n in $NS; do
-    urls=$(mktemp); yes "$url" | head -n "$n" > "$urls"
+    urls=$(mktemp); awk -v u="$url" -v n="$n" 'BEGIN { for (i = 0; i < n; i++) print u }' > "$urls"
     for run in $(seq "$RUNS"); do
       echo "$server N=$n run $run" >&2
       r=$(measure "$FC" fetch -q -c "$n" --per-host "$n" --timeout 120s -i "$urls")

@@ -32,6 +32,148 @@ pub enum Command {
     /// Fetch a list of URLs concurrently and write one JSON line per request.
     #[command(after_help = FETCH_EXAMPLES)]
     Fetch(FetchArgs),
+    /// Crawl sites from seed URLs: follow links in scope, politely, and write one JSON line per page.
+    #[command(after_help = CRAWL_EXAMPLES)]
+    Crawl(CrawlArgs),
+}
+
+const CRAWL_EXAMPLES: &str = "\
+Examples:
+  # the whole site on one host, 16 requests at a time to it
+  ferrocrawl crawl http://127.0.0.1:8082/ --per-host 16 -o pages.jsonl
+
+  # a mirror of the pages, at most 3 links deep, skipping /api/
+  ferrocrawl crawl http://127.0.0.1:8080/ --max-depth 3 --exclude '/api/' --save mirror/
+
+  # every subdomain of the seed's registrable domain, politely, seeded from its sitemaps
+  ferrocrawl crawl https://www.example.org/ --scope domain --delay 1s --sitemaps
+
+Defaults are polite: robots.txt obeyed (Crawl-delay up to 30s), 4 requests at once per host.
+Links and redirects into private, loopback or link-local addresses are refused unless a
+seed is itself such an address, or --allow-private is given.
+
+Exit codes:
+  0    the crawl finished (pages with HTTP error statuses are still a finished crawl)
+  1    the crawl finished, but some pages failed (network errors, timeouts, refused addresses)
+  2    bad invocation (unknown flag, invalid seed, invalid pattern)
+  130  stopped by Ctrl-C";
+
+/// Which hosts a crawl may follow links to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScopeArg {
+    /// The seeds' hosts only.
+    Host,
+    /// The seeds' registrable domains (example.org and all its subdomains).
+    Domain,
+    /// Anywhere.
+    Any,
+}
+
+/// `ferrocrawl crawl`.
+#[derive(Debug, Args)]
+pub struct CrawlArgs {
+    /// Start URLs.
+    #[arg(required = true)]
+    pub seeds: Vec<String>,
+    /// Write the JSON lines to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also save every page under DIR/HOST/PATH (a mirror).
+    #[arg(long, value_name = "DIR")]
+    pub save: Option<PathBuf>,
+    /// Requests in flight at once, over all hosts.
+    #[arg(short, long, default_value_t = 64, value_name = "N")]
+    pub concurrency: usize,
+    /// Requests in flight at once per host.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub per_host: usize,
+    /// Minimum time between request starts to one host, randomized by 0.5-1.5x (e.g. 500ms, 2s).
+    #[arg(long, default_value = "0s", value_parser = duration, value_name = "DURATION")]
+    pub delay: Duration,
+    /// Adapt each host's delay to its latency (like Scrapy's AutoThrottle).
+    #[arg(long)]
+    pub auto_throttle: bool,
+    /// Do not fetch or obey robots.txt.
+    #[arg(long)]
+    pub ignore_robots: bool,
+    /// Longest robots.txt Crawl-delay honoured; longer ones are cut to this.
+    #[arg(long, default_value = "30s", value_parser = duration, value_name = "DURATION")]
+    pub max_crawl_delay: Duration,
+    /// Stop after this many pages.
+    #[arg(long, value_name = "N")]
+    pub max_pages: Option<u64>,
+    /// Follow links at most this deep (seeds are depth 0).
+    #[arg(long, value_name = "N")]
+    pub max_depth: Option<u32>,
+    /// Stop after downloading this much (e.g. 500MiB).
+    #[arg(long, value_parser = size, value_name = "SIZE")]
+    pub max_bytes: Option<u64>,
+    /// Depth-first instead of breadth-first.
+    #[arg(long)]
+    pub dfs: bool,
+    /// Which hosts links may lead to.
+    #[arg(long, value_enum, default_value_t = ScopeArg::Host)]
+    pub scope: ScopeArg,
+    /// Also allow this domain and its subdomains (repeatable).
+    #[arg(long = "allow-domain", value_name = "DOMAIN")]
+    pub allow_domains: Vec<String>,
+    /// Only follow URLs matching this regex (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    pub include: Vec<String>,
+    /// Never follow URLs matching this regex (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    pub exclude: Vec<String>,
+    /// Only follow URLs matching this glob, e.g. 'http://*/docs/**' (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub include_glob: Vec<String>,
+    /// Never follow URLs matching this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude_glob: Vec<String>,
+    /// Trap guard: longest URL followed.
+    #[arg(long, default_value_t = 2048, value_name = "N")]
+    pub max_url_length: usize,
+    /// Trap guard: deepest path followed, in segments.
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    pub max_path_depth: usize,
+    /// Trap guard: most repetitions of one path segment.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub max_repeated_segments: usize,
+    /// Sort query parameters when deduplicating URLs.
+    #[arg(long)]
+    pub sort_query: bool,
+    /// Remove tracking parameters (utm_*, fbclid, gclid, ...) from URLs.
+    #[arg(long)]
+    pub strip_tracking: bool,
+    /// Follow rel=nofollow links too.
+    #[arg(long)]
+    pub follow_nofollow: bool,
+    /// Follow links to non-HTML files too (images, archives, ...).
+    #[arg(long)]
+    pub all_extensions: bool,
+    /// Also seed the crawl with the URLs in the seeds' sitemaps (robots.txt Sitemap: lines and /sitemap.xml).
+    #[arg(long)]
+    pub sitemaps: bool,
+    /// Allow links and redirects into private, loopback and link-local addresses.
+    #[arg(long)]
+    pub allow_private: bool,
+    /// Total time allowed per attempt (e.g. 30s, 2m).
+    #[arg(long, default_value = "60s", value_parser = duration, value_name = "DURATION")]
+    pub timeout: Duration,
+    /// Retries per page for temporary failures.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub retries: u32,
+    /// User-Agent header; its first word is the robots.txt agent name.
+    #[arg(short = 'A', long, value_name = "UA")]
+    pub user_agent: Option<String>,
+    /// Proxy for every request: http://, https://, socks5:// or socks5h:// URL.
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Largest page accepted, after decompression.
+    #[arg(long, default_value = "32MiB", value_parser = size, value_name = "SIZE")]
+    pub max_body: u64,
+    /// Accept invalid TLS certificates (test servers only).
+    #[arg(long)]
+    pub insecure: bool,
 }
 
 const FETCH_EXAMPLES: &str = "\

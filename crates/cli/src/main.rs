@@ -4,6 +4,7 @@
 //! errors to exit codes.
 
 mod args;
+mod crawl;
 mod fetch;
 mod limits;
 mod progress;
@@ -29,7 +30,10 @@ pub mod exit {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
-    let runtime = match runtime_builder().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -39,6 +43,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Fetch(args) => fetch::run(args, cli.quiet).await,
+            Command::Crawl(args) => crawl::run(args, cli.quiet).await,
         }
     });
     match result {
@@ -47,13 +52,6 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(exit::USAGE)
         }
-    }
-}
-
-fn runtime_builder() -> tokio::runtime::Builder {
-    match std::env::var("FERROCRAWL_RUNTIME").as_deref() {
-        Ok("current") => tokio::runtime::Builder::new_current_thread(),
-        _ => tokio::runtime::Builder::new_multi_thread(),
     }
 }
 

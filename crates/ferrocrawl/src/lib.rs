@@ -1,8 +1,9 @@
 //! ferrocrawl: a fast, polite, resumable web crawling and scraping framework.
 //!
 //! This is the crate to depend on. It re-exports the vocabulary
-//! ([`Request`], [`Response`], [`Outcome`], [`Error`]) and the downloader
-//! ([`Client`], [`Fetcher`], [`RetryPolicy`]).
+//! ([`Request`], [`Response`], [`Outcome`], [`Error`]), the downloader
+//! ([`Client`], [`Fetcher`], [`RetryPolicy`]) and, under [`crawl`], the
+//! crawl engine ([`crawl::Crawler`]).
 //!
 //! ```no_run
 //! # async fn demo() -> ferrocrawl::Result<()> {
@@ -19,9 +20,23 @@ pub use ferrocrawl_core::{
     RetryReason, StatusCode, TimeoutPhase, Timeouts, Timings, Url, Version, charset,
 };
 pub use ferrocrawl_fetch::{
-    Client, ClientBuilder, Fetched, Fetcher, FetcherBuilder, HostLimiter, HostPermit, RetryPolicy,
-    parse_retry_after,
+    AddrPolicy, Client, ClientBuilder, Fetched, Fetcher, FetcherBuilder, HostLimiter, HostPermit,
+    RetryPolicy, parse_retry_after,
 };
+pub use ferrocrawl_frontier::AutoThrottle;
+
+/// Crawling: the engine, the frontier, scope, links and robots.txt.
+pub mod crawl {
+    pub use ferrocrawl_engine::{
+        Crawler, CrawlerBuilder, Event, PageRecord, Stats, Stopper, Summary,
+    };
+    pub use ferrocrawl_extract::{Link, LinkKind, LinkOptions, PageLinks, extract_links};
+    pub use ferrocrawl_frontier::{
+        Ack, Frontier, FrontierConfig, Lease, LeaseKind, MemoryFrontier, Order,
+    };
+    pub use ferrocrawl_robots::Robots;
+    pub use ferrocrawl_url::{Canonicalizer, Scope, ScopeMode, fingerprint, registrable_domain};
+}
 
 /// Header name and value types, to validate user input early.
 pub mod header {

@@ -1,0 +1,411 @@
+//! [`CrawlerBuilder`]: every setting of a crawl, validated by `build`.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferrocrawl_core::{Error, ErrorKind, Request, Result, Url};
+use ferrocrawl_extract::LinkOptions;
+use ferrocrawl_fetch::{AddrPolicy, Client, ClientBuilder, RetryPolicy};
+use ferrocrawl_frontier::{AutoThrottle, Frontier, FrontierConfig, MemoryFrontier, Order};
+use ferrocrawl_url::{Canonicalizer, Scope, ScopeMode};
+use tokio::sync::watch;
+
+use crate::crawler::Crawler;
+use crate::stats::Stats;
+
+/// Shared by every page task.
+pub(crate) struct Ctx {
+    pub client: Client,
+    /// robots.txt follows up to 5 redirects (RFC 9309); pages follow none
+    /// inline, their redirects go back through the frontier.
+    pub robots_client: Client,
+    pub retry: RetryPolicy,
+    pub canonicalizer: Canonicalizer,
+    pub scope: Scope,
+    pub links: LinkOptions,
+    pub follow_links: bool,
+    pub max_depth: Option<u32>,
+    pub user_agent: String,
+    pub keep_bodies: bool,
+    pub sitemaps: bool,
+    pub stats: Arc<Stats>,
+}
+
+/// Settings of a crawl. Setters never fail; [`CrawlerBuilder::build`]
+/// validates everything (seeds, patterns, client settings).
+#[derive(Debug)]
+pub struct CrawlerBuilder {
+    seeds: Vec<String>,
+    requests: Vec<Request>,
+    client: ClientBuilder,
+    frontier: FrontierConfig,
+    concurrency: usize,
+    retry: RetryPolicy,
+    sort_query: bool,
+    strip_tracking: bool,
+    scope: ScopeMode,
+    includes: Vec<String>,
+    excludes: Vec<String>,
+    include_globs: Vec<String>,
+    exclude_globs: Vec<String>,
+    max_url_length: Option<usize>,
+    max_path_depth: Option<usize>,
+    max_repeated_segments: Option<usize>,
+    links: LinkOptions,
+    follow_links: bool,
+    allow_private: bool,
+    keep_bodies: bool,
+    sitemaps: bool,
+}
+
+impl Default for CrawlerBuilder {
+    fn default() -> Self {
+        CrawlerBuilder {
+            seeds: Vec::new(),
+            requests: Vec::new(),
+            client: Client::builder(),
+            frontier: FrontierConfig::default(),
+            concurrency: 64,
+            retry: RetryPolicy::default(),
+            sort_query: false,
+            strip_tracking: false,
+            scope: ScopeMode::Host,
+            includes: Vec::new(),
+            excludes: Vec::new(),
+            include_globs: Vec::new(),
+            exclude_globs: Vec::new(),
+            max_url_length: None,
+            max_path_depth: None,
+            max_repeated_segments: None,
+            links: LinkOptions {
+                honour_nofollow: true,
+                skip_extensions: LinkOptions::default_skip_extensions(),
+            },
+            follow_links: true,
+            allow_private: false,
+            keep_bodies: false,
+            sitemaps: false,
+        }
+    }
+}
+
+// ===== impl CrawlerBuilder =====
+
+impl CrawlerBuilder {
+    /// Add a start URL (checked by `build`).
+    pub fn seed(mut self, url: impl Into<String>) -> Self {
+        self.seeds.push(url.into());
+        self
+    }
+
+    /// Add a start request (any method, body, label, priority).
+    pub fn request(mut self, request: Request) -> Self {
+        self.requests.push(request);
+        self
+    }
+
+    /// The HTTP client settings (timeouts, user agent, proxy, body cap…).
+    /// Redirects are handled by the crawl, so `max_redirects` is overridden.
+    pub fn client(mut self, client: ClientBuilder) -> Self {
+        self.client = client;
+        self
+    }
+
+    /// Requests in flight at once, over all hosts. Default 64.
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Requests in flight at once per host. Default 2.
+    pub fn per_host(mut self, n: usize) -> Self {
+        self.frontier.per_host = n.max(1);
+        self
+    }
+
+    /// Minimum time between request starts to one host (jittered). Default 0.
+    pub fn delay(mut self, d: Duration) -> Self {
+        self.frontier.delay = d;
+        self
+    }
+
+    /// Randomize each delay by 0.5..1.5. Default on.
+    pub fn jitter(mut self, on: bool) -> Self {
+        self.frontier.jitter = on;
+        self
+    }
+
+    /// Obey robots.txt. Default on.
+    pub fn obey_robots(mut self, on: bool) -> Self {
+        self.frontier.obey_robots = on;
+        self
+    }
+
+    /// Longest Crawl-delay honoured. Default 30 s.
+    pub fn max_crawl_delay(mut self, d: Duration) -> Self {
+        self.frontier.max_crawl_delay = d;
+        self
+    }
+
+    /// Adaptive per-host delay following latency. Default off.
+    pub fn auto_throttle(mut self, at: Option<AutoThrottle>) -> Self {
+        self.frontier.auto_throttle = at;
+        self
+    }
+
+    /// BFS (default) or DFS.
+    pub fn order(mut self, order: Order) -> Self {
+        self.frontier.order = order;
+        self
+    }
+
+    /// Stop after this many pages. Default none.
+    pub fn max_pages(mut self, n: Option<u64>) -> Self {
+        self.frontier.max_pages = n;
+        self
+    }
+
+    /// Don't follow links deeper than this (seeds are 0). Default none.
+    pub fn max_depth(mut self, n: Option<u32>) -> Self {
+        self.frontier.max_depth = n;
+        self
+    }
+
+    /// Stop after this many body bytes. Default none.
+    pub fn max_bytes(mut self, n: Option<u64>) -> Self {
+        self.frontier.max_bytes = n;
+        self
+    }
+
+    /// The retry policy. Default [`RetryPolicy::default`].
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sort query parameters when canonicalizing. Default off.
+    pub fn sort_query(mut self, on: bool) -> Self {
+        self.sort_query = on;
+        self
+    }
+
+    /// Remove tracking parameters (`utm_*`, `fbclid`, …). Default off.
+    pub fn strip_tracking(mut self, on: bool) -> Self {
+        self.strip_tracking = on;
+        self
+    }
+
+    /// Which hosts are in scope. Default: the seeds' hosts.
+    pub fn scope(mut self, mode: ScopeMode) -> Self {
+        self.scope = mode;
+        self
+    }
+
+    /// Only follow URLs matching this regex (repeatable: any may match).
+    pub fn include(mut self, regex: impl Into<String>) -> Self {
+        self.includes.push(regex.into());
+        self
+    }
+
+    /// Never follow URLs matching this regex.
+    pub fn exclude(mut self, regex: impl Into<String>) -> Self {
+        self.excludes.push(regex.into());
+        self
+    }
+
+    /// Only follow URLs matching this glob.
+    pub fn include_glob(mut self, glob: impl Into<String>) -> Self {
+        self.include_globs.push(glob.into());
+        self
+    }
+
+    /// Never follow URLs matching this glob.
+    pub fn exclude_glob(mut self, glob: impl Into<String>) -> Self {
+        self.exclude_globs.push(glob.into());
+        self
+    }
+
+    /// Trap guard: longest URL followed.
+    pub fn max_url_length(mut self, n: usize) -> Self {
+        self.max_url_length = Some(n);
+        self
+    }
+
+    /// Trap guard: deepest path followed, in segments.
+    pub fn max_path_depth(mut self, n: usize) -> Self {
+        self.max_path_depth = Some(n);
+        self
+    }
+
+    /// Trap guard: most repetitions of one path segment.
+    pub fn max_repeated_segments(mut self, n: usize) -> Self {
+        self.max_repeated_segments = Some(n);
+        self
+    }
+
+    /// Link extraction options (nofollow, skipped extensions).
+    pub fn links(mut self, links: LinkOptions) -> Self {
+        self.links = links;
+        self
+    }
+
+    /// Follow links at all. Default on; off fetches only the seeds.
+    pub fn follow_links(mut self, on: bool) -> Self {
+        self.follow_links = on;
+        self
+    }
+
+    /// Allow private, loopback and link-local targets even when the seeds
+    /// are public. Default off (seeds that are themselves private are always
+    /// allowed).
+    pub fn allow_private(mut self, on: bool) -> Self {
+        self.allow_private = on;
+        self
+    }
+
+    /// Also seed from the seeds' sitemaps (robots.txt `Sitemap:` lines and
+    /// `/sitemap.xml`, indexes followed). Default off.
+    pub fn sitemaps(mut self, on: bool) -> Self {
+        self.sitemaps = on;
+        self
+    }
+
+    /// Keep each page's body in its record (for mirroring). Default off.
+    pub fn keep_bodies(mut self, on: bool) -> Self {
+        self.keep_bodies = on;
+        self
+    }
+
+    /// Validate and build, with the in-memory frontier.
+    pub async fn build(self) -> Result<Crawler<MemoryFrontier>> {
+        let frontier = MemoryFrontier::new(self.frontier.clone());
+        self.build_with(frontier).await
+    }
+
+    /// Validate and build around a given frontier.
+    pub async fn build_with<F: Frontier>(self, frontier: F) -> Result<Crawler<F>> {
+        let canonicalizer = Canonicalizer::builder()
+            .sort_query(self.sort_query)
+            .strip_tracking(self.strip_tracking)
+            .build()
+            .map_err(|e| Error::new(ErrorKind::Config, e.to_string()))?;
+        let mut seeds = Vec::with_capacity(self.seeds.len() + self.requests.len());
+        for raw in &self.seeds {
+            let url = Url::parse(raw.trim()).map_err(|e| {
+                Error::new(
+                    ErrorKind::InvalidUrl,
+                    format!("invalid seed URL {raw:?}: {e}"),
+                )
+            })?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(Error::new(
+                    ErrorKind::InvalidUrl,
+                    format!("seed {raw:?} is not an http or https URL"),
+                ));
+            }
+            seeds.push(Request::get(url));
+        }
+        seeds.extend(self.requests.iter().cloned());
+        if seeds.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Config,
+                "no seeds: give at least one start URL",
+            ));
+        }
+        for seed in &mut seeds {
+            seed.url = canonicalizer.canonicalize(&seed.url);
+        }
+        let seed_urls: Vec<Url> = seeds.iter().map(|r| r.url.clone()).collect();
+        let scope = self.build_scope(&seed_urls)?;
+
+        let policy = if self.allow_private {
+            AddrPolicy::allow_all()
+        } else {
+            AddrPolicy::deny_private(seed_addresses(&seed_urls).await)
+        };
+        let user_agent = self.client.user_agent_str().to_owned();
+        let client = self
+            .client
+            .clone()
+            .max_redirects(0)
+            .address_policy(policy.clone())
+            .build()?;
+        let robots_client = self
+            .client
+            .clone()
+            .max_redirects(5)
+            .address_policy(policy)
+            .build()?;
+        let (stop_tx, _) = watch::channel(false);
+        let ctx = Ctx {
+            client,
+            robots_client,
+            retry: self.retry,
+            canonicalizer,
+            scope,
+            links: self.links,
+            follow_links: self.follow_links,
+            max_depth: self.frontier.max_depth,
+            user_agent,
+            keep_bodies: self.keep_bodies,
+            sitemaps: self.sitemaps,
+            stats: Arc::default(),
+        };
+        Ok(Crawler {
+            ctx: Arc::new(ctx),
+            frontier: Arc::new(frontier),
+            seeds,
+            concurrency: self.concurrency,
+            stop_tx,
+        })
+    }
+
+    fn build_scope(&self, seeds: &[Url]) -> Result<Scope> {
+        let mut b = Scope::builder()
+            .mode(self.scope.clone())
+            .seeds(seeds.iter().cloned());
+        for r in &self.includes {
+            b = b.include_regex(r.clone());
+        }
+        for r in &self.excludes {
+            b = b.exclude_regex(r.clone());
+        }
+        for g in &self.include_globs {
+            b = b.include_glob(g.clone());
+        }
+        for g in &self.exclude_globs {
+            b = b.exclude_glob(g.clone());
+        }
+        if let Some(n) = self.max_url_length {
+            b = b.max_url_len(n);
+        }
+        if let Some(n) = self.max_path_depth {
+            b = b.max_depth(n);
+        }
+        if let Some(n) = self.max_repeated_segments {
+            b = b.max_segment_repeats(n);
+        }
+        b.build()
+            .map_err(|e| Error::new(ErrorKind::Config, e.to_string()))
+    }
+}
+
+/// The addresses the seeds' hosts resolve to: a crawl may always go where
+/// its seeds are, private or not. A seed that doesn't resolve adds nothing
+/// (its fetch will fail and say why).
+async fn seed_addresses(seeds: &[Url]) -> Vec<IpAddr> {
+    let mut out = Vec::new();
+    for url in seeds {
+        let Some(host) = url.host_str() else { continue };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            out.push(ip);
+            continue;
+        }
+        if let Ok(addrs) = tokio::net::lookup_host((host, 0)).await {
+            out.extend(addrs.map(|a| a.ip()));
+        }
+    }
+    out
+}

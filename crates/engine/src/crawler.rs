@@ -1,0 +1,194 @@
+//! [`Crawler`]: the loop.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use ferrocrawl_core::{Request, Result};
+use ferrocrawl_frontier::{Frontier, MemoryFrontier};
+use tokio::sync::{mpsc, watch};
+use tokio::time::{Instant, sleep_until};
+
+use crate::builder::{CrawlerBuilder, Ctx};
+use crate::event::Event;
+use crate::page::{self, Done};
+use crate::stats::Stats;
+
+/// How a crawl ended.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    /// Pages fetched (any status).
+    pub pages: u64,
+    /// Pages that failed for good.
+    pub failed: u64,
+    /// Requests dropped by robots.txt.
+    pub dropped: u64,
+    /// Links not followed: out of scope.
+    pub out_of_scope: u64,
+    /// Requests left queued (budget reached, or stopped early).
+    pub left_queued: u64,
+    /// Body bytes downloaded.
+    pub bytes: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// Stopped by [`Crawler::stop`] before the frontier was finished.
+    pub stopped: bool,
+}
+
+/// A configured crawl. Build it with [`Crawler::builder`], run it once.
+pub struct Crawler<F: Frontier = MemoryFrontier> {
+    pub(crate) ctx: Arc<Ctx>,
+    pub(crate) frontier: Arc<F>,
+    pub(crate) seeds: Vec<Request>,
+    pub(crate) concurrency: usize,
+    pub(crate) stop_tx: watch::Sender<bool>,
+}
+
+// ===== impl Crawler =====
+
+impl Crawler<MemoryFrontier> {
+    /// A builder with neutral library defaults.
+    pub fn builder() -> CrawlerBuilder {
+        CrawlerBuilder::default()
+    }
+}
+
+impl<F: Frontier> Crawler<F> {
+    /// Live counters.
+    pub fn stats(&self) -> Arc<Stats> {
+        Arc::clone(&self.ctx.stats)
+    }
+
+    /// A handle that stops the crawl gracefully: no new leases, in-flight
+    /// requests finish, then `run` returns.
+    pub fn stopper(&self) -> Stopper {
+        Stopper(self.stop_tx.clone())
+    }
+
+    /// Crawl until the frontier is finished (or [`Stopper::stop`]), sending
+    /// every page and drop to `events`. A failed page never stops the crawl;
+    /// only frontier errors do.
+    pub async fn run(self, events: mpsc::Sender<Event>) -> Result<Summary> {
+        let started = Instant::now();
+        let stats = Arc::clone(&self.ctx.stats);
+        let frontier = Arc::clone(&self.frontier);
+        frontier.push(self.seeds.clone()).await?;
+        if self.ctx.sitemaps {
+            let seed_urls: Vec<_> = self.seeds.iter().map(|r| r.url.clone()).collect();
+            let found = crate::sitemap::discover(&self.ctx, &seed_urls).await;
+            tracing::info!(urls = found.len(), "seeded from sitemaps");
+            frontier
+                .push(found.into_iter().map(Request::get).collect())
+                .await?;
+        }
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
+        let mut stop_rx = self.stop_tx.subscribe();
+        let mut in_flight = 0usize;
+        let mut stopping = *stop_rx.borrow();
+        loop {
+            if !stopping && in_flight < self.concurrency {
+                let leased = frontier.lease(self.concurrency - in_flight).await?;
+                for d in leased.dropped {
+                    stats.dropped.fetch_add(1, Relaxed);
+                    let _ = events
+                        .send(Event::Dropped {
+                            url: d.request.url,
+                            reason: d.reason.to_string(),
+                        })
+                        .await;
+                }
+                for lease in leased.leases {
+                    in_flight += 1;
+                    let ctx = Arc::clone(&self.ctx);
+                    let tx = done_tx.clone();
+                    tokio::spawn(async move {
+                        let done = page::process(&ctx, lease).await;
+                        // The loop outlives every task it spawned.
+                        let _ = tx.send(done);
+                    });
+                }
+            }
+            if in_flight == 0 {
+                if stopping || frontier.is_finished().await? {
+                    break;
+                }
+                match frontier.next_ready().await? {
+                    Some(at) => {
+                        tokio::select! {
+                            _ = sleep_until(at) => {}
+                            _ = stop_rx.changed() => stopping = true,
+                        }
+                    }
+                    None => {
+                        // Not finished, nothing leased, nothing ready: only
+                        // drops are pending; the next lease call returns them.
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                }
+                continue;
+            }
+            let wake = if !stopping && in_flight < self.concurrency {
+                frontier.next_ready().await?
+            } else {
+                None
+            };
+            tokio::select! {
+                done = done_rx.recv() => {
+                    let Some(done) = done else { break };
+                    in_flight -= 1;
+                    self.finish(done, &events).await?;
+                    while let Ok(done) = done_rx.try_recv() {
+                        in_flight -= 1;
+                        self.finish(done, &events).await?;
+                    }
+                    let counts = frontier.counts().await?;
+                    stats.queued.store(counts.queued, Relaxed);
+                    stats.hosts.store(counts.hosts, Relaxed);
+                }
+                _ = sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {}
+                _ = stop_rx.changed(), if !stopping => stopping = true,
+            }
+        }
+        let counts = frontier.counts().await?;
+        Ok(Summary {
+            pages: stats.pages(),
+            failed: stats.failed(),
+            dropped: stats.dropped(),
+            out_of_scope: stats.out_of_scope(),
+            left_queued: counts.queued,
+            bytes: stats.bytes(),
+            elapsed: started.elapsed(),
+            stopped: stopping,
+        })
+    }
+
+    async fn finish(&self, done: Done, events: &mpsc::Sender<Event>) -> Result<()> {
+        let stats = &self.ctx.stats;
+        stats.out_of_scope.fetch_add(done.out_of_scope, Relaxed);
+        if !done.follow.is_empty() {
+            self.frontier.push(done.follow).await?;
+        }
+        if let Some(record) = done.record {
+            if record.error.is_some() {
+                stats.failed.fetch_add(1, Relaxed);
+            } else {
+                stats.pages.fetch_add(1, Relaxed);
+                stats.bytes.fetch_add(record.bytes, Relaxed);
+            }
+            // A closed channel means nobody listens; the crawl still completes.
+            let _ = events.send(Event::Page(Box::new(record))).await;
+        }
+        self.frontier.ack(done.lease, done.ack).await
+    }
+}
+
+/// Stops a running crawl gracefully.
+#[derive(Clone, Debug)]
+pub struct Stopper(watch::Sender<bool>);
+
+impl Stopper {
+    /// Stop leasing; let in-flight requests finish.
+    pub fn stop(&self) {
+        let _ = self.0.send(true);
+    }
+}

@@ -1,0 +1,79 @@
+//! What the crawl reports as it goes.
+
+use std::time::Duration;
+
+use ferrocrawl_core::Url;
+use serde::Serialize;
+
+/// One fetched (or failed) page.
+#[derive(Clone, Debug, Serialize)]
+pub struct PageRecord {
+    /// The URL requested.
+    pub url: Url,
+    /// HTTP status, if a response came.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Links followed from the seed to reach it.
+    pub depth: u32,
+    /// The page it was found on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub referrer: Option<Url>,
+    /// `<title>` text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// `Content-Type` header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// Body bytes.
+    pub bytes: u64,
+    /// Links found on the page (before scope and dedup).
+    pub links: usize,
+    /// Where a redirect pointed (crawls follow redirects through the frontier).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect: Option<Url>,
+    /// Time to the response headers.
+    #[serde(with = "secs")]
+    pub ttfb: Duration,
+    /// Time to the last body byte.
+    #[serde(with = "secs")]
+    pub elapsed: Duration,
+    /// Attempts made.
+    pub attempts: u32,
+    /// What went wrong, if the page failed: `{kind, message}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorRecord>,
+    /// The body, kept only when the crawler was asked to (`keep_bodies`).
+    #[serde(skip)]
+    pub body: Option<ferrocrawl_core::Bytes>,
+}
+
+/// An error in a record.
+#[derive(Clone, Debug, Serialize)]
+pub struct ErrorRecord {
+    /// Stable kind name (`connect`, `read_timeout`, …).
+    pub kind: String,
+    /// What happened.
+    pub message: String,
+}
+
+/// Something the crawl reports.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// A page was fetched, or failed for good.
+    Page(Box<PageRecord>),
+    /// A request was dropped on purpose (robots.txt).
+    Dropped {
+        /// The URL.
+        url: Url,
+        /// Why.
+        reason: String,
+    },
+}
+
+mod secs {
+    use std::time::Duration;
+
+    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64((d.as_secs_f64() * 1e6).round() / 1e6)
+    }
+}

@@ -1,0 +1,206 @@
+//! Processing one lease: fetch, decide, extract, scope. Runs in its own task,
+//! so the CPU work (decoding, link extraction) spreads over all cores.
+
+use std::time::{Duration, SystemTime};
+
+use ferrocrawl_core::{Error, Request, Response, Url};
+use ferrocrawl_extract::extract_links;
+use ferrocrawl_frontier::{Ack, Lease, LeaseKind};
+use ferrocrawl_robots::{FetchResult, from_fetch};
+
+use crate::builder::Ctx;
+use crate::event::{ErrorRecord, PageRecord};
+
+/// What a finished lease asks of the crawl loop.
+pub(crate) struct Done {
+    pub lease: Lease,
+    pub ack: Ack,
+    /// Links and redirects to push before the ack (order matters: pushing
+    /// first means the frontier never looks finished in between).
+    pub follow: Vec<Request>,
+    pub out_of_scope: u64,
+    pub record: Option<PageRecord>,
+}
+
+pub(crate) async fn process(ctx: &Ctx, lease: Lease) -> Done {
+    match lease.kind {
+        LeaseKind::Robots => robots(ctx, lease).await,
+        LeaseKind::Page => page(ctx, lease).await,
+    }
+}
+
+async fn robots(ctx: &Ctx, lease: Lease) -> Done {
+    let result = ctx.robots_client.execute(&lease.request).await;
+    let fetched = match &result {
+        Ok(resp) => FetchResult::Status(resp.status.as_u16(), &resp.body),
+        Err(e) => {
+            tracing::info!(url = %lease.request.url, "robots.txt unreachable: {}", e.display_chain());
+            FetchResult::Unreachable
+        }
+    };
+    let (robots, availability) = from_fetch(fetched, &ctx.user_agent);
+    Done {
+        lease,
+        ack: Ack::Robots {
+            robots,
+            availability,
+        },
+        follow: Vec::new(),
+        out_of_scope: 0,
+        record: None,
+    }
+}
+
+async fn page(ctx: &Ctx, lease: Lease) -> Done {
+    let request = &lease.request;
+    let result = ctx.client.execute(request).await;
+    if let Some((after, reason)) = ctx
+        .retry
+        .decide(request, result.as_ref(), SystemTime::now())
+    {
+        let mut again = request.clone();
+        again.attempts += 1;
+        if reason.uses_budget() {
+            again.retries += 1;
+        }
+        tracing::debug!(url = %request.url, ?reason, ?after, "retrying");
+        return Done {
+            lease,
+            ack: Ack::Retry {
+                request: Box::new(again),
+                after,
+                throttled: !reason.uses_budget(),
+            },
+            follow: Vec::new(),
+            out_of_scope: 0,
+            record: None,
+        };
+    }
+    match result {
+        Ok(resp) => fetched(ctx, lease, resp),
+        Err(error) => failed(lease, &error),
+    }
+}
+
+fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
+    let request = &lease.request;
+    let status = resp.status.as_u16();
+    let content_type = resp.content_type().map(str::to_owned);
+    let mut record = PageRecord {
+        url: request.url.clone(),
+        status: Some(status),
+        depth: request.depth,
+        referrer: request.referrer.clone(),
+        title: None,
+        content_type: content_type.clone(),
+        bytes: resp.body.len() as u64,
+        links: 0,
+        redirect: None,
+        ttfb: resp.timings.ttfb,
+        elapsed: resp.timings.total,
+        attempts: request.attempts + 1,
+        error: None,
+        body: None,
+    };
+    let mut follow = Vec::new();
+    let mut out_of_scope = 0;
+    let mut add = |url: &Url, depth: u32, follow: &mut Vec<Request>| {
+        let url = ctx.canonicalizer.canonicalize(url);
+        match ctx.scope.check(&url) {
+            Ok(()) => {
+                let mut next = Request::get(url);
+                next.depth = depth;
+                next.priority = request.priority;
+                next.referrer = Some(request.url.clone());
+                follow.push(next);
+            }
+            Err(why) => {
+                tracing::trace!(%url, %why, "out of scope");
+                out_of_scope += 1;
+            }
+        }
+    };
+    if resp.status.is_redirection() {
+        // Redirects come back through the frontier, so dedup, scope and
+        // politeness see every hop (the crawl client follows none itself).
+        if let Some(target) = resp
+            .header("location")
+            .and_then(|l| resp.url.join(l.trim()).ok())
+        {
+            add(&target, request.depth, &mut follow);
+            record.redirect = Some(target);
+        }
+    } else if resp.status.is_success() && is_html(content_type.as_deref(), &resp.body) {
+        let page = extract_links(resp.text(), &resp.url, &ctx.links);
+        record.title = page.title;
+        record.links = page.links.len();
+        let follow_links = ctx.follow_links && !(ctx.links.honour_nofollow && page.meta_nofollow);
+        if follow_links && ctx.max_depth.is_none_or(|max| request.depth < max) {
+            for link in &page.links {
+                if link.nofollow && ctx.links.honour_nofollow {
+                    continue;
+                }
+                add(&link.url, request.depth + 1, &mut follow);
+            }
+        }
+    }
+    if ctx.keep_bodies {
+        record.body = Some(resp.body.clone());
+    }
+    Done {
+        ack: Ack::Done {
+            status,
+            bytes: resp.body.len() as u64,
+            latency: resp.timings.ttfb,
+        },
+        lease,
+        follow,
+        out_of_scope,
+        record: Some(record),
+    }
+}
+
+fn failed(lease: Lease, error: &Error) -> Done {
+    let request = &lease.request;
+    let record = PageRecord {
+        url: request.url.clone(),
+        status: None,
+        depth: request.depth,
+        referrer: request.referrer.clone(),
+        title: None,
+        content_type: None,
+        bytes: 0,
+        links: 0,
+        redirect: None,
+        ttfb: Duration::ZERO,
+        elapsed: Duration::ZERO,
+        attempts: request.attempts + 1,
+        error: Some(ErrorRecord {
+            kind: error.kind().name().to_owned(),
+            message: error.display_chain(),
+        }),
+        body: None,
+    };
+    Done {
+        lease,
+        ack: Ack::Failed,
+        follow: Vec::new(),
+        out_of_scope: 0,
+        record: Some(record),
+    }
+}
+
+/// HTML by its content type; with none, by a look at the first bytes.
+fn is_html(content_type: Option<&str>, body: &[u8]) -> bool {
+    match content_type {
+        Some(ct) => {
+            let ct = ct.trim_start().to_ascii_lowercase();
+            ct.starts_with("text/html") || ct.starts_with("application/xhtml+xml")
+        }
+        None => {
+            let head = &body[..body.len().min(512)];
+            let text = String::from_utf8_lossy(head).to_ascii_lowercase();
+            text.contains("<html") || text.contains("<!doctype html")
+        }
+    }
+}

@@ -1,0 +1,310 @@
+//! End-to-end crawls of generated testkit sites.
+#![allow(clippy::unwrap_used, reason = "tests assert by unwrapping")]
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use ferrocrawl_engine::{Crawler, CrawlerBuilder, Event, PageRecord, Summary};
+use ferrocrawl_testkit::TestServer;
+use ferrocrawl_url::ScopeMode;
+use tokio::sync::mpsc;
+
+struct Run {
+    pages: Vec<PageRecord>,
+    dropped: Vec<(String, String)>,
+    summary: Summary,
+}
+
+/// Run a crawl to its end; a crawl that does not finish by itself fails the
+/// test instead of hanging it.
+async fn crawl(b: CrawlerBuilder) -> Run {
+    let crawler = b.build().await.unwrap();
+    let (tx, mut rx) = mpsc::channel(64);
+    let task = tokio::spawn(crawler.run(tx));
+    let mut pages = Vec::new();
+    let mut dropped = Vec::new();
+    let collect = async {
+        while let Some(e) = rx.recv().await {
+            match e {
+                Event::Page(p) => pages.push(*p),
+                Event::Dropped { url, reason } => dropped.push((url.path().to_owned(), reason)),
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(3600), collect)
+        .await
+        .expect("the crawl must finish by itself");
+    let summary = task.await.unwrap().unwrap();
+    Run {
+        pages,
+        dropped,
+        summary,
+    }
+}
+
+fn by_path(pages: &[PageRecord]) -> HashMap<String, &PageRecord> {
+    pages.iter().map(|p| (p.url.path().to_owned(), p)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawls_a_generated_site_completely_and_once() {
+    let srv = TestServer::start().await.unwrap();
+    let run = crawl(
+        Crawler::builder()
+            .seed(srv.url("/site/300/4/0"))
+            .per_host(8),
+    )
+    .await;
+    assert_eq!(run.summary.pages, 300);
+    assert_eq!(run.pages.len(), 300);
+    assert_eq!(run.summary.failed, 0);
+    for i in 0..300 {
+        let path = format!("/site/300/4/{i}");
+        assert_eq!(srv.stats().hits(&path), 1, "{path} fetched exactly once");
+    }
+    assert_eq!(
+        srv.stats().hits("/robots.txt"),
+        1,
+        "robots.txt once per host"
+    );
+    let pages = by_path(&run.pages);
+    let p5 = pages["/site/300/4/5"];
+    assert_eq!(p5.depth, 2, "0 -> 1 -> 5");
+    assert_eq!(p5.title.as_deref(), Some("Page 5"));
+    assert_eq!(p5.referrer.as_ref().unwrap().path(), "/site/300/4/1");
+    assert_eq!(p5.status, Some(200));
+    assert!(p5.links >= 4);
+    assert!(srv.stats().max_in_flight() <= 8);
+}
+
+#[tokio::test(start_paused = true)]
+async fn politeness_is_kept_as_seen_by_the_server() {
+    let srv = TestServer::start().await.unwrap();
+    let delay = Duration::from_millis(500);
+    let b = Crawler::builder()
+        .seed(srv.url("/site/40/3/0"))
+        .per_host(2)
+        .delay(delay)
+        .jitter(false)
+        .obey_robots(false);
+    let run = crawl(b).await;
+    assert_eq!(run.summary.pages, 40);
+    assert!(srv.stats().max_in_flight() <= 2);
+    let starts: Vec<_> = srv.stats().arrivals().into_iter().map(|(t, _)| t).collect();
+    for pair in starts.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(gap >= delay, "two requests only {gap:?} apart");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn robots_disallow_and_crawl_delay_are_obeyed() {
+    let srv = TestServer::start().await.unwrap();
+    srv.set_robots(
+        200,
+        "User-agent: *\nDisallow: /site/30/2/1\nCrawl-delay: 3\n",
+    );
+    let run = crawl(Crawler::builder().seed(srv.url("/site/30/2/0")).per_host(4)).await;
+    for (_, path) in srv.stats().arrivals() {
+        assert!(
+            !path.starts_with("/site/30/2/1"),
+            "fetched disallowed {path}"
+        );
+    }
+    // /1 and its subtree's entry points were dropped and reported.
+    assert!(
+        run.dropped
+            .iter()
+            .any(|(p, why)| p == "/site/30/2/1" && why.contains("robots.txt"))
+    );
+    assert!(run.summary.dropped >= 1);
+    let starts: Vec<_> = srv
+        .stats()
+        .arrivals()
+        .into_iter()
+        .filter(|(_, p)| p.starts_with("/site/"))
+        .map(|(t, _)| t)
+        .collect();
+    // The prefix rule also covers /site/30/2/10..19, so 0, 2, 5 and 6 remain.
+    let mut fetched: Vec<_> = run.pages.iter().map(|p| p.url.path().to_owned()).collect();
+    fetched.sort();
+    assert_eq!(
+        fetched,
+        [
+            "/site/30/2/0",
+            "/site/30/2/2",
+            "/site/30/2/5",
+            "/site/30/2/6"
+        ]
+    );
+    assert_eq!(starts.len(), 4);
+    for pair in starts.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= Duration::from_secs(3),
+            "Crawl-delay 3 s not kept"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn unavailable_robots_blocks_the_host_and_the_crawl_still_ends() {
+    let srv = TestServer::start().await.unwrap();
+    srv.set_robots(503, "down");
+    let run = crawl(Crawler::builder().seed(srv.url("/site/10/2/0"))).await;
+    assert_eq!(run.summary.pages, 0);
+    assert_eq!(srv.stats().hits("/site/10/2/0"), 0);
+    assert!(
+        srv.stats().hits("/robots.txt") >= 3,
+        "asked again before giving up"
+    );
+    assert_eq!(
+        run.dropped.len(),
+        1,
+        "the seed is reported, not silently lost"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traps_stay_bounded() {
+    let srv = TestServer::start().await.unwrap();
+    let b = Crawler::builder()
+        .seed(srv.url("/trap/"))
+        .max_repeated_segments(3)
+        .max_depth(Some(20))
+        .per_host(8);
+    let run = crawl(b).await;
+    let traps = run
+        .pages
+        .iter()
+        .filter(|p| p.url.path().starts_with("/trap"))
+        .count();
+    let days = run
+        .pages
+        .iter()
+        .filter(|p| p.url.path() == "/calendar")
+        .count();
+    assert_eq!(traps, 4, "/trap/, a/, a/a/, a/a/a/ and no deeper");
+    assert!(days <= 21, "the calendar stops at the depth budget: {days}");
+    assert!(run.summary.out_of_scope >= 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_address_links_and_redirects_are_refused() {
+    let public_looking = TestServer::start().await.unwrap();
+    let other = TestServer::bind("127.0.0.2:0".parse().unwrap())
+        .await
+        .unwrap();
+    let secret = other.url("/secret");
+    let redirect = public_looking.url(&format!("/redirect-to?url={}", other.url("/via-redirect")));
+    let seed = format!(
+        "{}?to={}&to={}",
+        public_looking.url("/links"),
+        secret,
+        redirect
+    );
+    let b = Crawler::builder()
+        .seed(seed.clone())
+        .scope(ScopeMode::Any)
+        .obey_robots(false);
+    let run = crawl(b).await;
+    assert_eq!(other.stats().requests(), 0, "nothing may reach 127.0.0.2");
+    let refused: Vec<_> = run
+        .pages
+        .iter()
+        .filter(|p| {
+            p.error
+                .as_ref()
+                .is_some_and(|e| e.kind == "forbidden_address")
+        })
+        .map(|p| p.url.path().to_owned())
+        .collect();
+    assert!(refused.contains(&"/secret".to_owned()), "{refused:?}");
+    assert!(refused.contains(&"/via-redirect".to_owned()), "{refused:?}");
+    assert!(run.summary.failed >= 2);
+
+    // --allow-private opens the door.
+    let b = Crawler::builder()
+        .seed(seed)
+        .scope(ScopeMode::Any)
+        .obey_robots(false)
+        .allow_private(true);
+    let run = crawl(b).await;
+    assert!(other.stats().hits("/secret") == 1 && other.stats().hits("/via-redirect") == 1);
+    assert_eq!(run.summary.failed, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_go_through_the_frontier() {
+    let srv = TestServer::start().await.unwrap();
+    let run = crawl(Crawler::builder().seed(srv.url("/redirect/3"))).await;
+    let pages = by_path(&run.pages);
+    assert_eq!(pages["/redirect/3"].status, Some(302));
+    assert_eq!(
+        pages["/redirect/3"].redirect.as_ref().unwrap().path(),
+        "/redirect/2"
+    );
+    assert_eq!(pages["/redirect/0"].status, Some(200));
+    assert_eq!(srv.stats().hits("/redirect/0"), 1);
+    // A loop ends by dedup, not by a counter.
+    let run = crawl(Crawler::builder().seed(srv.url("/redirect-loop"))).await;
+    assert_eq!(run.summary.pages, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_budget_and_out_of_scope_links() {
+    let srv = TestServer::start().await.unwrap();
+    let run = crawl(
+        Crawler::builder()
+            .seed(srv.url("/site/500/5/0"))
+            .max_pages(Some(25))
+            .per_host(8),
+    )
+    .await;
+    assert_eq!(run.summary.pages, 25);
+    assert!(run.summary.left_queued > 0);
+
+    // Host scope ignores the port (as Scrapy and Crawlee do): another host
+    // means another address.
+    let other = TestServer::bind("127.0.0.2:0".parse().unwrap())
+        .await
+        .unwrap();
+    let seed = format!("{}?to={}", srv.url("/links"), other.url("/"));
+    let run = crawl(Crawler::builder().seed(seed)).await;
+    assert_eq!(
+        other.stats().requests(),
+        0,
+        "another host is out of scope by default"
+    );
+    assert_eq!(run.summary.out_of_scope, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_is_graceful() {
+    let srv = TestServer::start().await.unwrap();
+    let crawler = Crawler::builder()
+        .seed(srv.url("/site/5000/10/0"))
+        .per_host(4)
+        .build()
+        .await
+        .unwrap();
+    let stopper = crawler.stopper();
+    let (tx, mut rx) = mpsc::channel(64);
+    let task = tokio::spawn(crawler.run(tx));
+    let mut seen = 0;
+    while let Some(e) = rx.recv().await {
+        if matches!(e, Event::Page(_)) {
+            seen += 1;
+            if seen == 20 {
+                stopper.stop();
+            }
+        }
+    }
+    let summary = task.await.unwrap().unwrap();
+    assert!(summary.stopped);
+    assert!(
+        summary.pages >= 20 && summary.pages < 100,
+        "{}",
+        summary.pages
+    );
+    assert_eq!(summary.pages, seen, "every fetched page was reported");
+}
