@@ -381,3 +381,118 @@ async fn help_shows_examples_and_exit_codes() {
     let out = ferrocrawl(args(&["fetch"]), None).await;
     assert_eq!(out.status.code(), Some(2), "no input at all");
 }
+
+// ===== ferrocrawl crawl =====
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawl_writes_one_line_per_page_and_mirrors() {
+    let srv = TestServer::start().await.unwrap();
+    let dir = temp_dir("crawl");
+    let mirror = dir.join("mirror");
+    let out = ferrocrawl(
+        args(&[
+            "crawl",
+            &srv.url("/site/20/3/0"),
+            "--per-host",
+            "8",
+            "--save",
+            mirror.to_str().unwrap(),
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let recs = lines(&out);
+    assert_eq!(recs.len(), 20);
+    let home = recs
+        .iter()
+        .find(|r| r["url"].as_str().unwrap().ends_with("/site/20/3/0"))
+        .unwrap();
+    assert_eq!(home["status"], 200);
+    assert_eq!(home["depth"], 0);
+    assert_eq!(home["title"], "Page 0");
+    assert!(
+        home["content_type"]
+            .as_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(home["links"].as_u64().unwrap() >= 3);
+    assert!(home["ttfb"].is_number() && home["bytes"].as_u64().unwrap() > 0);
+    let child = recs
+        .iter()
+        .find(|r| r["url"].as_str().unwrap().ends_with("/site/20/3/4"))
+        .unwrap();
+    assert!(
+        child["referrer"]
+            .as_str()
+            .unwrap()
+            .ends_with("/site/20/3/1")
+    );
+    assert!(stderr(&out).contains("done: 20 pages"), "{}", stderr(&out));
+    let host_dir = mirror.join(format!("127.0.0.1_{}", srv.addr().port()));
+    let saved = std::fs::read_to_string(host_dir.join("site/20/3/7")).unwrap();
+    assert!(saved.contains("<title>Page 7</title>"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawl_reports_robots_drops_and_failures() {
+    let srv = TestServer::start().await.unwrap();
+    srv.set_robots(200, "User-agent: *\nDisallow: /status/\n");
+    // A page whose connection is reset fails; robots.txt itself answers.
+    let reset = srv.url("/flaky?rate=1%26mode=reset%26key=r");
+    let seed = format!(
+        "{}?to={}&to={}",
+        srv.url("/links"),
+        srv.url("/status/200"),
+        reset
+    );
+    let out = ferrocrawl(args(&["crawl", "--retries", "0", &seed]), None).await;
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a page failed: {}",
+        stderr(&out)
+    );
+    let recs = lines(&out);
+    let dropped = recs
+        .iter()
+        .find(|r| r.get("dropped").is_some())
+        .expect("a dropped line");
+    assert!(dropped["url"].as_str().unwrap().ends_with("/status/200"));
+    assert_eq!(dropped["dropped"], "disallowed by robots.txt");
+    let failed = recs
+        .iter()
+        .find(|r| r.get("error").is_some())
+        .expect("a failed page");
+    assert_eq!(failed["error"]["kind"], "transport", "{failed}");
+    assert_eq!(srv.stats().hits("/status/200"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawl_bad_input_is_a_usage_error() {
+    for (a, expect) in [
+        (vec!["crawl", "not a url"], "invalid seed URL"),
+        (
+            vec!["crawl", "ftp://127.0.0.1/"],
+            "not an http or https URL",
+        ),
+        (vec!["crawl", "http://127.0.0.1:9/", "--include", "("], "("),
+        (
+            vec!["crawl", "http://127.0.0.1:9/", "--delay", "fast"],
+            "write a duration",
+        ),
+        (vec!["crawl"], "required"),
+    ] {
+        let out = ferrocrawl(args(&a), None).await;
+        assert_eq!(out.status.code(), Some(2), "{a:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expect), "{a:?}: {}", stderr(&out));
+        assert!(out.stdout.is_empty());
+    }
+    let out = ferrocrawl(args(&["crawl", "--help"]), None).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Examples:") && text.contains("[default: 4]"),
+        "{text}"
+    );
+}

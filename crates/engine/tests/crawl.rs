@@ -308,3 +308,51 @@ async fn stopping_is_graceful() {
     );
     assert_eq!(summary.pages, seen, "every fetched page was reported");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sitemaps_seed_the_crawl() {
+    let srv = TestServer::start().await.unwrap();
+    let url = |p: &str| srv.url(p);
+    srv.set_robots(
+        200,
+        &format!("User-agent: *\nAllow: /\nSitemap: {}\n", url("/index.xml")),
+    );
+    srv.set_file(
+        "/index.xml",
+        "application/xml",
+        format!(
+            "<?xml version=\"1.0\"?><sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\
+             <sitemap><loc>{}</loc></sitemap></sitemapindex>",
+            url("/pages.xml")
+        ),
+    );
+    srv.set_file(
+        "/pages.xml",
+        "application/xml",
+        format!(
+            "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"><url><loc>{}</loc></url>\
+             <url><loc>{}</loc></url></urlset>",
+            url("/status/204"),
+            url("/json")
+        ),
+    );
+    srv.set_file(
+        "/sitemap.xml",
+        "text/plain",
+        format!("{}\n", url("/user-agent")),
+    );
+    let run = crawl(Crawler::builder().seed(url("/site/3/2/0")).sitemaps(true)).await;
+    for orphan in ["/status/204", "/json", "/user-agent"] {
+        assert_eq!(
+            srv.stats().hits(orphan),
+            1,
+            "{orphan} comes only from a sitemap"
+        );
+    }
+    assert_eq!(run.summary.pages, 3 + 3);
+    // Without the option, sitemaps are not read.
+    srv.stats().reset();
+    let run = crawl(Crawler::builder().seed(url("/site/3/2/0"))).await;
+    assert_eq!(run.summary.pages, 3);
+    assert_eq!(srv.stats().hits("/index.xml"), 0);
+}

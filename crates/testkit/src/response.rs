@@ -89,6 +89,15 @@ pub(crate) fn with_body(
     response
 }
 
+/// A 200 response with a content type chosen at run time.
+pub(crate) fn with_owned_type(content_type: String, body: Vec<u8>) -> Response<Body> {
+    let mut response = Response::new(full(body));
+    if let Ok(v) = HeaderValue::from_str(&content_type) {
+        response.headers_mut().insert(CONTENT_TYPE, v);
+    }
+    response
+}
+
 /// A `text/plain` response.
 pub(crate) fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
     with_body(status, "text/plain; charset=utf-8", body)

@@ -91,6 +91,16 @@ impl TestServer {
         &self.state.stats
     }
 
+    /// Serve `body` as `content_type` at exactly `path` (a sitemap, say),
+    /// ahead of every built-in route.
+    pub fn set_file(&self, path: &str, content_type: &str, body: impl Into<Vec<u8>>) {
+        self.state
+            .files
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(path.to_owned(), (content_type.to_owned(), body.into()));
+    }
+
     /// Serve `body` with `status` at `/robots.txt` (404 until set).
     pub fn set_robots(&self, status: u16, body: &str) {
         *self

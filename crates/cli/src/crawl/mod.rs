@@ -215,7 +215,7 @@ fn print_summary(s: &Summary, save_errors: u64) {
         0.0
     };
     eprintln!(
-        "{}: {} pages in {:.2}s ({:.0}/s), {} failed, {} disallowed by robots.txt, {} links out of scope, {:.1} MiB",
+        "{}: {} pages in {:.2}s ({:.0}/s), {} failed, {} dropped by robots.txt, {} links out of scope, {:.1} MiB",
         if s.stopped { "stopped" } else { "done" },
         s.pages,
         secs,

@@ -29,6 +29,9 @@ pub(crate) struct State {
     pub(crate) flaky: Flaky,
     /// `/robots.txt`: status and body, or 404 when unset.
     pub(crate) robots: std::sync::Mutex<Option<(u16, String)>>,
+    /// Fixed files by path, set by tests (sitemaps and the like); they win
+    /// over every route.
+    pub(crate) files: std::sync::Mutex<std::collections::HashMap<String, (String, Vec<u8>)>>,
 }
 
 impl State {
@@ -40,6 +43,7 @@ impl State {
             throttle: Throttle::default(),
             flaky: Flaky::default(),
             robots: std::sync::Mutex::new(None),
+            files: std::sync::Mutex::default(),
         }
     }
 }
@@ -54,6 +58,15 @@ pub(crate) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Rep
         .path_and_query()
         .map_or(path.as_str(), |pq| pq.as_str());
     state.stats.record_arrival(path_and_query);
+    if let Some((content_type, body)) = state
+        .files
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(&path)
+        .cloned()
+    {
+        return crate::response::with_owned_type(content_type, body).into();
+    }
     let query = Query::parse(request.uri().query());
     let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(&path).split('/').collect();
 
