@@ -16,25 +16,7 @@ use std::path::{Path, PathBuf};
 use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 use ferrocrawl_core::charset::{self, Source};
 
-/// `sub` inside the corpora folder, or `None` (after saying so) if missing.
-fn corpus(sub: &str) -> Option<PathBuf> {
-    let root = std::env::var_os("FERROCRAWL_CORPORA").map_or_else(
-        || {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/corpora"
-            ))
-        },
-        PathBuf::from,
-    );
-    let dir = root.join(sub);
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: corpus not found at {}", dir.display());
-        None
-    }
-}
+use ferrocrawl_testkit::corpus;
 
 /// Bytes for a failure message: printable ASCII as is, the rest escaped,
 /// long inputs shortened.

@@ -8,7 +8,6 @@
 //! `shared/corpora` folder beside the workspace; when absent the suite says so and passes.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 use ferrocrawl_extract::{LinkKind, LinkOptions, extract_links};
 use serde_json::Value;
@@ -20,18 +19,6 @@ use url::Url;
 /// which scripting-off tree construction swallows; a `<title>` after an unclosed `<svg>`)
 /// need markup these cases do not have. See docs/decisions/0005-link-extractor.md.
 const KNOWN_DIFFERENCES: &[(&str, &str)] = &[];
-
-fn corpora() -> PathBuf {
-    std::env::var_os("FERROCRAWL_CORPORA").map_or_else(
-        || {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/corpora"
-            ))
-        },
-        PathBuf::from,
-    )
-}
 
 fn page_url() -> Url {
     Url::parse("https://example.test/dir/page.html").expect("a valid URL")
@@ -95,11 +82,11 @@ fn is_ws(c: char) -> bool {
 
 #[test]
 fn html_extraction() {
-    let path = corpora().join("html_extraction/html5lib_dom_extraction.json");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        println!("skipping: corpus not found at {}", path.display());
+    let Some(path) = ferrocrawl_testkit::corpus("html_extraction/html5lib_dom_extraction.json")
+    else {
         return;
     };
+    let text = std::fs::read_to_string(&path).expect("the corpus file is readable");
     let cases: Vec<Value> = serde_json::from_str(&text).expect("the corpus is valid JSON");
     assert!(!cases.is_empty(), "no cases in {}", path.display());
 

@@ -624,3 +624,28 @@ async fn every_charset_page_decodes() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+#[tokio::test]
+async fn http2_with_prior_knowledge() {
+    let srv = TestServer::start().await.unwrap();
+    let h2 = Client::builder()
+        .http2_prior_knowledge(true)
+        .build()
+        .unwrap();
+    let resp = h2.execute(&get(srv.url("/json"))).await.unwrap();
+    assert_eq!(resp.version, Version::HTTP_2);
+    assert_eq!(resp.status, 200);
+    let v: Value = resp.json().unwrap();
+    assert!(v.is_object());
+    // Many streams share one connection.
+    let fetcher = Fetcher::builder(h2).concurrency(50).per_host(50).build();
+    let mut rx = fetcher.run(
+        (0..50)
+            .map(|i| (i, get(srv.url("/delay/0.2"))))
+            .collect::<Vec<_>>(),
+    );
+    while let Some((_, f)) = rx.recv().await {
+        assert_eq!(f.result.unwrap().version, Version::HTTP_2);
+    }
+    assert_eq!(srv.stats().connections(), 1, "HTTP/2 multiplexes");
+}

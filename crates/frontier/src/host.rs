@@ -54,8 +54,12 @@ impl Ord for Queued {
 pub(crate) struct Host {
     pub queue: BinaryHeap<Queued>,
     pub in_flight: usize,
-    /// Earliest start of the next request (delay since the last start).
-    pub next_allowed: Instant,
+    /// When the last request to this host started; the next may start a
+    /// (jittered) delay later. The delay is read when asked, so a change by
+    /// the adaptive throttle applies at once.
+    pub last_start: Option<Instant>,
+    /// The jitter factor drawn for the gap after `last_start`.
+    pub jitter: f64,
     /// Held back after throttling (429, 503 with Retry-After).
     pub blocked_until: Instant,
     /// Delay from the configuration or Crawl-delay: the adaptive throttle
@@ -78,7 +82,8 @@ impl Host {
         Host {
             queue: BinaryHeap::new(),
             in_flight: 0,
-            next_allowed: now,
+            last_start: None,
+            jitter: 1.0,
             blocked_until: now,
             base_delay: delay,
             crawl_delay: Duration::ZERO,
@@ -96,7 +101,8 @@ impl Host {
 
     /// When this host may next be leased from.
     pub fn ready_at(&self) -> Instant {
-        let t = self.next_allowed.max(self.blocked_until);
+        let next = self.last_start.map(|t| t + self.gap());
+        let t = next.map_or(self.blocked_until, |n| n.max(self.blocked_until));
         match self.robots {
             RobotsState::RetryAt(at) => t.max(at),
             _ => t,
@@ -110,15 +116,19 @@ impl Host {
             && !matches!(self.robots, RobotsState::Pending)
     }
 
-    /// The delay for the next request, with jitter when asked. Jitter
-    /// spreads our own delay over 0.5..1.5 of it, but a site's Crawl-delay
-    /// is a promise, so the result never goes below it.
-    pub fn next_delay(&self, jitter: bool) -> Duration {
-        if self.delay.is_zero() || !jitter {
-            return self.delay;
+    /// The gap after the last start: the delay times its jitter factor. A
+    /// site's Crawl-delay is a promise, so the gap never goes below it.
+    fn gap(&self) -> Duration {
+        if self.delay.is_zero() {
+            return Duration::ZERO;
         }
-        self.delay
-            .mul_f64(0.5 + fastrand::f64())
-            .max(self.crawl_delay)
+        self.delay.mul_f64(self.jitter).max(self.crawl_delay)
+    }
+
+    /// Record a request start. With `jitter`, the next gap is spread over
+    /// 0.5..1.5 of the delay, so request times form no detectable beat.
+    pub fn started(&mut self, now: Instant, jitter: bool) {
+        self.last_start = Some(now);
+        self.jitter = if jitter { 0.5 + fastrand::f64() } else { 1.0 };
     }
 }

@@ -245,7 +245,7 @@ impl State {
             if let Some(request) = self.pop_allowed(id, &mut out.dropped) {
                 let host = &mut self.hosts[id];
                 host.in_flight += 1;
-                host.next_allowed = now + host.next_delay(self.cfg.jitter);
+                host.started(now, self.cfg.jitter);
                 self.pages_leased += 1;
                 let lease = self.new_lease(id, LeaseKind::Page, request);
                 out.leases.push(lease);

@@ -34,22 +34,7 @@ const NOT_EXPRESSIBLE: &[(&str, bool)] = &[("google-robots-064", true)];
 const BASE: &str = "http://robots.invalid/";
 
 fn corpus() -> Option<PathBuf> {
-    let root = std::env::var_os("FERROCRAWL_CORPORA").map_or_else(
-        || {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/corpora"
-            ))
-        },
-        PathBuf::from,
-    );
-    let dir = root.join("robots_google");
-    if dir.join("google_robots_cases.json").is_file() {
-        Some(dir)
-    } else {
-        println!("skipping: corpus not found at {}", dir.display());
-        None
-    }
+    ferrocrawl_testkit::corpus("robots_google")
 }
 
 fn load(dir: &std::path::Path, file: &str) -> Vec<Value> {

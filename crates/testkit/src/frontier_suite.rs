@@ -354,6 +354,54 @@ pub async fn reclaim_and_finish<F: Frontier>(make: impl Fn(FrontierConfig) -> F)
     );
 }
 
+/// The adaptive throttle moves a host's delay halfway toward its latency
+/// (target concurrency 1), and error answers never lower it.
+pub async fn auto_throttle<F: Frontier>(make: impl Fn(FrontierConfig) -> F) {
+    let at = ferrocrawl_frontier::AutoThrottle::default();
+    let f = make(FrontierConfig {
+        auto_throttle: Some(at),
+        per_host: 1,
+        ..quiet()
+    });
+    f.push((0..4).map(|i| req(&format!("http://a/{i}"))).collect())
+        .await
+        .unwrap();
+    let wait_after = |status, latency| {
+        let f = &f;
+        async move {
+            let l = f.lease(1).await.unwrap().leases.pop().expect("a lease");
+            f.ack(
+                l,
+                Ack::Done {
+                    status,
+                    bytes: 0,
+                    latency,
+                },
+            )
+            .await
+            .unwrap();
+            let next = f.next_ready().await.unwrap().expect("more queued");
+            let wait = next - Instant::now();
+            advance(wait).await;
+            wait
+        }
+    };
+    // 0 s -> halfway to 4 s = 2 s; then halfway from 2 s to 0 s = 1 s.
+    assert_eq!(
+        wait_after(200, Duration::from_secs(4)).await,
+        Duration::from_secs(2)
+    );
+    assert_eq!(
+        wait_after(200, Duration::ZERO).await,
+        Duration::from_secs(1)
+    );
+    // A fast error answer is no reason to speed up.
+    assert_eq!(
+        wait_after(503, Duration::ZERO).await,
+        Duration::from_secs(1)
+    );
+}
+
 /// Counters follow the work.
 pub async fn counts<F: Frontier>(make: impl Fn(FrontierConfig) -> F) {
     let f = make(quiet());
@@ -386,7 +434,7 @@ macro_rules! frontier_suite {
         $crate::frontier_suite!(@cases $make;
             dedup, depth_budget, priority_and_order, per_host_limit, delay_between_starts,
             robots_first_and_obeyed, robots_unavailable, retries_and_throttling,
-            page_and_byte_budgets, reclaim_and_finish, counts);
+            page_and_byte_budgets, reclaim_and_finish, auto_throttle, counts);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(

@@ -67,3 +67,25 @@ mod throttle;
 pub use charset_pages::charset_sample;
 pub use server::TestServer;
 pub use stats::Stats;
+
+/// The shared conformance corpus entry `rel` (a file or folder below
+/// `$FERROCRAWL_CORPORA`, else `../shared/corpora` beside the workspace), or
+/// `None` after printing that the caller's test is skipped.
+pub fn corpus(rel: &str) -> Option<std::path::PathBuf> {
+    let root = std::env::var_os("FERROCRAWL_CORPORA").map_or_else(
+        || {
+            std::path::PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/corpora"
+            ))
+        },
+        std::path::PathBuf::from,
+    );
+    let path = root.join(rel);
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!("skipping: corpus not found at {}", path.display());
+        None
+    }
+}

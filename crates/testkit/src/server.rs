@@ -5,9 +5,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -153,8 +152,9 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>) {
     }
 }
 
-/// Serves HTTP/1.1 with keep-alive on one connection until either side
-/// closes it.
+/// Serves one connection until either side closes it: HTTP/1.1 with
+/// keep-alive, or HTTP/2 without TLS (h2c) when the client opens with the
+/// HTTP/2 preface (prior knowledge).
 async fn serve_connection(stream: TcpStream, state: Arc<State>) {
     // Small responses on kept-alive connections would otherwise wait on
     // Nagle plus delayed ACKs.
@@ -170,9 +170,8 @@ async fn serve_connection(stream: TcpStream, state: Arc<State>) {
             }
         }
     });
-    let connection = http1::Builder::new()
-        .keep_alive(true)
-        .serve_connection(TokioIo::new(stream), service);
+    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    let connection = builder.serve_connection(TokioIo::new(stream), service);
     // The errors that end up here are clients hanging up mid-exchange and
     // deliberate resets; neither is worth reporting from a test server.
     let _ = connection.await;

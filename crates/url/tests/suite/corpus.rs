@@ -5,21 +5,7 @@ use std::path::PathBuf;
 /// The corpus file `rel` (e.g. `psl/psl_registrable_domain_tests.json`),
 /// or `None` after printing why the suite is skipped.
 pub fn file(rel: &str) -> Option<PathBuf> {
-    let root = std::env::var_os("FERROCRAWL_CORPORA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/corpora"
-            ))
-        });
-    let path = root.join(rel);
-    if path.is_file() {
-        Some(path)
-    } else {
-        println!("skipping: corpus not found at {}", path.display());
-        None
-    }
+    ferrocrawl_testkit::corpus(rel)
 }
 
 /// Parses the JSON corpus file at `path`.
