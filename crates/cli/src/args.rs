@@ -6,10 +6,15 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const EXIT_CODES: &str = "\
-Exit codes:
-  0    every request succeeded
-  1    the run finished but some requests failed (an error, or HTTP status >= 400)
-  2    bad invocation (unknown flag, unreadable input file, invalid option value)
+Examples:
+  ferrocrawl fetch -i urls.txt -c 500 --per-host 16 -o out.jsonl
+  ferrocrawl crawl http://127.0.0.1:8082/ --per-host 16 -o pages.jsonl
+  ferrocrawl <command> --help      # flags, defaults and more examples
+
+Exit codes (each command's --help says what counts as a failure):
+  0    success
+  1    the run finished but some requests failed
+  2    bad invocation (unknown flag, unreadable input, invalid option value)
   130  interrupted by Ctrl-C";
 
 /// A fast, polite, resumable web crawler and scraper.
