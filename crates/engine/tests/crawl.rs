@@ -356,3 +356,32 @@ async fn sitemaps_seed_the_crawl() {
     assert_eq!(run.summary.pages, 3);
     assert_eq!(srv.stats().hits("/index.xml"), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_resolving_to_private_addresses_are_refused_at_connect_time() {
+    // The seed lives on 127.0.0.2, so only that address is allowed; the link
+    // names `localhost`, which resolves to 127.0.0.1 (and ::1): refused by
+    // the resolver, so no connection is ever made.
+    let seed_srv = TestServer::bind("127.0.0.2:0".parse().unwrap())
+        .await
+        .unwrap();
+    let target = TestServer::start().await.unwrap();
+    let link = format!("http://localhost:{}/by-name", target.addr().port());
+    let seed = format!("{}?to={}", seed_srv.url("/links"), link);
+    let run = crawl(
+        Crawler::builder()
+            .seed(seed)
+            .scope(ScopeMode::Any)
+            .obey_robots(false),
+    )
+    .await;
+    assert_eq!(target.stats().requests(), 0, "nothing may reach 127.0.0.1");
+    let page = run
+        .pages
+        .iter()
+        .find(|p| p.url.path() == "/by-name")
+        .expect("a record for the link");
+    let error = page.error.as_ref().expect("the link failed");
+    assert_eq!(error.kind, "forbidden_address", "{}", error.message);
+    assert!(error.message.contains("localhost"), "{}", error.message);
+}

@@ -12,6 +12,17 @@ pub(crate) fn from_reqwest(
     connect: Duration,
     read: Duration,
 ) -> Error {
+    // Our address guard refuses inside reqwest's resolver; say so plainly
+    // rather than "could not connect".
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        if let Some(ours) = as_ours(c)
+            && *ours.kind() == ErrorKind::Forbidden
+        {
+            return Error::new(ErrorKind::Forbidden, ours.to_string()).with_url(url.clone());
+        }
+        cause = c.source();
+    }
     let err = if e.is_timeout() && e.is_connect() {
         Error::timeout(TimeoutPhase::Connect, connect)
     } else if e.is_timeout() {
@@ -28,4 +39,17 @@ pub(crate) fn from_reqwest(
         Error::new(ErrorKind::Transport, "the connection failed")
     };
     err.with_url(url.clone()).with_source(e)
+}
+
+/// Our own error inside a cause, however the layers between wrapped it: as
+/// itself, or as the payload of an `io::Error` (whose `source()` skips its
+/// payload, so the chain alone never shows it).
+fn as_ours<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a Error> {
+    if let Some(ours) = cause.downcast_ref::<Error>() {
+        return Some(ours);
+    }
+    cause
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+        .and_then(|inner| inner.downcast_ref::<Error>())
 }
