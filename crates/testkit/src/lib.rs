@@ -33,6 +33,8 @@
 //! | `/site/{pages}/{fanout}/{i}` | page `i` of a generated site graph: children, parent, home, self |
 //! | `/page?html=…`, `/links?to=URL…` | arbitrary HTML; a page linking to each `to` |
 //! | `/trap/…`, `/calendar?day=N` | endless depth and an endless calendar |
+//! | `/api/book/?limit=18&offset=N`, `/api/book/{id}` | a 10,000-book catalogue as JSON: `{count, next, previous, results}` and full records |
+//! | `/books/?page=N`, `/books/{id}` | the same catalogue as HTML list and detail pages |
 //!
 //! [`frontier_suite!`] runs the shared frontier test suite against any
 //! `Frontier` implementation.
@@ -53,6 +55,7 @@
 //! ```
 
 mod bomb;
+pub mod books;
 mod charset_pages;
 mod drip;
 mod flaky;

@@ -361,3 +361,29 @@ async fn two_thousand_concurrent_delayed_requests() {
     assert_eq!(stats.hits("/delay/0.5"), CONNECTIONS as u64);
     assert_eq!(stats.in_flight(), 0);
 }
+
+#[tokio::test]
+async fn books_api_and_html() {
+    let server = TestServer::start().await.unwrap();
+    let list = get(server.addr(), "/api/book/?limit=18&offset=9990").await;
+    assert_eq!(list.status, 200);
+    let v = list.json();
+    assert_eq!(v["count"], 10_000);
+    assert_eq!(
+        v["results"].as_array().unwrap().len(),
+        10,
+        "the last page is short"
+    );
+    assert!(v["next"].is_null());
+    assert_eq!(v["results"][0]["id"], 9991);
+    let detail = get(server.addr(), "/api/book/9991").await.json();
+    assert_eq!(detail["name"], v["results"][0]["name"]);
+    assert!(detail["price"].is_number() && detail["isbn"].is_string());
+    assert_eq!(get(server.addr(), "/api/book/10001").await.status, 404);
+    assert_eq!(get(server.addr(), "/api/book/abc").await.status, 400);
+    assert_eq!(get(server.addr(), "/api/book/?limit=0").await.status, 400);
+    let page = get(server.addr(), "/books/?page=2").await;
+    assert!(page.text().contains("href=\"/books/21\""));
+    let book = get(server.addr(), "/books/21").await;
+    assert!(book.text().contains("<h1>") && book.text().contains("star-rating"));
+}

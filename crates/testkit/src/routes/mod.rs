@@ -103,6 +103,10 @@ pub(crate) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Rep
         ["links"] => site::links(&query).into(),
         ["trap", ..] => site::trap(&path).into(),
         ["calendar"] => site::calendar(&query).into(),
+        ["api", "book", ""] | ["api", "book"] => site::book_list(&query).into(),
+        ["api", "book", id] => site::book_detail(id).into(),
+        ["books", ""] | ["books"] => site::book_html(None, &query).into(),
+        ["books", id] => site::book_html(Some(id), &query).into(),
 
         _ => not_found().into(),
     }

@@ -103,3 +103,42 @@ pub(super) fn robots(state: &State) -> Response<Body> {
         None => crate::response::not_found(),
     }
 }
+
+/// `/api/book/?limit=L&offset=N` (limit 1..=100, default 18) → a page of the
+/// catalogue as JSON.
+pub(super) fn book_list(query: &Query) -> Handled {
+    let limit: u64 = query.parse_or("limit", 18)?;
+    let offset: u64 = query.parse_or("offset", 0)?;
+    if !(1..=100).contains(&limit) {
+        return Err(BadRequest::new(format!(
+            "limit must be 1..=100, got {limit}"
+        )));
+    }
+    Ok(crate::response::json(
+        StatusCode::OK,
+        &crate::books::list(limit, offset),
+    ))
+}
+
+/// `/api/book/{id}` → the full record, or 404.
+pub(super) fn book_detail(id: &str) -> Handled {
+    match id.parse::<u64>() {
+        Ok(id) if (1..=crate::books::BOOKS).contains(&id) => Ok(crate::response::json(
+            StatusCode::OK,
+            &crate::books::detail(id),
+        )),
+        Ok(_) => Ok(crate::response::not_found()),
+        Err(_) => Err(BadRequest::new(format!(
+            "book id must be a whole number, got {id:?}"
+        ))),
+    }
+}
+
+/// `/books/?page=N` and `/books/{id}`: the same catalogue as HTML.
+pub(super) fn book_html(id: Option<&str>, query: &Query) -> Handled {
+    let page = match id {
+        None => crate::books::html_list(query.parse_or("page", 1)?),
+        Some(id) => id.parse().ok().and_then(crate::books::html_detail),
+    };
+    Ok(page.map_or_else(crate::response::not_found, html))
+}
