@@ -55,6 +55,8 @@ pub enum ErrorKind {
     Io,
     /// The target address is off limits (private, loopback, link-local).
     Forbidden,
+    /// A spider's handler failed on a response.
+    Handler,
 }
 
 impl ErrorKind {
@@ -75,6 +77,7 @@ impl ErrorKind {
             ErrorKind::Config => "config",
             ErrorKind::Io => "io",
             ErrorKind::Forbidden => "forbidden_address",
+            ErrorKind::Handler => "handler",
         }
     }
 }

@@ -29,6 +29,7 @@ pub(crate) struct Ctx {
     pub user_agent: String,
     pub keep_bodies: bool,
     pub sitemaps: bool,
+    pub router: Option<crate::handler::Router>,
     pub stats: Arc<Stats>,
 }
 
@@ -57,6 +58,7 @@ pub struct CrawlerBuilder {
     allow_private: bool,
     keep_bodies: bool,
     sitemaps: bool,
+    router: Option<crate::handler::Router>,
 }
 
 impl Default for CrawlerBuilder {
@@ -86,6 +88,7 @@ impl Default for CrawlerBuilder {
             allow_private: false,
             keep_bodies: false,
             sitemaps: false,
+            router: None,
         }
     }
 }
@@ -271,6 +274,14 @@ impl CrawlerBuilder {
         self
     }
 
+    /// Route responses to handlers by their request's label. Requests whose
+    /// label has no handler (and no default handler) are crawled as usual:
+    /// their links are followed.
+    pub fn router(mut self, router: crate::handler::Router) -> Self {
+        self.router = Some(router);
+        self
+    }
+
     /// Keep each page's body in its record (for mirroring). Default off.
     pub fn keep_bodies(mut self, on: bool) -> Self {
         self.keep_bodies = on;
@@ -350,6 +361,7 @@ impl CrawlerBuilder {
             user_agent,
             keep_bodies: self.keep_bodies,
             sitemaps: self.sitemaps,
+            router: self.router,
             stats: Arc::default(),
         };
         Ok(Crawler {

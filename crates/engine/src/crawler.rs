@@ -29,6 +29,8 @@ pub struct Summary {
     pub left_queued: u64,
     /// Body bytes downloaded.
     pub bytes: u64,
+    /// Items emitted by handlers.
+    pub items: u64,
     /// Wall time.
     pub elapsed: Duration,
     /// Stopped by [`Crawler::stop`] before the frontier was finished.
@@ -157,6 +159,7 @@ impl<F: Frontier> Crawler<F> {
             out_of_scope: stats.out_of_scope(),
             left_queued: counts.queued,
             bytes: stats.bytes(),
+            items: stats.items(),
             elapsed: started.elapsed(),
             stopped: stopping,
         })
@@ -167,6 +170,18 @@ impl<F: Frontier> Crawler<F> {
         stats.out_of_scope.fetch_add(done.out_of_scope, Relaxed);
         if !done.follow.is_empty() {
             self.frontier.push(done.follow).await?;
+        }
+        if !done.items.is_empty() {
+            stats.items.fetch_add(done.items.len() as u64, Relaxed);
+            for item in done.items {
+                let _ = events
+                    .send(Event::Item {
+                        url: done.lease.request.url.clone(),
+                        label: done.lease.request.label.clone(),
+                        item,
+                    })
+                    .await;
+            }
         }
         if let Some(record) = done.record {
             if record.error.is_some() {

@@ -61,6 +61,15 @@ pub struct ErrorRecord {
 pub enum Event {
     /// A page was fetched, or failed for good.
     Page(Box<PageRecord>),
+    /// A handler emitted an item.
+    Item {
+        /// The page it came from.
+        url: Url,
+        /// The label of the request that led there.
+        label: Option<String>,
+        /// The item, a JSON object.
+        item: serde_json::Value,
+    },
     /// A request was dropped on purpose (robots.txt).
     Dropped {
         /// The URL.

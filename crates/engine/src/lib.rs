@@ -32,6 +32,7 @@
 mod builder;
 mod crawler;
 mod event;
+mod handler;
 mod page;
 mod sitemap;
 mod stats;
@@ -39,4 +40,5 @@ mod stats;
 pub use builder::CrawlerBuilder;
 pub use crawler::{Crawler, Stopper, Summary};
 pub use event::{Event, PageRecord};
+pub use handler::{Context, Handler, Router};
 pub use stats::Stats;

@@ -10,6 +10,7 @@ use ferrocrawl_robots::{FetchResult, from_fetch};
 
 use crate::builder::Ctx;
 use crate::event::{ErrorRecord, PageRecord};
+use crate::handler::Context;
 
 /// What a finished lease asks of the crawl loop.
 pub(crate) struct Done {
@@ -20,6 +21,8 @@ pub(crate) struct Done {
     pub follow: Vec<Request>,
     pub out_of_scope: u64,
     pub record: Option<PageRecord>,
+    /// Items the page's handler emitted.
+    pub items: Vec<serde_json::Value>,
 }
 
 pub(crate) async fn process(ctx: &Ctx, lease: Lease) -> Done {
@@ -48,6 +51,7 @@ async fn robots(ctx: &Ctx, lease: Lease) -> Done {
         follow: Vec::new(),
         out_of_scope: 0,
         record: None,
+        items: Vec::new(),
     }
 }
 
@@ -74,6 +78,7 @@ async fn page(ctx: &Ctx, lease: Lease) -> Done {
             follow: Vec::new(),
             out_of_scope: 0,
             record: None,
+            items: Vec::new(),
         };
     }
     match result {
@@ -104,22 +109,28 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
     };
     let mut follow = Vec::new();
     let mut out_of_scope = 0;
-    let mut add = |url: &Url, depth: u32, follow: &mut Vec<Request>| {
-        let url = ctx.canonicalizer.canonicalize(url);
-        match ctx.scope.check(&url) {
+    let mut items = Vec::new();
+    // Every request found here, link or handler's choice, is canonicalized
+    // and scoped the same way.
+    let mut push = |mut next: Request, depth: u32, follow: &mut Vec<Request>| {
+        next.url = ctx.canonicalizer.canonicalize(&next.url);
+        match ctx.scope.check(&next.url) {
             Ok(()) => {
-                let mut next = Request::get(url);
                 next.depth = depth;
-                next.priority = request.priority;
                 next.referrer = Some(request.url.clone());
                 follow.push(next);
             }
             Err(why) => {
-                tracing::trace!(%url, %why, "out of scope");
+                tracing::trace!(url = %next.url, %why, "out of scope");
                 out_of_scope += 1;
             }
         }
     };
+    let link = |url: &Url| Request::get(url.clone()).priority(request.priority);
+    let handler = ctx
+        .router
+        .as_ref()
+        .and_then(|r| r.get(request.label.as_deref()));
     if resp.status.is_redirection() {
         // Redirects come back through the frontier, so dedup, scope and
         // politeness see every hop (the crawl client follows none itself).
@@ -127,8 +138,30 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
             .header("location")
             .and_then(|l| resp.url.join(l.trim()).ok())
         {
-            add(&target, request.depth, &mut follow);
+            // The hop keeps the request's method, label and data: it is the
+            // same request, moved.
+            let mut moved = request.clone();
+            moved.url = target.clone();
+            push(moved, request.depth, &mut follow);
             record.redirect = Some(target);
+        }
+    } else if let (Some(handler), true) = (handler, resp.status.is_success()) {
+        let mut hctx = Context::new(&resp, &ctx.links);
+        let result = handler(&resp, &mut hctx);
+        let (emitted, requested) = hctx.into_parts();
+        match result {
+            Ok(()) => {
+                items = emitted;
+                for next in requested {
+                    push(next, request.depth + 1, &mut follow);
+                }
+            }
+            Err(e) => {
+                record.error = Some(ErrorRecord {
+                    kind: e.kind().name().to_owned(),
+                    message: e.display_chain(),
+                });
+            }
         }
     } else if resp.status.is_success() && is_html(content_type.as_deref(), &resp.body) {
         let page = extract_links(resp.text(), &resp.url, &ctx.links);
@@ -136,11 +169,11 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
         record.links = page.links.len();
         let follow_links = ctx.follow_links && !(ctx.links.honour_nofollow && page.meta_nofollow);
         if follow_links && ctx.max_depth.is_none_or(|max| request.depth < max) {
-            for link in &page.links {
-                if link.nofollow && ctx.links.honour_nofollow {
+            for l in &page.links {
+                if l.nofollow && ctx.links.honour_nofollow {
                     continue;
                 }
-                add(&link.url, request.depth + 1, &mut follow);
+                push(link(&l.url), request.depth + 1, &mut follow);
             }
         }
     }
@@ -157,6 +190,7 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
         follow,
         out_of_scope,
         record: Some(record),
+        items,
     }
 }
 
@@ -187,6 +221,7 @@ fn failed(lease: Lease, error: &Error) -> Done {
         follow: Vec::new(),
         out_of_scope: 0,
         record: Some(record),
+        items: Vec::new(),
     }
 }
 

@@ -12,6 +12,7 @@ pub struct Stats {
     pub(crate) queued: AtomicU64,
     pub(crate) hosts: AtomicU64,
     pub(crate) bytes: AtomicU64,
+    pub(crate) items: AtomicU64,
 }
 
 impl Stats {
@@ -38,6 +39,10 @@ impl Stats {
     /// Hosts seen.
     pub fn hosts(&self) -> u64 {
         self.hosts.load(Relaxed)
+    }
+    /// Items emitted by handlers.
+    pub fn items(&self) -> u64 {
+        self.items.load(Relaxed)
     }
     /// Body bytes downloaded.
     pub fn bytes(&self) -> u64 {

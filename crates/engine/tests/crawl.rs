@@ -4,14 +4,17 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use ferrocrawl_engine::{Crawler, CrawlerBuilder, Event, PageRecord, Summary};
+use ferrocrawl_core::Request;
+use ferrocrawl_engine::{Crawler, CrawlerBuilder, Event, PageRecord, Router, Summary};
 use ferrocrawl_testkit::TestServer;
 use ferrocrawl_url::ScopeMode;
+use serde_json::Value;
 use tokio::sync::mpsc;
 
 struct Run {
     pages: Vec<PageRecord>,
     dropped: Vec<(String, String)>,
+    items: Vec<Value>,
     summary: Summary,
 }
 
@@ -23,11 +26,13 @@ async fn crawl(b: CrawlerBuilder) -> Run {
     let task = tokio::spawn(crawler.run(tx));
     let mut pages = Vec::new();
     let mut dropped = Vec::new();
+    let mut items = Vec::new();
     let collect = async {
         while let Some(e) = rx.recv().await {
             match e {
                 Event::Page(p) => pages.push(*p),
                 Event::Dropped { url, reason } => dropped.push((url.path().to_owned(), reason)),
+                Event::Item { item, .. } => items.push(item),
             }
         }
     };
@@ -38,6 +43,7 @@ async fn crawl(b: CrawlerBuilder) -> Run {
     Run {
         pages,
         dropped,
+        items,
         summary,
     }
 }
@@ -384,4 +390,74 @@ async fn names_resolving_to_private_addresses_are_refused_at_connect_time() {
     let error = page.error.as_ref().expect("the link failed");
     assert_eq!(error.kind, "forbidden_address", "{}", error.message);
     assert!(error.message.contains("localhost"), "{}", error.message);
+}
+
+/// The seed's job in miniature: a paginated JSON list, then every detail.
+fn books_router() -> Router {
+    Router::new()
+        .route("LIST", |resp, ctx| {
+            let page: Value = resp.json()?;
+            for book in page["results"].as_array().into_iter().flatten() {
+                ctx.follow_url(&format!("/api/book/{}", book["id"]), "DETAIL")?;
+            }
+            if let Some(next) = page["next"].as_str() {
+                ctx.follow_url(next, "LIST")?;
+            }
+            Ok(())
+        })
+        .route("DETAIL", |resp, ctx| {
+            let book: Value = resp.json()?;
+            if book["id"] == 9999 {
+                return Err(ferrocrawl_core::Error::new(
+                    ferrocrawl_core::ErrorKind::Handler,
+                    "book 9999 is cursed",
+                ));
+            }
+            ctx.emit(&book)
+        })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_walks_a_list_api_and_emits_every_detail() {
+    let srv = TestServer::start().await.unwrap();
+    let start =
+        Request::get(srv.url("/api/book/?limit=18&offset=9000").parse().unwrap()).label("LIST");
+    let b = Crawler::builder()
+        .request(start)
+        .router(books_router())
+        .per_host(16)
+        .concurrency(32)
+        .obey_robots(false);
+    let run = crawl(b).await;
+    // Books 9001..=10000, less the one whose handler fails.
+    assert_eq!(run.summary.items, 999);
+    let mut ids: Vec<u64> = run
+        .items
+        .iter()
+        .map(|b| b["id"].as_u64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 999, "no item twice");
+    assert_eq!((ids[0], ids[998]), (9001, 10000));
+    assert!(
+        run.items
+            .iter()
+            .all(|b| b["price"].is_number() && b["isbn"].is_string())
+    );
+    let cursed = run
+        .pages
+        .iter()
+        .find(|p| p.url.path() == "/api/book/9999")
+        .unwrap();
+    let error = cursed.error.as_ref().unwrap();
+    assert_eq!(error.kind, "handler");
+    assert!(error.message.contains("cursed"));
+    assert_eq!(run.summary.failed, 1);
+    assert_eq!(
+        srv.stats().hits("/api/book/"),
+        56,
+        "ceil(1000 / 18) list pages"
+    );
+    assert!(srv.stats().max_in_flight() <= 16);
 }

@@ -28,7 +28,8 @@ pub use ferrocrawl_frontier::AutoThrottle;
 /// Crawling: the engine, the frontier, scope, links and robots.txt.
 pub mod crawl {
     pub use ferrocrawl_engine::{
-        Crawler, CrawlerBuilder, Event, PageRecord, Stats, Stopper, Summary,
+        Context, Crawler, CrawlerBuilder, Event, Handler, PageRecord, Router, Stats, Stopper,
+        Summary,
     };
     pub use ferrocrawl_extract::{Link, LinkKind, LinkOptions, PageLinks, extract_links};
     pub use ferrocrawl_frontier::{

@@ -55,6 +55,11 @@ pub async fn run(args: CrawlArgs, quiet: bool) -> anyhow::Result<u8> {
                     serde_json::to_writer(&mut out, &page)?;
                     out.write_all(b"\n")?;
                 }
+                Some(Event::Item { url, label, item }) => {
+                    let line = ItemLine { url: url.as_str(), label: label.as_deref(), item: &item };
+                    serde_json::to_writer(&mut out, &line)?;
+                    out.write_all(b"\n")?;
+                }
                 Some(Event::Dropped { url, reason }) => {
                     serde_json::to_writer(&mut out, &DroppedLine { url: url.as_str(), dropped: &reason })?;
                     out.write_all(b"\n")?;
@@ -88,6 +93,14 @@ pub async fn run(args: CrawlArgs, quiet: bool) -> anyhow::Result<u8> {
     } else {
         exit::OK
     })
+}
+
+#[derive(Serialize)]
+struct ItemLine<'a> {
+    url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: Option<&'a str>,
+    item: &'a serde_json::Value,
 }
 
 #[derive(Serialize)]
