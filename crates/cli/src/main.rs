@@ -30,10 +30,14 @@ pub mod exit {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // fetch only waits on sockets: one thread does it with no cross-thread
+    // wakeups (10-20% less CPU at 10k connections, bench/README.md). crawl
+    // parses every page, which wants every core.
+    let mut builder = match cli.command {
+        Command::Fetch(_) => tokio::runtime::Builder::new_current_thread(),
+        Command::Crawl(_) => tokio::runtime::Builder::new_multi_thread(),
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
