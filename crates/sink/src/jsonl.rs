@@ -1,0 +1,150 @@
+//! JSON Lines: one JSON object per line.
+
+use std::path::Path;
+
+use tokio::io::AsyncWriteExt;
+
+use crate::{Error, Item, Sink};
+
+/// Bytes buffered before they are handed to the file or stream.
+const BUFFER_BYTES: usize = 64 * 1024;
+
+/// Writes items as JSON Lines to a file or to standard output.
+///
+/// Each item is one compact JSON object followed by `\n`. Output is buffered;
+/// [`Sink::flush`] writes the buffer and, for a file, fsyncs it.
+#[derive(Debug)]
+pub struct JsonlSink {
+    out: Output,
+    buf: Vec<u8>,
+}
+
+#[derive(Debug)]
+enum Output {
+    File(tokio::fs::File),
+    Stdout(tokio::io::Stdout),
+}
+
+// ===== impl JsonlSink =====
+
+impl JsonlSink {
+    /// Creates (or truncates) the file at `path`.
+    pub async fn create(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let file = tokio::fs::File::create(path).await?;
+        Ok(Self::with_output(Output::File(file)))
+    }
+
+    /// Writes to standard output; `flush` flushes the stream.
+    pub fn stdout() -> Self {
+        Self::with_output(Output::Stdout(tokio::io::stdout()))
+    }
+
+    fn with_output(out: Output) -> Self {
+        JsonlSink {
+            out,
+            buf: Vec::with_capacity(BUFFER_BYTES),
+        }
+    }
+
+    async fn drain(&mut self) -> Result<(), Error> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        match &mut self.out {
+            Output::File(f) => f.write_all(&self.buf).await?,
+            Output::Stdout(s) => s.write_all(&self.buf).await?,
+        }
+        self.buf.clear();
+        Ok(())
+    }
+}
+
+impl Sink for JsonlSink {
+    async fn write(&mut self, batch: &[Item]) -> Result<(), Error> {
+        for item in batch {
+            // A map with string keys always serializes; a failure here would be
+            // a serde_json bug, reported as an i/o error rather than a panic.
+            serde_json::to_writer(&mut self.buf, item).map_err(std::io::Error::from)?;
+            self.buf.push(b'\n');
+            if self.buf.len() >= BUFFER_BYTES {
+                self.drain().await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<(), Error> {
+        self.drain().await?;
+        match &mut self.out {
+            Output::File(f) => {
+                f.flush().await?;
+                f.sync_all().await?;
+            }
+            Output::Stdout(s) => s.flush().await?,
+        }
+        Ok(())
+    }
+
+    async fn close(mut self) -> Result<(), Error> {
+        self.flush().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn item(v: serde_json::Value) -> Item {
+        v.as_object().cloned().expect("test item is an object")
+    }
+
+    #[tokio::test]
+    async fn lines_round_trip() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("out.jsonl");
+        let items = vec![
+            item(json!({"a": 1, "b": "two\nlines", "c": {"d": [1, null]}})),
+            item(
+                json!({"big": 18446744073709551615u64, "neg": -9223372036854775808i64, "f": 1.5e300}),
+            ),
+            item(json!({})),
+        ];
+        let mut sink = JsonlSink::create(&path).await.expect("create");
+        sink.write(&items[..2]).await.expect("write");
+        sink.flush().await.expect("flush");
+        sink.write(&items[2..]).await.expect("write");
+        sink.close().await.expect("close");
+
+        let text = std::fs::read_to_string(&path).expect("read");
+        let back: Vec<Item> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("line is json"))
+            .collect();
+        assert_eq!(back, items);
+        assert_eq!(text.lines().count(), 3);
+    }
+
+    #[tokio::test]
+    async fn stdout_writes_and_flushes() {
+        let mut sink = JsonlSink::stdout();
+        sink.write(&[item(json!({"to": "stdout"}))])
+            .await
+            .expect("write");
+        sink.close().await.expect("close");
+    }
+
+    #[tokio::test]
+    async fn buffer_spills_on_large_batches() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("big.jsonl");
+        let items: Vec<Item> = (0..5_000)
+            .map(|i| item(json!({"i": i, "pad": "x".repeat(40)})))
+            .collect();
+        let mut sink = JsonlSink::create(&path).await.expect("create");
+        sink.write(&items).await.expect("write");
+        sink.close().await.expect("close");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert_eq!(text.lines().count(), 5_000);
+    }
+}

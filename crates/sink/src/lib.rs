@@ -1,0 +1,45 @@
+//! ferrocrawl's item sinks: where scraped items go.
+//!
+//! An [`Item`] is a JSON object. Every output implements [`Sink`]:
+//! `write` a batch (may buffer), `flush` to make it durable, `close` to
+//! flush and release.
+//!
+//! - [`JsonlSink`]: JSON Lines to a file or standard output.
+//! - [`CsvSink`]: CSV under a stable header.
+//! - [`SqliteSink`]: one SQLite table, created and widened on demand, with
+//!   optional upsert by key.
+//! - [`PostgresSink`]: the same for PostgreSQL.
+//!
+//! Failures are one opaque [`Error`] with predicates.
+//!
+//! ```
+//! use ferrocrawl_sink::{Item, JsonlSink, Sink};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), ferrocrawl_sink::Error> {
+//! let dir = tempfile::tempdir()?;
+//! let mut sink = JsonlSink::create(dir.path().join("items.jsonl")).await?;
+//! let item: Item = serde_json::json!({"url": "https://example.com/", "title": "Example"})
+//!     .as_object()
+//!     .cloned()
+//!     .unwrap_or_default();
+//! sink.write(&[item]).await?;
+//! sink.close().await?;
+//! # Ok(())
+//! # }
+//! ```
+
+mod csv;
+mod error;
+mod jsonl;
+mod postgres;
+mod sink;
+mod sqlite;
+mod value;
+
+pub use crate::csv::CsvSink;
+pub use error::Error;
+pub use jsonl::JsonlSink;
+pub use postgres::PostgresSink;
+pub use sink::{Item, Sink};
+pub use sqlite::SqliteSink;
