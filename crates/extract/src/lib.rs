@@ -30,6 +30,7 @@ mod charref;
 mod collect;
 mod entities;
 mod error;
+pub mod fields;
 mod links;
 mod refresh;
 mod scan;
