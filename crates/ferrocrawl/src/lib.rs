@@ -43,3 +43,8 @@ pub mod crawl {
 pub mod header {
     pub use http::header::{HeaderName, HeaderValue};
 }
+
+/// Where items go: JSON Lines, CSV, SQLite and PostgreSQL, with upsert by key.
+pub mod sink {
+    pub use ferrocrawl_sink::{CsvSink, Error, Item, JsonlSink, PostgresSink, Sink, SqliteSink};
+}
