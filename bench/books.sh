@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Benchmark: the books job (list -> 10,000 details -> SQLite upsert) in
+# ferrocrawl (examples/books.rs) and in an equivalent Scrapy spider
+# (bench/peers/scrapy_books.py), in one run against testkit's books API.
+#
+#   bash bench/books.sh            # RUNS=3
+#
+# Prints wall seconds, items/s, CPU seconds and peak RSS per tool (median
+# over RUNS), the rows in each database (must be 10,000), and the ratio of
+# items/s. Scrapy is installed into /tmp/ferrocrawl-bench/venv-scrapy if the
+# lab's venv has none.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+RUNS=${RUNS:-3}
+OUT=$ROOT/bench/out; mkdir -p "$OUT"
+RAW=$OUT/books-$(date -u +%Y%m%dT%H%M%S).tsv
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+echo "building release binaries..." >&2
+cargo build --release -q -p ferrocrawl --example books -p ferrocrawl-testkit
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+SCRAPY=""
+for cand in /tmp/lab/venv/bin/scrapy /tmp/ferrocrawl-bench/venv-scrapy/bin/scrapy; do
+  [[ -x $cand ]] && { SCRAPY=$cand; break; }
+done
+if [[ -z $SCRAPY ]]; then
+  echo "installing Scrapy into /tmp/ferrocrawl-bench/venv-scrapy..." >&2
+  python3 -m venv /tmp/ferrocrawl-bench/venv-scrapy
+  /tmp/ferrocrawl-bench/venv-scrapy/bin/pip install -q "scrapy==2.13.*"
+  SCRAPY=/tmp/ferrocrawl-bench/venv-scrapy/bin/scrapy
+fi
+
+"$TARGET/release/ferrocrawl-testkit" --addr 127.0.0.1:8090 > /dev/null &
+TK=$!
+trap 'kill $TK 2>/dev/null || true' EXIT
+for _ in $(seq 100); do curl -fsS -o /dev/null http://127.0.0.1:8090/ 2>/dev/null && break; sleep 0.1; done
+
+rows() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(distinct id) from books").fetchone()[0])' "$1"; }
+median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+
+printf "tool\trun\twall_s\tcpu_s\trss_mib\trows\n" > "$RAW"
+for run in $(seq "$RUNS"); do
+  for tool in ferrocrawl scrapy; do
+    db=$(mktemp -u /tmp/ferrocrawl-books.XXXXXX.db); tf=$(mktemp)
+    echo "$tool run $run" >&2
+    case $tool in
+      ferrocrawl) /usr/bin/time -f '%e %U %S %M' -o "$tf" "$TARGET/release/examples/books" http://127.0.0.1:8090 "$db" 2>>"$OUT/books-stderr.log" ;;
+      scrapy) (cd "$ROOT/bench/peers" && /usr/bin/time -f '%e %U %S %M' -o "$tf" "$SCRAPY" runspider scrapy_books.py -a base=http://127.0.0.1:8090 -a db="$db" 2>>"$OUT/books-stderr.log") ;;
+    esac
+    read -r wall cpu rss < <(tail -n 1 "$tf" | awk '{printf "%.2f %.2f %.0f\n", $1, $2+$3, $4/1024}')
+    printf "%s\t%s\t%s\t%s\t%s\t%s\n" "$tool" "$run" "$wall" "$cpu" "$rss" "$(rows "$db")" >> "$RAW"
+    rm -f "$db" "$db"-wal "$db"-shm "$tf"
+  done
+done
+
+echo
+echo "The books job: 10,000 details into SQLite, median of $RUNS runs ($(date -u +%F), $(nproc) cores)"
+echo
+echo "| tool | wall s | items/s | CPU s | peak RSS MiB | rows (min) |"
+echo "|---|---|---|---|---|---|"
+for tool in ferrocrawl scrapy; do
+  rows=$(awk -F'\t' -v t="$tool" '$1==t' "$RAW")
+  w=$(cut -f3 <<<"$rows" | median); c=$(cut -f4 <<<"$rows" | median); m=$(cut -f5 <<<"$rows" | median)
+  n=$(cut -f6 <<<"$rows" | sort -n | head -1)
+  printf "| %s | %s | %.0f | %s | %s | %s |\n" "$tool" "$w" "$(awk -v n="$n" -v w="$w" 'BEGIN{print n/w}')" "$c" "$m" "$n"
+done
+fw=$(awk -F'\t' '$1=="ferrocrawl"{print $3}' "$RAW" | median); sw=$(awk -F'\t' '$1=="scrapy"{print $3}' "$RAW" | median)
+echo
+echo "items/s ratio ferrocrawl / Scrapy: $(awk -v f="$fw" -v s="$sw" 'BEGIN{printf "%.1f", s/f}')x"
+echo "raw: $RAW"
