@@ -18,7 +18,8 @@ RAW=$OUT/books-$(date -u +%Y%m%dT%H%M%S).tsv
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 echo "building release binaries..." >&2
-cargo build --release -q -p ferrocrawl --example books -p ferrocrawl-testkit
+cargo build --release -q -p ferrocrawl-testkit
+cargo build --release -q -p ferrocrawl --example books
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 SCRAPY=""
 for cand in /tmp/lab/venv/bin/scrapy /tmp/ferrocrawl-bench/venv-scrapy/bin/scrapy; do
