@@ -7,7 +7,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, GenericClient, NoTls, Statement, Transaction};
 
 use crate::error::Kind;
-use crate::value::{Class, check_keys, classify, quote_ident, to_text};
+use crate::value::{Class, check_keys, classify, insert_statement, quote_ident, to_text};
 use crate::{Error, Item, Sink};
 
 /// Writes items as rows of one PostgreSQL table, over a plain (non-TLS)
@@ -192,29 +192,7 @@ fn insert_sql(
             None => format!("${}::text", i + 1),
         })
         .collect();
-    let mut sql = format!(
-        "INSERT INTO {table} ({}) VALUES ({})",
-        names.join(", "),
-        values.join(", ")
-    );
-    if let Some(key) = key {
-        let updates: Vec<String> = item
-            .keys()
-            .filter(|k| k.as_str() != key)
-            .map(|k| {
-                let q = quote_ident(k);
-                format!("{q} = EXCLUDED.{q}")
-            })
-            .collect();
-        sql.push_str(&format!(" ON CONFLICT ({}) DO ", quote_ident(key)));
-        if updates.is_empty() {
-            sql.push_str("NOTHING");
-        } else {
-            sql.push_str("UPDATE SET ");
-            sql.push_str(&updates.join(", "));
-        }
-    }
-    sql
+    insert_statement(table, &names, &values, key)
 }
 
 fn sql_type(class: Class) -> &'static str {

@@ -8,7 +8,7 @@ use rusqlite::{Connection, Transaction, params_from_iter};
 use serde_json::Value;
 
 use crate::error::Kind;
-use crate::value::{Class, check_keys, classify, quote_ident};
+use crate::value::{Class, check_keys, classify, insert_statement, quote_ident};
 use crate::{Error, Item, Sink};
 
 /// How long a write waits for another connection's lock before failing.
@@ -226,29 +226,7 @@ fn insert_sql(table: &str, key: Option<&str>, item: &Item) -> String {
     }
     let names: Vec<String> = item.keys().map(|k| quote_ident(k)).collect();
     let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
-    let mut sql = format!(
-        "INSERT INTO {table} ({}) VALUES ({})",
-        names.join(", "),
-        marks.join(", ")
-    );
-    if let Some(key) = key {
-        let updates: Vec<String> = item
-            .keys()
-            .filter(|k| k.as_str() != key)
-            .map(|k| {
-                let q = quote_ident(k);
-                format!("{q} = excluded.{q}")
-            })
-            .collect();
-        sql.push_str(&format!(" ON CONFLICT({}) DO ", quote_ident(key)));
-        if updates.is_empty() {
-            sql.push_str("NOTHING");
-        } else {
-            sql.push_str("UPDATE SET ");
-            sql.push_str(&updates.join(", "));
-        }
-    }
-    sql
+    insert_statement(table, &names, &marks, key)
 }
 
 fn sql_type(class: Class) -> &'static str {

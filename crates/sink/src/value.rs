@@ -85,6 +85,38 @@ pub(crate) fn to_text(value: &Value) -> Option<String> {
     }
 }
 
+/// `INSERT INTO table (names) VALUES (values)`, plus, with a key, an upsert
+/// that updates every other column: the same SQL for SQLite and PostgreSQL.
+/// `names` are quoted identifiers; `values` are the placeholders, in order.
+pub(crate) fn insert_statement(
+    table: &str,
+    names: &[String],
+    values: &[String],
+    key: Option<&str>,
+) -> String {
+    let mut sql = format!(
+        "INSERT INTO {table} ({}) VALUES ({})",
+        names.join(", "),
+        values.join(", ")
+    );
+    if let Some(key) = key {
+        let key = quote_ident(key);
+        let updates: Vec<String> = names
+            .iter()
+            .filter(|n| **n != key)
+            .map(|n| format!("{n} = excluded.{n}"))
+            .collect();
+        sql.push_str(&format!(" ON CONFLICT ({key}) DO "));
+        if updates.is_empty() {
+            sql.push_str("NOTHING");
+        } else {
+            sql.push_str("UPDATE SET ");
+            sql.push_str(&updates.join(", "));
+        }
+    }
+    sql
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
