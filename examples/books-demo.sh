@@ -13,15 +13,8 @@ DB=${DB:-books.db}
 PORT=${PORT:-8090}
 cargo build --release -q -p ferrocrawl-testkit
 cargo build --release -q -p ferrocrawl --example books
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-./target/release/ferrocrawl-testkit --addr "127.0.0.1:$PORT" > /dev/null &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 50); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-  sleep 0.1
-done
-(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null || { echo "the books server did not start on port $PORT" >&2; exit 1; }
+source examples/testkit-server.sh
+start_testkit "$PORT"
 for run in 1 2; do
   echo "run $run:"
   ./target/release/examples/books "http://127.0.0.1:$PORT" "$DB"

@@ -12,14 +12,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 N=${N:-100}
 PORT=${PORT:-8090}
 cargo build --release -q -p ferrocrawl-cli -p ferrocrawl-testkit
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-./target/release/ferrocrawl-testkit --addr "127.0.0.1:$PORT" > /dev/null &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 50); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-  sleep 0.1
-done
+source examples/testkit-server.sh
+start_testkit "$PORT"
 out=$(mktemp -t ferrocrawl-demo.XXXXXX.jsonl)
 yes "http://127.0.0.1:$PORT/delay/5" | head -n "$N" |
   ./target/release/ferrocrawl fetch -c "$N" --per-host "$N" -o "$out" || true
