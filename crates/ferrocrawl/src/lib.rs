@@ -46,5 +46,7 @@ pub mod header {
 
 /// Where items go: JSON Lines, CSV, SQLite and PostgreSQL, with upsert by key.
 pub mod sink {
-    pub use ferrocrawl_sink::{CsvSink, Error, Item, JsonlSink, PostgresSink, Sink, SqliteSink};
+    pub use ferrocrawl_sink::{
+        BoxSink, CsvSink, Error, Item, JsonlSink, PostgresSink, Sink, SqliteSink,
+    };
 }

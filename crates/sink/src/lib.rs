@@ -9,6 +9,7 @@
 //! - [`SqliteSink`]: one SQLite table, created and widened on demand, with
 //!   optional upsert by key.
 //! - [`PostgresSink`]: the same for PostgreSQL.
+//! - [`BoxSink`]: any of them, chosen at run time.
 //!
 //! Failures are one opaque [`Error`] with predicates.
 //!
@@ -29,6 +30,7 @@
 //! # }
 //! ```
 
+mod boxed;
 mod csv;
 mod error;
 mod jsonl;
@@ -38,6 +40,7 @@ mod sqlite;
 mod value;
 
 pub use crate::csv::CsvSink;
+pub use boxed::BoxSink;
 pub use error::Error;
 pub use jsonl::JsonlSink;
 pub use postgres::PostgresSink;
