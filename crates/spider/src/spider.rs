@@ -1,0 +1,391 @@
+//! [`Spider`]: a compiled spider file, ready to crawl.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferrocrawl_core::Request;
+use ferrocrawl_engine::{Crawler, CrawlerBuilder, Router};
+use ferrocrawl_fetch::{Client, RetryPolicy};
+use ferrocrawl_frontier::AutoThrottle;
+use ferrocrawl_sink::{BoxSink, CsvSink, Error as SinkError, JsonlSink, PostgresSink, SqliteSink};
+use ferrocrawl_url::ScopeMode;
+use regex::Regex;
+
+use crate::error::SpiderError;
+use crate::rules::Rule;
+
+/// A spider compiled from a TOML file: start requests, rules as a
+/// [`Router`], settings, and where each rule's items go.
+///
+/// ```
+/// let spider = ferrocrawl_spider::Spider::parse("books.toml", r#"
+///     start = ["http://127.0.0.1:8090/books/?page=1"]
+///     [rules.list]
+///     pattern = "/books/\\?page="
+///     follow = [{ css = "a.book::attr(href)", label = "book" }]
+///     [rules.book]
+///     fields.title = "h1::text"
+///     key = "title"
+/// "#)?;
+/// assert_eq!(spider.name(), "books");
+/// assert_eq!(spider.start_requests().len(), 1);
+/// # Ok::<(), ferrocrawl_spider::SpiderError>(())
+/// ```
+pub struct Spider {
+    name: String,
+    file: String,
+    settings: Settings,
+    start: Vec<Request>,
+    rules: Arc<Vec<Rule>>,
+    patterns: Arc<Vec<(String, Regex)>>,
+    outputs: Vec<Output>,
+    default_sink: Option<SinkSpec>,
+    failures: Option<String>,
+}
+
+/// `[settings]`, with defaults filled in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Requests in flight at once. Default 16.
+    pub concurrency: usize,
+    /// Requests in flight at once per host. Default 4.
+    pub per_host: usize,
+    /// Minimum time between request starts to one host. Default 0.
+    pub delay: Duration,
+    /// Obey robots.txt. Default on.
+    pub obey_robots: bool,
+    /// Adapt delays to latency. Default off.
+    pub auto_throttle: bool,
+    /// User-Agent; the CLI's default if unset.
+    pub user_agent: Option<String>,
+    /// Total time per attempt. Default 60 s.
+    pub timeout: Duration,
+    /// Retries for temporary failures. Default 2.
+    pub retries: u32,
+    /// Page budget.
+    pub max_pages: Option<u64>,
+    /// Depth budget (start requests are depth 0).
+    pub max_depth: Option<u32>,
+    /// `host`, `domain` or `any`: which hosts requests may go to. Default host.
+    pub scope: String,
+    /// More domains in scope.
+    pub allow_domains: Vec<String>,
+    /// Allow requests to private addresses even when no start URL is one.
+    pub allow_private: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            concurrency: 16,
+            per_host: 4,
+            delay: Duration::ZERO,
+            obey_robots: true,
+            auto_throttle: false,
+            user_agent: None,
+            timeout: Duration::from_secs(60),
+            retries: 2,
+            max_pages: None,
+            max_depth: None,
+            scope: "host".into(),
+            allow_domains: Vec::new(),
+            allow_private: false,
+        }
+    }
+}
+
+/// Where one rule's items go, and what they must satisfy on the way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    /// The rule (and label) whose items these are.
+    pub rule: String,
+    /// The rule's own sink, or the file's `[sink]`; `None` means the default.
+    pub sink: Option<SinkSpec>,
+    /// The item key: upsert key of database sinks, dedupe key of the pipeline.
+    pub key: Option<String>,
+    /// Fields that must be present and not empty (the key is implied).
+    pub required: Vec<String>,
+    /// Drop items whose key was seen before in this run. Default on.
+    pub dedupe: bool,
+}
+
+/// A sink as the file names it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SinkSpec {
+    /// What kind, from the target's form.
+    pub kind: SinkKind,
+    /// A file path, `-` for stdout, or a `postgres://` URL.
+    pub to: String,
+    /// Table of a database sink.
+    pub table: Option<String>,
+    /// Upsert key.
+    pub key: Option<String>,
+}
+
+/// The kinds of sink a target can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SinkKind {
+    /// JSON Lines on standard output (`-`).
+    Stdout,
+    /// A `.jsonl` / `.ndjson` file.
+    Jsonl,
+    /// A `.csv` file.
+    Csv,
+    /// A `.db` / `.sqlite` / `.sqlite3` file.
+    Sqlite,
+    /// A `postgres://` or `postgresql://` URL.
+    Postgres,
+}
+
+impl SinkKind {
+    /// The kind a target names, or what to write instead.
+    pub fn of(to: &str) -> Result<SinkKind, String> {
+        let lower = to.to_ascii_lowercase();
+        let ext = Path::new(&lower).extension().and_then(|e| e.to_str());
+        if to == "-" {
+            Ok(SinkKind::Stdout)
+        } else if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            Ok(SinkKind::Postgres)
+        } else {
+            match ext {
+                Some("jsonl" | "ndjson") => Ok(SinkKind::Jsonl),
+                Some("csv") => Ok(SinkKind::Csv),
+                Some("db" | "sqlite" | "sqlite3") => Ok(SinkKind::Sqlite),
+                _ => Err(format!(
+                    "cannot tell what kind of sink `{to}` is: name a .db/.sqlite file (SQLite), \
+                     .jsonl, .csv, a postgres:// URL, or - for stdout"
+                )),
+            }
+        }
+    }
+}
+
+impl SinkSpec {
+    /// Open (create) the sink; `table` is used when the spec names none.
+    pub async fn open(&self, table: &str, key: Option<String>) -> Result<BoxSink, SinkError> {
+        let table = self.table.as_deref().unwrap_or(table);
+        Ok(match self.kind {
+            SinkKind::Stdout => BoxSink::new(JsonlSink::stdout()),
+            SinkKind::Jsonl => BoxSink::new(JsonlSink::create(&self.to).await?),
+            SinkKind::Csv => BoxSink::new(CsvSink::create(&self.to, None).await?),
+            SinkKind::Sqlite => BoxSink::new(SqliteSink::open(&self.to, table, key).await?),
+            SinkKind::Postgres => BoxSink::new(PostgresSink::connect(&self.to, table, key).await?),
+        })
+    }
+}
+
+impl fmt::Display for SinkSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.kind {
+            SinkKind::Stdout => "JSON Lines on stdout",
+            SinkKind::Jsonl => "JSON Lines",
+            SinkKind::Csv => "CSV",
+            SinkKind::Sqlite => "SQLite",
+            SinkKind::Postgres => "PostgreSQL",
+        };
+        // Never print a database password.
+        let to = match self.kind {
+            SinkKind::Postgres => redact(&self.to),
+            _ => self.to.clone(),
+        };
+        write!(f, "{kind} {to}")?;
+        if let Some(t) = &self.table {
+            write!(f, " table {t}")?;
+        }
+        Ok(())
+    }
+}
+
+fn redact(url: &str) -> String {
+    match ferrocrawl_core::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+// ===== impl Spider =====
+
+impl Spider {
+    #[allow(clippy::too_many_arguments, reason = "one call site, the compiler")]
+    pub(crate) fn new(
+        name: String,
+        file: String,
+        settings: Settings,
+        start: Vec<Request>,
+        rules: Vec<Rule>,
+        patterns: Vec<(String, Regex)>,
+        outputs: Vec<Output>,
+        default_sink: Option<SinkSpec>,
+        failures: Option<String>,
+    ) -> Spider {
+        Spider {
+            name,
+            file,
+            settings,
+            start,
+            rules: Arc::new(rules),
+            patterns: Arc::new(patterns),
+            outputs,
+            default_sink,
+            failures,
+        }
+    }
+
+    /// Reads and compiles the spider file at `path`.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Spider, SpiderError> {
+        let path = path.as_ref();
+        let shown = path.display().to_string();
+        let text = std::fs::read(path)
+            .map_err(|e| SpiderError::file(&shown, format!("cannot read the spider file: {e}")))?;
+        let text = String::from_utf8(text).map_err(|e| {
+            SpiderError::file(
+                &shown,
+                format!(
+                    "not UTF-8 text (invalid byte at offset {}): save the file as UTF-8",
+                    e.utf8_error().valid_up_to()
+                ),
+            )
+        })?;
+        Spider::parse(&shown, &text)
+    }
+
+    /// Compiles the TOML `text`; `file` names it in error messages.
+    pub fn parse(file: &str, text: &str) -> Result<Spider, SpiderError> {
+        crate::compile::compile(file, text)
+    }
+
+    /// The spider's name (`name = …`, or the file's stem).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The file it was compiled from.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The settings, defaults filled in.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Start requests, ranges and templates expanded, each with its label.
+    pub fn start_requests(&self) -> &[Request] {
+        &self.start
+    }
+
+    /// Rule names in file order.
+    pub fn rule_names(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().map(|r| r.name.as_str())
+    }
+
+    /// One output per rule that emits items.
+    pub fn outputs(&self) -> &[Output] {
+        &self.outputs
+    }
+
+    /// The sink an output writes to: its own, else `default` (the file's
+    /// `[sink]`, or the CLI's choice).
+    pub fn sink_of<'a>(&'a self, output: &'a Output) -> Option<&'a SinkSpec> {
+        output.sink.as_ref().or(self.default_sink.as_ref())
+    }
+
+    /// The file's `[sink]`.
+    pub fn default_sink(&self) -> Option<&SinkSpec> {
+        self.default_sink.as_ref()
+    }
+
+    /// Replaces the sink of every output that uses the file's `[sink]` (the
+    /// CLI's `--sink`), keeping its table and key.
+    pub fn override_sink(&mut self, to: &str) -> Result<(), String> {
+        let kind = SinkKind::of(to)?;
+        let old = self.default_sink.take();
+        self.default_sink = Some(SinkSpec {
+            kind,
+            to: to.to_owned(),
+            table: old.as_ref().and_then(|s| s.table.clone()),
+            key: old.and_then(|s| s.key),
+        });
+        Ok(())
+    }
+
+    /// `failures = …`: where rejected items go, if the file says.
+    pub fn failures(&self) -> Option<&str> {
+        self.failures.as_deref()
+    }
+
+    /// The rules as handlers, by label.
+    pub fn router(&self) -> Router {
+        let mut router = Router::new();
+        for (i, rule) in self.rules.iter().enumerate() {
+            let rules = Arc::clone(&self.rules);
+            let patterns = Arc::clone(&self.patterns);
+            router = router.route(rule.name.clone(), move |resp, ctx| {
+                rules[i].run(resp, ctx, &patterns)
+            });
+        }
+        router
+    }
+
+    /// A crawler builder with the spider's start requests, rules and
+    /// settings; the caller may override any of them before `build`.
+    pub fn crawler(&self) -> CrawlerBuilder {
+        let s = &self.settings;
+        let mut client = Client::builder().total_timeout(s.timeout);
+        if let Some(ua) = &s.user_agent {
+            client = client.user_agent(ua.clone());
+        }
+        let scope = match (s.scope.as_str(), s.allow_domains.is_empty()) {
+            ("any", _) => ScopeMode::Any,
+            ("domain", true) => ScopeMode::Domain,
+            ("host", true) => ScopeMode::Host,
+            (_, false) => ScopeMode::Domains(
+                self.start
+                    .iter()
+                    .filter_map(|r| r.url.host_str().map(str::to_owned))
+                    .chain(s.allow_domains.iter().cloned())
+                    .collect(),
+            ),
+            _ => ScopeMode::Host,
+        };
+        let mut b = Crawler::builder()
+            .client(client)
+            .concurrency(s.concurrency)
+            .per_host(s.per_host)
+            .delay(s.delay)
+            .obey_robots(s.obey_robots)
+            .auto_throttle(s.auto_throttle.then(AutoThrottle::default))
+            .max_pages(s.max_pages)
+            .max_depth(s.max_depth)
+            .retry(RetryPolicy {
+                max_retries: s.retries,
+                ..RetryPolicy::default()
+            })
+            .scope(scope)
+            .allow_private(s.allow_private)
+            .router(self.router());
+        for r in &self.start {
+            b = b.request(r.clone());
+        }
+        b
+    }
+}
+
+impl fmt::Debug for Spider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Spider")
+            .field("name", &self.name)
+            .field("file", &self.file)
+            .field("start", &self.start.len())
+            .field(
+                "rules",
+                &self.rules.iter().map(|r| &r.name).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}

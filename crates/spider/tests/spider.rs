@@ -1,0 +1,370 @@
+#![allow(clippy::unwrap_used, reason = "tests assert by unwrapping")]
+//! Spider files: what compiles, what each mistake says, and what a compiled
+//! spider extracts from the test server's books.
+
+use std::collections::BTreeMap;
+
+use ferrocrawl_engine::Event;
+use ferrocrawl_spider::{SinkKind, Spider, SpiderError, starter};
+use ferrocrawl_testkit::{TestServer, books};
+use serde_json::Value;
+
+fn books_toml() -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/books.toml");
+    std::fs::read_to_string(path).unwrap()
+}
+
+fn err(text: &str) -> SpiderError {
+    match Spider::parse("t.toml", text) {
+        Ok(s) => panic!("expected an error, compiled {s:?}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn the_books_example_compiles_to_every_list_page() {
+    let spider = Spider::parse("examples/books.toml", &books_toml()).unwrap();
+    assert_eq!(spider.name(), "books");
+    let starts = spider.start_requests();
+    assert_eq!(starts.len(), 556, "offsets 0, 18, ... 9990");
+    assert!(starts[0].url.as_str().ends_with("offset=0"));
+    assert!(starts[555].url.as_str().ends_with("offset=9990"));
+    assert!(starts.iter().all(|r| r.label.as_deref() == Some("list")));
+    assert_eq!(spider.settings().concurrency, 64);
+    let outputs = spider.outputs();
+    assert_eq!(outputs.len(), 1, "only `book` emits items");
+    assert_eq!(outputs[0].rule, "book");
+    assert_eq!(outputs[0].key.as_deref(), Some("id"));
+    let sink = spider.sink_of(&outputs[0]).unwrap();
+    assert_eq!(
+        (sink.kind, sink.to.as_str()),
+        (SinkKind::Sqlite, "books.db")
+    );
+}
+
+#[test]
+fn the_starter_compiles() {
+    let spider = Spider::parse("shop.toml", &starter("shop")).unwrap();
+    assert_eq!(spider.name(), "shop");
+    assert_eq!(spider.start_requests().len(), 3);
+    assert_eq!(spider.rule_names().collect::<Vec<_>>(), ["list", "book"]);
+}
+
+#[test]
+fn sink_override_keeps_table_and_key() {
+    let mut spider = Spider::parse("b.toml", &books_toml()).unwrap();
+    spider
+        .override_sink("postgres://u:secret@127.0.0.1/db")
+        .unwrap();
+    let sink = spider.sink_of(&spider.outputs()[0]).unwrap();
+    assert_eq!(sink.kind, SinkKind::Postgres);
+    assert_eq!(sink.table.as_deref(), Some("books"));
+    assert!(!sink.to_string().contains("secret"), "{sink}");
+    assert!(spider.override_sink("out.parquet").is_err());
+}
+
+/// Each kind of mistake: the line and column it is reported at, and words
+/// the message must contain.
+#[test]
+fn every_kind_of_mistake_is_placed_and_explained() {
+    let rule = "[rules.p]\nfields.t = \"h1\"\n";
+    // (what, file text, (line, column), words the message must contain)
+    type Case = (
+        &'static str,
+        String,
+        (usize, usize),
+        &'static [&'static str],
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "TOML syntax",
+            "start = [\"http://a/\"\n".to_owned(),
+            (1, 21),
+            &["expected"],
+        ),
+        (
+            "misspelt top-level key",
+            format!("nmae = \"x\"\nstart = [\"http://a/\"]\n{rule}"),
+            (1, 1),
+            &["unknown field `nmae`", "expected one of"],
+        ),
+        (
+            "misspelt rule key",
+            "start = [{ url = \"http://a/\", label = \"p\" }]\n[rules.p]\nfeilds.t = \"h1\"\n"
+                .to_owned(),
+            (3, 1),
+            &["unknown field `feilds`"],
+        ),
+        (
+            "wrong type",
+            format!("start = [\"http://a/\"]\n[settings]\nconcurrency = \"ten\"\n{rule}"),
+            (3, 15),
+            &["invalid type", "\"ten\""],
+        ),
+        (
+            "invalid CSS",
+            "start = [{ url = \"http://a/\", label = \"p\" }]\n[rules.p]\nfields.t = { css = \"h1[\" }\n"
+                .to_owned(),
+            (3, 20),
+            &["CSS", "h1["],
+        ),
+        (
+            "invalid JSONPath",
+            "start = [{ url = \"http://a/\", label = \"p\" }]\n[rules.p]\nfields.t = \"$.[\"\n"
+                .to_owned(),
+            (3, 12),
+            &["JSONPath"],
+        ),
+        (
+            "invalid regex pattern",
+            "start = [\"http://a/\"]\n[rules.p]\npattern = \"(\"\nfields.t = \"h1\"\n".to_owned(),
+            (3, 11),
+            &["invalid regex"],
+        ),
+        (
+            "unknown label",
+            "start = [{ url = \"http://a/\", label = \"lst\" }]\n[rules.list]\nfields.t = \"h1\"\n"
+                .to_owned(),
+            (1, 39),
+            &["no rule is labelled `lst`", "`list`"],
+        ),
+        (
+            "start URL without a rule",
+            format!("start = [\"http://a/\"]\n{rule}"),
+            (1, 10),
+            &["no `label`", "matches no rule"],
+        ),
+        (
+            "undefined template variable",
+            format!("[[start]]\nurl = \"http://a/?p={{page}}\"\nlabel = \"p\"\n{rule}"),
+            (2, 7),
+            &["`{page}`", "vars.page"],
+        ),
+        (
+            "unused variable",
+            format!("[[start]]\nurl = \"http://a/\"\nlabel = \"p\"\nvars.page = [1, 2]\n{rule}"),
+            (4, 6),
+            &["not used"],
+        ),
+        (
+            "backwards range",
+            format!(
+                "[[start]]\nurl = \"http://a/?p={{p}}\"\nlabel = \"p\"\nvars.p = {{ from = 5, to = 1 }}\n{rule}"
+            ),
+            (4, 10),
+            &["step"],
+        ),
+        (
+            "unknown processor",
+            "start = [{ url = \"http://a/\", label = \"p\" }]\n[rules.p]\nfields.t = { css = \"h1\", process = [\"trim\", \"lower\"] }\n"
+                .to_owned(),
+            (3, 45),
+            &["unknown processor `lower`", "trim"],
+        ),
+        (
+            "two expressions in one field",
+            "start = [{ url = \"http://a/\", label = \"p\" }]\n[rules.p]\nfields.t = { css = \"h1\", jsonpath = \"$.t\" }\n"
+                .to_owned(),
+            (3, 37),
+            &["more than one expression"],
+        ),
+        (
+            "bad duration",
+            format!("start = [{{ url = \"http://a/\", label = \"p\" }}]\n[settings]\ndelay = \"soon\"\n{rule}"),
+            (3, 9),
+            &["not a duration", "500ms"],
+        ),
+        (
+            "unknown sink kind",
+            format!("start = [{{ url = \"http://a/\", label = \"p\" }}]\n[sink]\nto = \"out.parquet\"\n{rule}"),
+            (3, 6),
+            &["kind of sink", ".jsonl"],
+        ),
+        (
+            "follow to an unknown rule",
+            "start = [{ url = \"http://a/\", label = \"p\" }]\n[rules.p]\nfollow = [{ css = \"a::attr(href)\", label = \"q\" }]\n"
+                .to_owned(),
+            (3, 44),
+            &["no rule is labelled `q`"],
+        ),
+        (
+            "a rule that does nothing",
+            "start = [{ url = \"http://a/\", label = \"p\" }]\n[rules.p]\nkey = \"id\"\n".to_owned(),
+            (2, 8),
+            &["does nothing"],
+        ),
+        (
+            "non-http start URL",
+            "start = [{ url = \"ftp://a/\", label = \"p\" }]\n[rules.p]\nfields.t = \"h1\"\n"
+                .to_owned(),
+            (1, 18),
+            &["only http and https"],
+        ),
+        (
+            "invalid start URL",
+            "start = [{ url = \"http://exa mple/\", label = \"p\" }]\n[rules.p]\nfields.t = \"h1\"\n"
+                .to_owned(),
+            (1, 18),
+            &["not a valid absolute URL"],
+        ),
+        (
+            "start as a plain string",
+            format!("start = \"http://a/\"\n{rule}"),
+            (1, 9),
+            &["start = [\"http://a/\"]"],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (what, text, (line, col), words) in &cases {
+        let e = err(text);
+        let shown = e.to_string();
+        let placed = (e.line(), e.column()) == (*line, *col);
+        let worded = words.iter().all(|w| shown.contains(w));
+        if !placed || !worded {
+            failures.push(format!(
+                "{what}: expected {line}:{col} with {words:?}, got {}:{}:\n{shown}",
+                e.line(),
+                e.column()
+            ));
+        }
+        assert!(shown.starts_with("t.toml:"), "{what}: {shown}");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn whole_file_mistakes() {
+    let e = err("[rules.p]\nfields.t = \"h1\"\n");
+    assert!(e.to_string().contains("no start URLs"), "{e}");
+    let e = err("start = [\"http://a/\"]\n");
+    assert!(e.to_string().contains("no rules"), "{e}");
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.toml");
+    let e = Spider::from_file(&missing).unwrap_err();
+    assert!(e.to_string().contains("cannot read"), "{e}");
+    let binary = dir.path().join("bin.toml");
+    std::fs::write(&binary, b"name = \"\xff\xfe\"\n").unwrap();
+    let e = Spider::from_file(&binary).unwrap_err();
+    assert!(e.to_string().contains("UTF-8"), "{e}");
+}
+
+#[test]
+fn the_caret_points_at_the_mistake() {
+    let e = err(
+        "start = [{ url = \"http://a/\", label = \"p\" }]\n[rules.p]\nfields.t = { css = \"h1[\" }\n",
+    );
+    let shown = e.to_string();
+    let lines: Vec<&str> = shown.lines().collect();
+    assert_eq!(lines[2], "3 | fields.t = { css = \"h1[\" }", "{shown}");
+    assert_eq!(lines[3], "  |                    ^^^^^", "{shown}");
+}
+
+async fn crawl(spider: &Spider) -> (Vec<(Option<String>, Value)>, u64) {
+    let crawler = spider.crawler().build().await.unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    let run = tokio::spawn(crawler.run(tx));
+    let mut items = Vec::new();
+    while let Some(e) = rx.recv().await {
+        match e {
+            Event::Item { label, item, .. } => items.push((label, item)),
+            Event::Page(p) => eprintln!("{} {:?} {:?}", p.url, p.status, p.error),
+            Event::Dropped { url, reason } => eprintln!("dropped {url}: {reason}"),
+        }
+    }
+    let summary = run.await.unwrap().unwrap();
+    (items, summary.failed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_variant_yields_every_detail_record() {
+    let server = TestServer::start().await.unwrap();
+    let text = books_toml()
+        .replace(
+            "http://127.0.0.1:8090",
+            &format!("http://{}", server.addr()),
+        )
+        .replace("to = 9990", "to = 90");
+    let spider = Spider::parse("books.toml", &text).unwrap();
+    let (items, failed) = crawl(&spider).await;
+    assert_eq!(failed, 0);
+    assert_eq!(items.len(), 108, "6 list pages of 18 books");
+    let by_id: BTreeMap<u64, Value> = items
+        .into_iter()
+        .map(|(label, item)| {
+            assert_eq!(label.as_deref(), Some("book"));
+            (item["id"].as_u64().unwrap(), item)
+        })
+        .collect();
+    assert_eq!(by_id.len(), 108);
+    for (id, item) in by_id {
+        assert_eq!(item, books::detail(id), "book {id}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_html_variant_extracts_fields() {
+    let server = TestServer::start().await.unwrap();
+    let text = starter("shop")
+        .replace(
+            "http://127.0.0.1:8090",
+            &format!("http://{}", server.addr()),
+        )
+        .replace("to = 3", "to = 2");
+    let spider = Spider::parse("shop.toml", &text).unwrap();
+    let (items, failed) = crawl(&spider).await;
+    assert_eq!(failed, 0);
+    assert_eq!(items.len(), 40, "2 list pages of 20 books");
+    for (_, item) in items {
+        let url = item["url"].as_str().unwrap();
+        let id: u64 = url.rsplit('/').next().unwrap().parse().unwrap();
+        let want = books::detail(id);
+        assert_eq!(item["title"], want["name"], "{url}");
+        assert_eq!(item["price"], want["price"], "{url}");
+        assert_eq!(item["authors"], want["authors"], "{url}");
+        assert_eq!(item["isbn"], want["isbn"], "{url}");
+        let tags: Vec<&str> = want["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
+        assert_eq!(item["tags"], Value::from(tags.join(", ")), "{url}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn items_scopes_follow_patterns_and_pagination() {
+    let server = TestServer::start().await.unwrap();
+    // The list pages alone: one item per book, fields selected within each
+    // <article>; pagination by a `next` link whose rule is chosen by pattern.
+    let base = format!("http://{}", server.addr());
+    let text = format!(
+        r#"
+start = ["{base}/books/?page=498"]
+[rules.list]
+pattern = "/books/\\?page="
+items = {{ css = "article.book" }}
+fields.title = "h3 a::text"
+fields.link = {{ css = "h3 a::attr(href)", process = ["absolute_url"] }}
+fields.price = {{ css = "p.price::text", process = ["number"] }}
+follow = [{{ css = "li.next a::attr(href)" }}]
+"#,
+    );
+    let spider = Spider::parse("list.toml", &text).unwrap();
+    let (items, failed) = crawl(&spider).await;
+    assert_eq!(failed, 0);
+    assert_eq!(items.len(), 60, "pages 498, 499 and 500");
+    let mut ids: Vec<u64> = items
+        .iter()
+        .map(|(_, item)| {
+            let link = item["link"].as_str().unwrap();
+            assert!(link.starts_with(&server.url("/books/")), "{link}");
+            let id: u64 = link.rsplit('/').next().unwrap().parse().unwrap();
+            assert_eq!(item["title"], books::detail(id)["name"]);
+            assert_eq!(item["price"], books::detail(id)["price"]);
+            id
+        })
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (9941..=10_000).collect::<Vec<_>>());
+}
