@@ -39,6 +39,13 @@ pub mod crawl {
     pub use ferrocrawl_url::{Canonicalizer, Scope, ScopeMode, fingerprint, registrable_domain};
 }
 
+/// Declarative spiders: a crawl written as a TOML file.
+pub mod spider {
+    pub use ferrocrawl_spider::{
+        Output, STARTER, Settings, SinkKind, SinkSpec, Spider, SpiderError, starter,
+    };
+}
+
 /// Header name and value types, to validate user input early.
 pub mod header {
     pub use http::header::{HeaderName, HeaderValue};
@@ -47,6 +54,6 @@ pub mod header {
 /// Where items go: JSON Lines, CSV, SQLite and PostgreSQL, with upsert by key.
 pub mod sink {
     pub use ferrocrawl_sink::{
-        BoxSink, CsvSink, Error, Item, JsonlSink, PostgresSink, Sink, SqliteSink,
+        BoxSink, CsvSink, Error, Item, JsonlSink, PostgresSink, SharedSink, Sink, SqliteSink,
     };
 }

@@ -10,6 +10,7 @@
 //!   optional upsert by key.
 //! - [`PostgresSink`]: the same for PostgreSQL.
 //! - [`BoxSink`]: any of them, chosen at run time.
+//! - [`SharedSink`]: one sink written by several owners.
 //!
 //! Failures are one opaque [`Error`] with predicates.
 //!
@@ -35,6 +36,7 @@ mod csv;
 mod error;
 mod jsonl;
 mod postgres;
+mod shared;
 mod sink;
 mod sqlite;
 mod value;
@@ -44,5 +46,6 @@ pub use boxed::BoxSink;
 pub use error::Error;
 pub use jsonl::JsonlSink;
 pub use postgres::PostgresSink;
+pub use shared::SharedSink;
 pub use sink::{Item, Sink};
 pub use sqlite::SqliteSink;
