@@ -11,6 +11,7 @@ use tokio::time::{Instant, sleep_until};
 
 use crate::builder::{CrawlerBuilder, Ctx};
 use crate::event::Event;
+use crate::output::{NoOutput, Output};
 use crate::page::{self, Done};
 use crate::stats::Stats;
 
@@ -71,7 +72,31 @@ impl<F: Frontier> Crawler<F> {
     /// every page and drop to `events`. A failed page never stops the crawl;
     /// only frontier errors do.
     pub async fn run(self, events: mpsc::Sender<Event>) -> Result<Summary> {
+        self.drive(events, NoOutput, false)
+            .await
+            .map(|(summary, _)| summary)
+    }
+
+    /// Crawl like [`Crawler::run`], but write items to `output` instead of
+    /// sending them as events: a page is acked only after its items were
+    /// accepted, and the frontier commits only after `output` has (see
+    /// [`Output`]). Returns the output for the caller to close.
+    pub async fn run_into<O: Output>(
+        self,
+        events: mpsc::Sender<Event>,
+        output: O,
+    ) -> Result<(Summary, O)> {
+        self.drive(events, output, true).await
+    }
+
+    async fn drive<O: Output>(
+        self,
+        events: mpsc::Sender<Event>,
+        mut output: O,
+        use_output: bool,
+    ) -> Result<(Summary, O)> {
         let started = Instant::now();
+        let mut commit = Commits::new();
         let stats = Arc::clone(&self.ctx.stats);
         let frontier = Arc::clone(&self.frontier);
         frontier.push(self.seeds.clone()).await?;
@@ -114,6 +139,10 @@ impl<F: Frontier> Crawler<F> {
                 if stopping || frontier.is_finished().await? {
                     break;
                 }
+                // Idle until the next host is ready: a good moment to commit.
+                if commit.dirty() {
+                    self.commit(&mut output, &mut commit).await?;
+                }
                 match frontier.next_ready().await? {
                     Some(at) => {
                         tokio::select! {
@@ -138,10 +167,13 @@ impl<F: Frontier> Crawler<F> {
                 done = done_rx.recv() => {
                     let Some(done) = done else { break };
                     in_flight -= 1;
-                    self.finish(done, &events).await?;
+                    self.finish(done, &events, use_output.then_some(&mut output), &mut commit).await?;
                     while let Ok(done) = done_rx.try_recv() {
                         in_flight -= 1;
-                        self.finish(done, &events).await?;
+                        self.finish(done, &events, use_output.then_some(&mut output), &mut commit).await?;
+                    }
+                    if commit.due() {
+                        self.commit(&mut output, &mut commit).await?;
                     }
                     let counts = frontier.counts().await?;
                     stats.queued.store(counts.queued, Relaxed);
@@ -151,8 +183,9 @@ impl<F: Frontier> Crawler<F> {
                 _ = stop_rx.changed(), if !stopping => stopping = true,
             }
         }
+        self.commit(&mut output, &mut commit).await?;
         let counts = frontier.counts().await?;
-        Ok(Summary {
+        let summary = Summary {
             pages: stats.pages(),
             failed: stats.failed(),
             dropped: stats.dropped(),
@@ -162,10 +195,25 @@ impl<F: Frontier> Crawler<F> {
             items: stats.items(),
             elapsed: started.elapsed(),
             stopped: stopping,
-        })
+        };
+        Ok((summary, output))
     }
 
-    async fn finish(&self, done: Done, events: &mpsc::Sender<Event>) -> Result<()> {
+    /// Commit the output, then the frontier with the output's checkpoint.
+    async fn commit<O: Output>(&self, output: &mut O, commit: &mut Commits) -> Result<()> {
+        let checkpoint = output.commit().await?;
+        self.frontier.commit(checkpoint).await?;
+        commit.done();
+        Ok(())
+    }
+
+    async fn finish<O: Output>(
+        &self,
+        done: Done,
+        events: &mpsc::Sender<Event>,
+        output: Option<&mut O>,
+        commit: &mut Commits,
+    ) -> Result<()> {
         let stats = &self.ctx.stats;
         stats.out_of_scope.fetch_add(done.out_of_scope, Relaxed);
         if !done.follow.is_empty() {
@@ -173,6 +221,13 @@ impl<F: Frontier> Crawler<F> {
         }
         if !done.items.is_empty() {
             stats.items.fetch_add(done.items.len() as u64, Relaxed);
+            commit.items += done.items.len() as u64;
+        }
+        if let (Some(o), false) = (output, done.items.is_empty()) {
+            let request = &done.lease.request;
+            o.accept(&request.url, request.label.as_deref(), done.items)
+                .await?;
+        } else if !done.items.is_empty() {
             for item in done.items {
                 let _ = events
                     .send(Event::Item {
@@ -193,7 +248,48 @@ impl<F: Frontier> Crawler<F> {
             // A closed channel means nobody listens; the crawl still completes.
             let _ = events.send(Event::Page(Box::new(record))).await;
         }
+        commit.acks += 1;
         self.frontier.ack(done.lease, done.ack).await
+    }
+}
+
+/// When to commit: after enough items or acks, or after a while.
+struct Commits {
+    items: u64,
+    acks: u64,
+    last: Instant,
+}
+
+impl Commits {
+    /// Items between commits, at most.
+    const ITEMS: u64 = 2_000;
+    /// Acks between commits, at most.
+    const ACKS: u64 = 5_000;
+    /// Time between commits, at most, while work arrives.
+    const EVERY: Duration = Duration::from_millis(500);
+
+    fn new() -> Commits {
+        Commits {
+            items: 0,
+            acks: 0,
+            last: Instant::now(),
+        }
+    }
+
+    fn dirty(&self) -> bool {
+        self.items > 0 || self.acks > 0
+    }
+
+    fn due(&self) -> bool {
+        self.items >= Self::ITEMS
+            || self.acks >= Self::ACKS
+            || (self.dirty() && self.last.elapsed() >= Self::EVERY)
+    }
+
+    fn done(&mut self) {
+        self.items = 0;
+        self.acks = 0;
+        self.last = Instant::now();
     }
 }
 

@@ -461,3 +461,105 @@ async fn router_walks_a_list_api_and_emits_every_detail() {
     );
     assert!(srv.stats().max_in_flight() <= 16);
 }
+
+/// An output that keeps items in memory, and how commits went.
+#[derive(Default)]
+struct Collect {
+    items: Vec<(String, Value)>,
+    committed: usize,
+    commits: usize,
+    fail_after: Option<usize>,
+}
+
+impl ferrocrawl_engine::Output for Collect {
+    async fn accept(
+        &mut self,
+        page: &ferrocrawl_core::Url,
+        label: Option<&str>,
+        items: Vec<Value>,
+    ) -> ferrocrawl_core::Result<()> {
+        assert_eq!(label, Some("DETAIL"));
+        if self.fail_after.is_some_and(|n| self.items.len() >= n) {
+            return Err(ferrocrawl_core::Error::new(
+                ferrocrawl_core::ErrorKind::Io,
+                "disk full",
+            ));
+        }
+        self.items
+            .extend(items.into_iter().map(|i| (page.to_string(), i)));
+        Ok(())
+    }
+
+    async fn commit(&mut self) -> ferrocrawl_core::Result<ferrocrawl_frontier::Checkpoint> {
+        self.commits += 1;
+        self.committed = self.items.len();
+        Ok(vec![(
+            "items".into(),
+            self.committed.to_le_bytes().to_vec(),
+        )])
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_into_writes_items_to_the_output_and_commits_at_the_end() {
+    let srv = TestServer::start().await.unwrap();
+    let start =
+        Request::get(srv.url("/api/book/?limit=18&offset=9500").parse().unwrap()).label("LIST");
+    let crawler = Crawler::builder()
+        .request(start)
+        .router(books_router())
+        .per_host(16)
+        .obey_robots(false)
+        .build()
+        .await
+        .unwrap();
+    let (tx, mut rx) = mpsc::channel(64);
+    let drain = tokio::spawn(async move {
+        let mut item_events = 0;
+        while let Some(e) = rx.recv().await {
+            if matches!(e, Event::Item { .. }) {
+                item_events += 1;
+            }
+        }
+        item_events
+    });
+    let (summary, out) = crawler.run_into(tx, Collect::default()).await.unwrap();
+    assert_eq!(
+        drain.await.unwrap(),
+        0,
+        "items go to the output, not events"
+    );
+    assert_eq!(summary.items, 499, "books 9501..=10000 but the cursed one");
+    assert_eq!(out.items.len(), 499);
+    assert_eq!(out.committed, 499, "the last commit covers every item");
+    assert!(out.commits >= 1);
+    assert!(
+        out.items
+            .iter()
+            .all(|(url, item)| url.ends_with(&format!("/api/book/{}", item["id"])))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_output_that_fails_stops_the_crawl_with_its_error() {
+    let srv = TestServer::start().await.unwrap();
+    let start =
+        Request::get(srv.url("/api/book/?limit=18&offset=9000").parse().unwrap()).label("LIST");
+    let crawler = Crawler::builder()
+        .request(start)
+        .router(books_router())
+        .obey_robots(false)
+        .build()
+        .await
+        .unwrap();
+    let (tx, _rx) = mpsc::channel(1 << 16);
+    let out = Collect {
+        fail_after: Some(10),
+        ..Collect::default()
+    };
+    let err = match crawler.run_into(tx, out).await {
+        Ok(_) => panic!("the crawl went on after its output failed"),
+        Err(e) => e,
+    };
+    assert!(err.to_string().contains("disk full"), "{err}");
+}

@@ -73,4 +73,19 @@ pub trait Frontier: Send + Sync + 'static {
 
     /// Counters for progress displays.
     fn counts(&self) -> impl Future<Output = Result<Counts>> + Send;
+
+    /// Make every push and ack so far durable, together with `checkpoint`
+    /// (what the item sinks had committed at that moment, such as a file's
+    /// byte length), in one step: after a crash, a durable frontier resumes
+    /// from the last commit and hands back the checkpoint, so output past it
+    /// can be cut off and redone. The engine calls it after its sinks have
+    /// flushed. In-memory frontiers have nothing to make durable.
+    fn commit(&self, checkpoint: Checkpoint) -> impl Future<Output = Result<()>> + Send {
+        let _ = checkpoint;
+        async { Ok(()) }
+    }
 }
+
+/// What item sinks had durably written at a commit: named opaque values,
+/// e.g. `("items.jsonl", byte length)`.
+pub type Checkpoint = Vec<(String, Vec<u8>)>;
