@@ -11,6 +11,11 @@
 //! - [`PostgresSink`]: the same for PostgreSQL.
 //! - [`BoxSink`]: any of them, chosen at run time.
 //!
+//! A [`Pipeline`] checks, fixes up and deduplicates items before they are
+//! written; an [`ItemWriter`] puts one in front of a sink and writes every
+//! item that does not get through, with the stage and reason, to a failures
+//! sink.
+//!
 //! Failures are one opaque [`Error`] with predicates.
 //!
 //! ```
@@ -34,15 +39,19 @@ mod boxed;
 mod csv;
 mod error;
 mod jsonl;
+mod pipeline;
 mod postgres;
 mod sink;
 mod sqlite;
 mod value;
+mod writer;
 
 pub use crate::csv::CsvSink;
 pub use boxed::BoxSink;
 pub use error::Error;
 pub use jsonl::JsonlSink;
+pub use pipeline::{Pipeline, Rejected, StageStats};
 pub use postgres::PostgresSink;
 pub use sink::{Item, Sink};
 pub use sqlite::SqliteSink;
+pub use writer::{Counts, ItemWriter};
