@@ -51,9 +51,11 @@ pub mod header {
     pub use http::header::{HeaderName, HeaderValue};
 }
 
-/// Where items go: JSON Lines, CSV, SQLite and PostgreSQL, with upsert by key.
+/// Where items go: JSON Lines, CSV, SQLite and PostgreSQL, with upsert by
+/// key, behind an item [`Pipeline`](sink::Pipeline) with a failures sink.
 pub mod sink {
     pub use ferrocrawl_sink::{
-        BoxSink, CsvSink, Error, Item, JsonlSink, PostgresSink, SharedSink, Sink, SqliteSink,
+        BoxSink, Counts, CsvSink, Error, Item, ItemWriter, JsonlSink, Pipeline, PostgresSink,
+        Rejected, SharedSink, Sink, SqliteSink, StageStats,
     };
 }

@@ -21,7 +21,8 @@ pub(crate) enum Kind {
     Database,
     /// An item lacks the sink's key field; holds a short rendering of the item.
     MissingKey { key: String, item: String },
-    /// The sink can no longer be used (a worker died or it was closed).
+    /// The sink can no longer be used (a worker died, the database connection
+    /// was lost, or it was closed).
     Closed,
 }
 
@@ -67,7 +68,8 @@ impl Error {
         matches!(self.kind, Kind::MissingKey { .. })
     }
 
-    /// The sink can no longer be used.
+    /// The sink can no longer be used (it was closed, its worker died, or its
+    /// database connection was lost).
     pub fn is_closed(&self) -> bool {
         matches!(self.kind, Kind::Closed)
     }
@@ -126,6 +128,13 @@ impl From<rusqlite::Error> for Error {
 
 impl From<tokio_postgres::Error> for Error {
     fn from(e: tokio_postgres::Error) -> Self {
-        Error::with(Kind::Database, e)
+        // A lost connection is not about the statement: callers that retry
+        // item by item on database errors must stop instead.
+        let kind = if e.is_closed() {
+            Kind::Closed
+        } else {
+            Kind::Database
+        };
+        Error::with(kind, e)
     }
 }

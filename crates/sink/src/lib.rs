@@ -12,6 +12,11 @@
 //! - [`BoxSink`]: any of them, chosen at run time.
 //! - [`SharedSink`]: one sink written by several owners.
 //!
+//! A [`Pipeline`] checks, fixes up and deduplicates items before they are
+//! written; an [`ItemWriter`] puts one in front of a sink and writes every
+//! item that does not get through, with the stage and reason, to a failures
+//! sink.
+//!
 //! Failures are one opaque [`Error`] with predicates.
 //!
 //! ```
@@ -35,17 +40,21 @@ mod boxed;
 mod csv;
 mod error;
 mod jsonl;
+mod pipeline;
 mod postgres;
 mod shared;
 mod sink;
 mod sqlite;
 mod value;
+mod writer;
 
 pub use crate::csv::CsvSink;
 pub use boxed::BoxSink;
 pub use error::Error;
 pub use jsonl::JsonlSink;
+pub use pipeline::{Pipeline, Rejected, StageStats};
 pub use postgres::PostgresSink;
 pub use shared::SharedSink;
 pub use sink::{Item, Sink};
 pub use sqlite::SqliteSink;
+pub use writer::{Counts, ItemWriter};
