@@ -9,6 +9,7 @@ const EXIT_CODES: &str = "\
 Examples:
   ferrocrawl fetch -i urls.txt -c 500 --per-host 16 -o out.jsonl
   ferrocrawl crawl http://127.0.0.1:8082/ --per-host 16 -o pages.jsonl
+  ferrocrawl new shop && ferrocrawl check shop.toml && ferrocrawl run shop.toml
   ferrocrawl <command> --help      # flags, defaults and more examples
 
 Exit codes (each command's --help says what counts as a failure):
@@ -40,6 +41,98 @@ pub enum Command {
     /// Crawl sites from seed URLs: follow links in scope, politely, and write one JSON line per page.
     #[command(after_help = CRAWL_EXAMPLES)]
     Crawl(CrawlArgs),
+    /// Run a spider file: crawl from its start URLs, extract items by its rules, write them to its sinks.
+    #[command(after_help = RUN_EXAMPLES)]
+    Run(RunArgs),
+    /// Check spider files: say what each would do, or point at each mistake by line and column.
+    #[command(after_help = CHECK_EXAMPLES)]
+    Check(CheckArgs),
+    /// Write a commented starter spider file, NAME.toml.
+    #[command(after_help = NEW_EXAMPLES)]
+    New(NewArgs),
+}
+
+const RUN_EXAMPLES: &str = "\
+Examples:
+  # the books job: every list page of the API, every detail record, upserted by id
+  ferrocrawl run examples/books.toml
+
+  # the same into PostgreSQL instead of the file's SQLite sink
+  ferrocrawl run examples/books.toml --sink postgres://crawler:secret@127.0.0.1/books
+
+  # a quick look: 50 pages, items as JSON lines on stdout
+  ferrocrawl run shop.toml --max-pages 50 --sink -
+
+Items that fail validation (a missing key or required field, a duplicate key,
+a value the database refuses) are written with the reason to the failures file,
+NAME.failures.jsonl beside the sink unless the file or --failures says otherwise.
+
+Exit codes:
+  0    the crawl finished and every item was written
+  1    the crawl finished, but some pages failed or some items were rejected
+  2    bad invocation, or a mistake in the spider file (shown with its line and column)
+  130  stopped by Ctrl-C";
+
+const CHECK_EXAMPLES: &str = "\
+Examples:
+  ferrocrawl check examples/books.toml
+  ferrocrawl check spiders/*.toml
+
+Exit codes:
+  0    every file is valid
+  2    some file has a mistake (printed with file:line:column, what is wrong and what is expected)";
+
+const NEW_EXAMPLES: &str = "\
+Examples:
+  ferrocrawl new shop            # writes shop.toml, a working spider with every key explained
+  ferrocrawl new shop -d spiders/
+
+An existing file is never overwritten.";
+
+/// `ferrocrawl run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The spider file (TOML).
+    pub spider: PathBuf,
+    /// Write items here instead of the file's [sink]: a .db/.sqlite file, .jsonl, .csv, a postgres:// URL, or - for stdout.
+    #[arg(long, value_name = "TARGET")]
+    pub sink: Option<String>,
+    /// Write rejected items (with their reasons) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub failures: Option<PathBuf>,
+    /// Requests in flight at once (default: the file's settings.concurrency).
+    #[arg(short, long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Requests in flight at once per host (default: the file's settings.per_host).
+    #[arg(long, value_name = "N")]
+    pub per_host: Option<usize>,
+    /// Minimum time between request starts to one host (default: the file's settings.delay).
+    #[arg(long, value_parser = duration, value_name = "DURATION")]
+    pub delay: Option<Duration>,
+    /// Do not fetch or obey robots.txt.
+    #[arg(long)]
+    pub ignore_robots: bool,
+    /// Stop after this many pages.
+    #[arg(long, value_name = "N")]
+    pub max_pages: Option<u64>,
+}
+
+/// `ferrocrawl check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Spider files to check.
+    #[arg(required = true)]
+    pub spiders: Vec<PathBuf>,
+}
+
+/// `ferrocrawl new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The spider's name; the file is NAME.toml.
+    pub name: String,
+    /// Directory to write the file in.
+    #[arg(short, long, default_value = ".", value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 const CRAWL_EXAMPLES: &str = "\

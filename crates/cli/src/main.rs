@@ -8,6 +8,7 @@ mod crawl;
 mod fetch;
 mod limits;
 mod progress;
+mod spider;
 
 use std::process::ExitCode;
 
@@ -35,7 +36,9 @@ fn main() -> ExitCode {
     // parses every page, which wants every core.
     let mut builder = match cli.command {
         Command::Fetch(_) => tokio::runtime::Builder::new_current_thread(),
-        Command::Crawl(_) => tokio::runtime::Builder::new_multi_thread(),
+        Command::Crawl(_) | Command::Run(_) | Command::Check(_) | Command::New(_) => {
+            tokio::runtime::Builder::new_multi_thread()
+        }
     };
     let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
@@ -48,6 +51,9 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Fetch(args) => fetch::run(args, cli.quiet).await,
             Command::Crawl(args) => crawl::run(args, cli.quiet).await,
+            Command::Run(args) => spider::run(args, cli.quiet).await,
+            Command::Check(args) => spider::check(args),
+            Command::New(args) => spider::new(args),
         }
     });
     match result {

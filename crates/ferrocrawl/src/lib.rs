@@ -28,12 +28,12 @@ pub use ferrocrawl_frontier::AutoThrottle;
 /// Crawling: the engine, the frontier, scope, links and robots.txt.
 pub mod crawl {
     pub use ferrocrawl_engine::{
-        Context, Crawler, CrawlerBuilder, Event, Handler, PageRecord, Router, Stats, Stopper,
-        Summary,
+        Context, Crawler, CrawlerBuilder, Event, Handler, Output, PageRecord, Router, Stats,
+        Stopper, Summary,
     };
     pub use ferrocrawl_extract::{Link, LinkKind, LinkOptions, PageLinks, extract_links};
     pub use ferrocrawl_frontier::{
-        Ack, Frontier, FrontierConfig, Lease, LeaseKind, MemoryFrontier, Order,
+        Ack, Checkpoint, Frontier, FrontierConfig, Lease, LeaseKind, MemoryFrontier, Order,
     };
     pub use ferrocrawl_robots::Robots;
     pub use ferrocrawl_url::{Canonicalizer, Scope, ScopeMode, fingerprint, registrable_domain};

@@ -93,14 +93,25 @@ impl<S: Sink, F: Sink> ItemWriter<S, F> {
     /// An error means a sink failed as a whole (see the type's docs); the
     /// items of this call may then be partly written.
     pub async fn accept(&mut self, url: &str, items: Vec<Item>) -> Result<(), Error> {
+        let urls = vec![url; items.len()];
+        self.accept_many(&urls, items).await
+    }
+
+    /// Like [`ItemWriter::accept`] for items of several pages at once, in
+    /// one sink write: `urls[i]` is the page of `items[i]`. Batching many
+    /// pages' items makes database sinks commit far less often.
+    pub async fn accept_many(&mut self, urls: &[&str], items: Vec<Item>) -> Result<(), Error> {
+        debug_assert_eq!(urls.len(), items.len());
         self.counts.received += items.len() as u64;
         let mut passed = Vec::with_capacity(items.len());
+        let mut passed_urls = Vec::with_capacity(items.len());
         let mut claims = Vec::with_capacity(items.len());
         let mut failed = Vec::new();
-        for item in items {
+        for (item, url) in items.into_iter().zip(urls) {
             match self.pipeline.admit(item) {
                 Ok((item, claim)) => {
                     passed.push(item);
+                    passed_urls.push(*url);
                     claims.push(claim);
                 }
                 Err(rejected) => {
@@ -113,8 +124,8 @@ impl<S: Sink, F: Sink> ItemWriter<S, F> {
         match self.sink.write(&passed).await {
             Ok(()) => self.counts.written += passed.len() as u64,
             Err(e) if is_about_items(&e) => {
-                tracing::debug!(error = %e, url, "sink refused a batch; writing it item by item");
-                self.write_one_by_one(url, passed, claims, &mut failed)
+                tracing::debug!(error = %e, "sink refused a batch; writing it item by item");
+                self.write_one_by_one(&passed_urls, passed, claims, &mut failed)
                     .await?;
             }
             Err(e) => {
@@ -133,13 +144,13 @@ impl<S: Sink, F: Sink> ItemWriter<S, F> {
     /// released.
     async fn write_one_by_one(
         &mut self,
-        url: &str,
+        urls: &[&str],
         items: Vec<Item>,
         claims: Vec<Claims>,
         failed: &mut Vec<Item>,
     ) -> Result<(), Error> {
         let mut claims = claims.into_iter();
-        for item in items {
+        for (item, url) in items.into_iter().zip(urls) {
             let claim = claims.next().unwrap_or_default();
             match self.sink.write(std::slice::from_ref(&item)).await {
                 Ok(()) => self.counts.written += 1,

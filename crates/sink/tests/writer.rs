@@ -364,3 +364,43 @@ async fn an_empty_page_writes_nothing() {
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "");
     assert_eq!(std::fs::read_to_string(&bad).unwrap(), "");
 }
+
+/// Several pages' items in one write: a refused item is found item by item
+/// and its failure record names its own page.
+#[tokio::test]
+async fn accept_many_keeps_each_items_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, bad) = (dir.path().join("b.db"), dir.path().join("bad.jsonl"));
+    let mut writer = ItemWriter::new(
+        Pipeline::new().dedupe("id"),
+        SqliteSink::open(&db, "books", Some("id".into()))
+            .await
+            .unwrap(),
+        JsonlSink::create(&bad).await.unwrap(),
+    );
+    writer
+        .accept_many(
+            &["http://a/1", "http://a/2", "http://a/3", "http://a/4"],
+            items(&[
+                json!({"id": 1, "name": "x"}),
+                json!({"name": "no id"}),
+                json!({"id": 3, "name": "z"}),
+                json!({"id": 1, "name": "again"}),
+            ]),
+        )
+        .await
+        .unwrap();
+    writer.close().await.unwrap();
+    let failures = jsonl(&bad);
+    let mut pages: Vec<&str> = failures
+        .iter()
+        .map(|f| f["url"].as_str().unwrap())
+        .collect();
+    pages.sort_unstable();
+    assert_eq!(pages, ["http://a/2", "http://a/4"], "{failures:?}");
+    let rows: i64 = Connection::open(&db)
+        .unwrap()
+        .query_row("select count(*) from books", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 2);
+}

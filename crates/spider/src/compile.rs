@@ -100,16 +100,19 @@ impl Compiler<'_> {
     }
 
     fn regex(&self, p: &Spanned<String>) -> Result<Regex, SpiderError> {
-        Regex::new(p.get_ref()).map_err(|e| {
-            self.err(
-                p.span(),
-                format!(
-                    "invalid regex `{}`: {}",
-                    p.get_ref(),
-                    e.to_string().lines().last().unwrap_or("")
-                ),
-            )
-        })
+        regex::RegexBuilder::new(p.get_ref())
+            .size_limit(1 << 20)
+            .build()
+            .map_err(|e| {
+                self.err(
+                    p.span(),
+                    format!(
+                        "invalid regex `{}`: {}",
+                        p.get_ref(),
+                        e.to_string().lines().last().unwrap_or("")
+                    ),
+                )
+            })
     }
 
     fn label(

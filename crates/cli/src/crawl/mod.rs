@@ -192,7 +192,7 @@ fn seed_hosts(seeds: &[String]) -> impl Iterator<Item = String> + '_ {
         .filter_map(|u| u.host_str().map(str::to_owned))
 }
 
-fn progress_bar(quiet: bool) -> ProgressBar {
+pub(crate) fn progress_bar(quiet: bool) -> ProgressBar {
     let target = if quiet {
         ProgressDrawTarget::hidden()
     } else {
@@ -206,13 +206,17 @@ fn progress_bar(quiet: bool) -> ProgressBar {
     bar
 }
 
-async fn tick(bar: ProgressBar, stats: Arc<Stats>) {
+pub(crate) async fn tick(bar: ProgressBar, stats: Arc<Stats>) {
     let mut every = tokio::time::interval(Duration::from_millis(250));
     loop {
         every.tick().await;
         bar.set_position(stats.pages());
+        let items = match stats.items() {
+            0 => String::new(),
+            n => format!("items {n} "),
+        };
         bar.set_message(format!(
-            "queued {} errors {} hosts {}",
+            "{items}queued {} errors {} hosts {}",
             stats.queued(),
             stats.failed(),
             stats.hosts()

@@ -1,0 +1,269 @@
+//! `ferrocrawl run`, `check` and `new`, end to end: the binary against
+//! testkit's books (API and HTML), real SQLite files and, when
+//! FERROCRAWL_PG_URL is set, a real PostgreSQL.
+#![allow(clippy::unwrap_used, reason = "tests assert by unwrapping")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use ferrocrawl_testkit::{TestServer, books};
+use serde_json::Value;
+
+async fn ferrocrawl(args: Vec<String>, dir: PathBuf) -> Output {
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_ferrocrawl"))
+            .args(&args)
+            .current_dir(dir)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `examples/books.toml` pointed at `srv`, with the last offset cut to `to`.
+fn books_spider(srv: &TestServer, dir: &Path, to: u64) -> PathBuf {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/books.toml"
+    ))
+    .unwrap()
+    .replace("http://127.0.0.1:8090", &format!("http://{}", srv.addr()))
+    .replace("to = 9990", &format!("to = {to}"));
+    let path = dir.join("books.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn sqlite_rows(db: &Path, sql: &str) -> Vec<Vec<Value>> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn.prepare(sql).unwrap();
+    let n = stmt.column_count();
+    stmt.query_map([], |row| {
+        Ok((0..n)
+            .map(|i| match row.get_ref(i).unwrap() {
+                rusqlite::types::ValueRef::Integer(v) => Value::from(v),
+                rusqlite::types::ValueRef::Real(v) => Value::from(v),
+                rusqlite::types::ValueRef::Text(t) => {
+                    Value::from(String::from_utf8_lossy(t).into_owned())
+                }
+                _ => Value::Null,
+            })
+            .collect())
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_books_spider_upserts_every_book_and_a_rerun_adds_none() {
+    let srv = TestServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Every book: offsets 0..=9990.
+    let spider = books_spider(&srv, dir.path(), 9990);
+    for run in 1..=2 {
+        let out = ferrocrawl(args(&["run", spider.to_str().unwrap()]), dir.path().into()).await;
+        assert_eq!(out.status.code(), Some(0), "run {run}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("10000 items written"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let db = dir.path().join("books.db");
+    let counts = sqlite_rows(
+        &db,
+        "select count(*), count(distinct id), min(id), max(id) from books",
+    );
+    assert_eq!(counts[0], [10_000, 10_000, 1, 10_000].map(Value::from));
+    let sample = sqlite_rows(
+        &db,
+        "select name, price, isbn, publisher from books where id = 4321",
+    );
+    let want = books::detail(4321);
+    assert_eq!(sample[0][0], want["name"]);
+    assert_eq!(sample[0][1], want["price"]);
+    assert_eq!(sample[0][2], want["isbn"]);
+    assert_eq!(sample[0][3], want["publisher"]);
+    assert!(
+        !dir.path().join("books.failures.jsonl").exists(),
+        "no failures, no failures file"
+    );
+    // 556 list pages + 10,000 details per run; robots.txt once per run.
+    assert_eq!(srv.stats().hits("/api/book/"), 2 * 556);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_html_spider_extracts_fields_into_sqlite() {
+    let srv = TestServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let new = ferrocrawl(args(&["new", "shop"]), dir.path().into()).await;
+    assert_eq!(new.status.code(), Some(0), "{}", stderr(&new));
+    let path = dir.path().join("shop.toml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("http://127.0.0.1:8090", &format!("http://{}", srv.addr()));
+    std::fs::write(&path, text).unwrap();
+    for _ in 0..2 {
+        let out = ferrocrawl(args(&["run", "shop.toml"]), dir.path().into()).await;
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let rows = sqlite_rows(
+        &dir.path().join("shop.db"),
+        "select url, title, price, isbn from books order by url",
+    );
+    assert_eq!(
+        rows.len(),
+        60,
+        "3 list pages of 20 books, twice, upserted by url"
+    );
+    for row in rows {
+        let url = row[0].as_str().unwrap();
+        let id: u64 = url.rsplit('/').next().unwrap().parse().unwrap();
+        let want = books::detail(id);
+        assert_eq!(
+            (&row[1], &row[2], &row[3]),
+            (&want["name"], &want["price"], &want["isbn"]),
+            "{url}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_items_land_in_the_failures_file_with_reasons() {
+    let srv = TestServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Books with fewer than three tags have no third tag: required.
+    let spider = format!(
+        r#"
+start = [{{ url = "http://{addr}/api/book/?limit=18&offset=0", label = "list" }}]
+[rules.list]
+follow = [{{ jsonpath = "$.results[*].id", template = "/api/book/{{}}", label = "book" }}]
+[rules.book]
+fields.id = "$.id"
+fields.name = "$.name"
+fields.third_tag = "$.tags[2]"
+required = ["third_tag"]
+key = "id"
+[sink]
+to = "out.jsonl"
+"#,
+        addr = srv.addr()
+    );
+    std::fs::write(dir.path().join("s.toml"), spider).unwrap();
+    let out = ferrocrawl(args(&["run", "s.toml"]), dir.path().into()).await;
+    let expect_bad: Vec<u64> = (1..=18)
+        .filter(|&id| books::detail(id)["tags"].as_array().unwrap().len() < 3)
+        .collect();
+    let read = |name: &str| -> Vec<Value> {
+        std::fs::read_to_string(dir.path().join(name))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let good = read("out.jsonl");
+    let bad = read("out.failures.jsonl");
+    assert_eq!(good.len() + bad.len(), 18, "no item vanished");
+    assert_eq!(bad.len(), expect_bad.len());
+    for f in &bad {
+        assert_eq!(f["stage"], "require");
+        assert!(f["reason"].as_str().unwrap().contains("third_tag"), "{f}");
+        let id = f["item"]["id"].as_u64().unwrap();
+        assert!(expect_bad.contains(&id));
+        assert!(
+            f["url"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("/api/book/{id}"))
+        );
+    }
+    let code = if expect_bad.is_empty() { 0 } else { 1 };
+    assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_points_at_mistakes_and_new_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "start = [\"http://127.0.0.1:1/\"]\n[rules.p]\npattern = \"/\"\nfields.t = { css = \"h1\", proces = [\"trim\"] }\n",
+    )
+    .unwrap();
+    let out = ferrocrawl(args(&["check", "bad.toml"]), dir.path().into()).await;
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("bad.toml:4:"), "{err}");
+    assert!(err.contains("unknown field `proces`"), "{err}");
+    // run refuses the same file before fetching anything.
+    let out = ferrocrawl(args(&["run", "bad.toml"]), dir.path().into()).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+
+    let out = ferrocrawl(args(&["new", "shop"]), dir.path().into()).await;
+    assert_eq!(out.status.code(), Some(0));
+    let out = ferrocrawl(args(&["check", "shop.toml"]), dir.path().into()).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok, spider `shop`"));
+    std::fs::write(dir.path().join("shop.toml"), "mine").unwrap();
+    let out = ferrocrawl(args(&["new", "shop"]), dir.path().into()).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("already exists"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("shop.toml")).unwrap(),
+        "mine"
+    );
+    let out = ferrocrawl(args(&["new", "../evil"]), dir.path().into()).await;
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_books_spider_into_postgres_twice() {
+    let Ok(url) = std::env::var("FERROCRAWL_PG_URL") else {
+        eprintln!(
+            "skipping: set FERROCRAWL_PG_URL (e.g. postgres://postgres@127.0.0.1:55432/postgres); .ci/run does"
+        );
+        return;
+    };
+    let srv = TestServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let spider = books_spider(&srv, dir.path(), 990);
+    let table = format!("spider_books_{}", std::process::id());
+    let text = std::fs::read_to_string(&spider)
+        .unwrap()
+        .replace("table = \"books\"", &format!("table = \"{table}\""));
+    std::fs::write(&spider, text).unwrap();
+    for _ in 0..2 {
+        let out = ferrocrawl(
+            args(&["run", spider.to_str().unwrap(), "--sink", &url]),
+            dir.path().into(),
+        )
+        .await;
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let row = client
+        .query_one(
+            &format!("select count(*), count(distinct id) from {table}"),
+            &[],
+        )
+        .await
+        .unwrap();
+    let (n, distinct): (i64, i64) = (row.get(0), row.get(1));
+    client
+        .batch_execute(&format!("drop table {table}"))
+        .await
+        .unwrap();
+    assert_eq!((n, distinct), (1008, 1008), "56 list pages of 18");
+}
