@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: the books job (list -> 10,000 details -> SQLite upsert) in
-# ferrocrawl (examples/books.rs) and in an equivalent Scrapy spider
+# ferrocrawl (examples/books.rs, and examples/books.toml through
+# `ferrocrawl run`) and in an equivalent Scrapy spider
 # (bench/peers/scrapy_books.py), in one run against testkit's books API.
 #
 #   bash bench/books.sh            # RUNS=3
@@ -20,6 +21,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 echo "building release binaries..." >&2
 cargo build --release -q -p ferrocrawl-testkit
 cargo build --release -q -p ferrocrawl --example books
+cargo build --release -q -p ferrocrawl-cli
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 SCRAPY=""
 for cand in /tmp/lab/venv/bin/scrapy /tmp/ferrocrawl-bench/venv-scrapy/bin/scrapy; do
@@ -42,11 +44,12 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 
 printf "tool\trun\twall_s\tcpu_s\trss_mib\trows\n" > "$RAW"
 for run in $(seq "$RUNS"); do
-  for tool in ferrocrawl scrapy; do
+  for tool in ferrocrawl ferrocrawl-toml scrapy; do
     db=$(mktemp -u /tmp/ferrocrawl-books.XXXXXX.db); tf=$(mktemp)
     echo "$tool run $run" >&2
     case $tool in
       ferrocrawl) /usr/bin/time -f '%e %U %S %M' -o "$tf" "$TARGET/release/examples/books" http://127.0.0.1:8090 "$db" 2>>"$OUT/books-stderr.log" ;;
+      ferrocrawl-toml) /usr/bin/time -f '%e %U %S %M' -o "$tf" "$TARGET/release/ferrocrawl" run -q "$ROOT/examples/books.toml" --sink "$db" 2>>"$OUT/books-stderr.log" ;;
       scrapy) (cd "$ROOT/bench/peers" && /usr/bin/time -f '%e %U %S %M' -o "$tf" "$SCRAPY" runspider scrapy_books.py -a base=http://127.0.0.1:8090 -a db="$db" 2>>"$OUT/books-stderr.log") ;;
     esac
     read -r wall cpu rss < <(tail -n 1 "$tf" | awk '{printf "%.2f %.2f %.0f\n", $1, $2+$3, $4/1024}')
@@ -60,13 +63,16 @@ echo "The books job: 10,000 details into SQLite, median of $RUNS runs ($(date -u
 echo
 echo "| tool | wall s | items/s | CPU s | peak RSS MiB | rows (min) |"
 echo "|---|---|---|---|---|---|"
-for tool in ferrocrawl scrapy; do
+for tool in ferrocrawl ferrocrawl-toml scrapy; do
   rows=$(awk -F'\t' -v t="$tool" '$1==t' "$RAW")
   w=$(cut -f3 <<<"$rows" | median); c=$(cut -f4 <<<"$rows" | median); m=$(cut -f5 <<<"$rows" | median)
   n=$(cut -f6 <<<"$rows" | sort -n | head -1)
   printf "| %s | %s | %.0f | %s | %s | %s |\n" "$tool" "$w" "$(awk -v n="$n" -v w="$w" 'BEGIN{print n/w}')" "$c" "$m" "$n"
 done
-fw=$(awk -F'\t' '$1=="ferrocrawl"{print $3}' "$RAW" | median); sw=$(awk -F'\t' '$1=="scrapy"{print $3}' "$RAW" | median)
+sw=$(awk -F'\t' '$1=="scrapy"{print $3}' "$RAW" | median)
 echo
-echo "items/s ratio ferrocrawl / Scrapy: $(awk -v f="$fw" -v s="$sw" 'BEGIN{printf "%.1f", s/f}')x"
+for tool in ferrocrawl ferrocrawl-toml; do
+  fw=$(awk -F'\t' -v t="$tool" '$1==t{print $3}' "$RAW" | median)
+  echo "items/s ratio $tool / Scrapy: $(awk -v f="$fw" -v s="$sw" 'BEGIN{printf "%.1f", s/f}')x"
+done
 echo "raw: $RAW"
