@@ -288,7 +288,14 @@ impl CrawlerBuilder {
         self
     }
 
-    /// Validate and build, with the in-memory frontier.
+    /// The frontier settings this builder has gathered (politeness, order,
+    /// budgets), to open a frontier of another kind for
+    /// [`CrawlerBuilder::build_with`].
+    pub fn frontier_config(&self) -> FrontierConfig {
+        self.frontier.clone()
+    }
+
+    /// Validate and build, with an in-memory frontier.
     pub async fn build(self) -> Result<Crawler<MemoryFrontier>> {
         let frontier = MemoryFrontier::new(self.frontier.clone());
         self.build_with(frontier).await
