@@ -11,6 +11,11 @@
 //! - [`PostgresSink`]: the same for PostgreSQL.
 //! - [`BoxSink`]: any of them, chosen at run time.
 //!
+//! The file sinks report the length of their file that is durable
+//! ([`Sink::committed`]); [`JsonlSink::resume`] and [`CsvSink::resume`]
+//! reopen the file at that length after a crash, so output is written
+//! exactly once.
+//!
 //! A [`Pipeline`] checks, fixes up and deduplicates items before they are
 //! written; an [`ItemWriter`] puts one in front of a sink and writes every
 //! item that does not get through, with the stage and reason, to a failures
@@ -41,6 +46,7 @@ mod error;
 mod jsonl;
 mod pipeline;
 mod postgres;
+mod resume;
 mod sink;
 mod sqlite;
 mod value;
