@@ -5,6 +5,7 @@
 
 mod args;
 mod crawl;
+mod extract;
 mod fetch;
 mod limits;
 mod progress;
@@ -34,7 +35,7 @@ fn main() -> ExitCode {
     // wakeups (10-20% less CPU at 10k connections, bench/README.md). crawl
     // parses every page, which wants every core.
     let mut builder = match cli.command {
-        Command::Fetch(_) => tokio::runtime::Builder::new_current_thread(),
+        Command::Fetch(_) | Command::Extract(_) => tokio::runtime::Builder::new_current_thread(),
         Command::Crawl(_) => tokio::runtime::Builder::new_multi_thread(),
     };
     let runtime = match builder.enable_all().build() {
@@ -48,6 +49,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Fetch(args) => fetch::run(args, cli.quiet).await,
             Command::Crawl(args) => crawl::run(args, cli.quiet).await,
+            Command::Extract(args) => extract::run(args, cli.quiet).await,
         }
     });
     match result {
