@@ -10,6 +10,7 @@ Examples:
   ferrocrawl fetch -i urls.txt -c 500 --per-host 16 -o out.jsonl
   ferrocrawl crawl http://127.0.0.1:8082/ --per-host 16 -o pages.jsonl
   ferrocrawl new shop && ferrocrawl check shop.toml && ferrocrawl run shop.toml
+  ferrocrawl extract http://127.0.0.1:8080/books/1 --css 'h1::text'
   ferrocrawl <command> --help      # flags, defaults and more examples
 
 Exit codes (each command's --help says what counts as a failure):
@@ -50,6 +51,9 @@ pub enum Command {
     /// Write a commented starter spider file, NAME.toml.
     #[command(after_help = NEW_EXAMPLES)]
     New(NewArgs),
+    /// Fetch one page and print what CSS, JSONPath or regex selectors yield on it.
+    #[command(after_help = EXTRACT_EXAMPLES)]
+    Extract(ExtractArgs),
 }
 
 const RUN_EXAMPLES: &str = "\
@@ -372,6 +376,90 @@ pub enum BodyMode {
     Base64,
     /// Leave bodies out.
     None,
+}
+
+const EXTRACT_EXAMPLES: &str = "\
+Examples:
+  # the text of a heading, and where a link points (relative URLs made absolute)
+  ferrocrawl extract http://127.0.0.1:8080/books/1 --css 'h1::text'
+  ferrocrawl extract 'http://127.0.0.1:8080/books/?page=1' \\
+      --css 'li.next a::attr(href)' -p absolute-url
+
+  # a JSON API, as one JSON array
+  ferrocrawl extract http://127.0.0.1:8080/api/book/7 --jsonpath '$.authors[*]' --json
+
+  # several selectors at once: one labelled group each; processors apply to every one
+  ferrocrawl extract http://127.0.0.1:8080/books/1 \\
+      --css 'p.price::text' --regex 'ISBN</th><td>(\\d+)' -p number
+
+Selectors: --css takes CSS with an optional ::text or ::attr(NAME) at the end (without either,
+each element's HTML); --jsonpath an RFC 9535 query; --regex a pattern whose first group (or
+whole match) is the value. Values print one per line: strings as they are, anything else as
+JSON. The page is fetched once, ignoring robots.txt, as a browser would.
+
+Exit codes:
+  0    every selector matched something
+  1    a selector matched nothing, or the page could not be fetched or had an HTTP error
+       status (stderr says which); values that did match are still printed
+  2    bad invocation (invalid URL, selector or processor: the message says what is wrong)";
+
+/// `ferrocrawl extract`.
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// The page to fetch.
+    pub url: String,
+    #[command(flatten)]
+    pub selectors: SelectorArgs,
+    /// Clean up each selector's values, in order (repeatable): trim, first, join[:SEP],
+    /// absolute-url, number, date[:FORMAT], default:VALUE.
+    #[arg(short = 'p', long = "processor", value_name = "PROCESSOR")]
+    pub processors: Vec<String>,
+    /// Print only the first value of each selector.
+    #[arg(long)]
+    pub first: bool,
+    /// Print one JSON array: the values, or with several selectors one {kind: expression, values} object each.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+/// The selectors of `ferrocrawl extract`: at least one.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = true)]
+pub struct SelectorArgs {
+    /// CSS selector, optionally ending in ::text or ::attr(NAME) (repeatable).
+    #[arg(long, value_name = "SELECTOR")]
+    pub css: Vec<String>,
+    /// JSONPath query over a JSON body, e.g. '$.results[*].name' (repeatable).
+    #[arg(long, value_name = "QUERY")]
+    pub jsonpath: Vec<String>,
+    /// Regular expression over the body text; the first group is the value if there is one (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    pub regex: Vec<String>,
+}
+
+/// HTTP client flags for a command that fetches a few pages a user names.
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// User-Agent header.
+    #[arg(short = 'A', long, value_name = "UA")]
+    pub user_agent: Option<String>,
+    /// Total time allowed for the request, redirects and body included (e.g. 30s, 2m).
+    #[arg(long, default_value = "30s", value_parser = duration, value_name = "DURATION")]
+    pub timeout: Duration,
+    /// Largest body accepted, after decompression (e.g. 512KiB, 32MiB).
+    #[arg(long, default_value = "32MiB", value_parser = size, value_name = "SIZE")]
+    pub max_body: u64,
+    /// Proxy for every request: http://, https://, socks5:// or socks5h:// URL.
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Accept invalid TLS certificates (test servers only).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Allow redirects into private, loopback and link-local addresses (the URL given is always allowed).
+    #[arg(long)]
+    pub allow_private: bool,
 }
 
 fn duration(s: &str) -> Result<Duration, String> {

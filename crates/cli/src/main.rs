@@ -5,6 +5,7 @@
 
 mod args;
 mod crawl;
+mod extract;
 mod fetch;
 mod limits;
 mod progress;
@@ -35,7 +36,7 @@ fn main() -> ExitCode {
     // wakeups (10-20% less CPU at 10k connections, bench/README.md). crawl
     // parses every page, which wants every core.
     let mut builder = match cli.command {
-        Command::Fetch(_) => tokio::runtime::Builder::new_current_thread(),
+        Command::Fetch(_) | Command::Extract(_) => tokio::runtime::Builder::new_current_thread(),
         Command::Crawl(_) | Command::Run(_) | Command::Check(_) | Command::New(_) => {
             tokio::runtime::Builder::new_multi_thread()
         }
@@ -54,6 +55,7 @@ fn main() -> ExitCode {
             Command::Run(args) => spider::run(args, cli.quiet).await,
             Command::Check(args) => spider::check(args),
             Command::New(args) => spider::new(args),
+            Command::Extract(args) => extract::run(args, cli.quiet).await,
         }
     });
     match result {

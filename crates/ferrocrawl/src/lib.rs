@@ -46,6 +46,16 @@ pub mod spider {
     };
 }
 
+/// Field extraction: compiled selectors (CSS with `::text`/`::attr(name)`,
+/// JSONPath, regex) over a page's [`Document`](fields::Document), and the
+/// [`Processor`](fields::Processor)s that clean their values up.
+pub mod fields {
+    pub use ferrocrawl_extract::fields::{
+        CssSelector, Document, FieldError, JsonPathSelector, Processor, RegexSelector, Selector,
+        apply,
+    };
+}
+
 /// Header name and value types, to validate user input early.
 pub mod header {
     pub use http::header::{HeaderName, HeaderValue};

@@ -12,6 +12,7 @@ trait DynSink: Send {
     fn write_dyn<'a>(&'a mut self, batch: &'a [Item]) -> BoxFuture<'a, Result<(), Error>>;
     fn flush_dyn(&mut self) -> BoxFuture<'_, Result<(), Error>>;
     fn close_dyn(self: Box<Self>) -> BoxFuture<'static, Result<(), Error>>;
+    fn committed_dyn(&self) -> Option<u64>;
 }
 
 impl<S: Sink + 'static> DynSink for S {
@@ -25,6 +26,10 @@ impl<S: Sink + 'static> DynSink for S {
 
     fn close_dyn(self: Box<Self>) -> BoxFuture<'static, Result<(), Error>> {
         Box::pin((*self).close())
+    }
+
+    fn committed_dyn(&self) -> Option<u64> {
+        self.committed()
     }
 }
 
@@ -69,5 +74,9 @@ impl Sink for BoxSink {
 
     fn close(self) -> impl Future<Output = Result<(), Error>> + Send {
         self.0.close_dyn()
+    }
+
+    fn committed(&self) -> Option<u64> {
+        self.0.committed_dyn()
     }
 }

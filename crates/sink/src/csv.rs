@@ -5,11 +5,15 @@ use std::path::Path;
 
 use tokio::io::AsyncWriteExt;
 
+use crate::resume::{changed, read_head, reopen};
 use crate::value::to_text;
 use crate::{Error, Item, Sink};
 
 /// Bytes of encoded rows buffered before they are written to the file.
 const BUFFER_BYTES: usize = 64 * 1024;
+
+/// Longest header [`CsvSink::resume`] reads back from a file.
+const MAX_HEADER_BYTES: u64 = 1 << 20;
 
 /// Writes items as CSV rows under one fixed header.
 ///
@@ -19,6 +23,10 @@ const BUFFER_BYTES: usize = 64 * 1024;
 /// dropped, counted in [`CsvSink::dropped_fields`] and logged once per key.
 /// Strings are written as they are, `null` as an empty cell, and every other
 /// value as compact JSON.
+///
+/// [`Sink::flush`] writes the buffered rows and syncs the file to disk, after
+/// which [`Sink::committed`] is its durable length; [`CsvSink::resume`]
+/// reopens the file at that length after a crash, under the header it has.
 #[derive(Debug)]
 pub struct CsvSink {
     file: tokio::fs::File,
@@ -27,6 +35,10 @@ pub struct CsvSink {
     header_written: bool,
     dropped: u64,
     warned: HashSet<String>,
+    /// Bytes handed to the file so far: its length.
+    written: u64,
+    /// The file's length at the last successful flush.
+    committed: u64,
 }
 
 // ===== impl CsvSink =====
@@ -39,16 +51,59 @@ impl CsvSink {
         columns: Option<Vec<String>>,
     ) -> Result<Self, Error> {
         let file = tokio::fs::File::create(path).await?;
-        let mut sink = CsvSink {
+        let mut sink = CsvSink::new(file, columns, 0);
+        sink.write_header()?;
+        Ok(sink)
+    }
+
+    /// Reopens the file at `path` that an earlier sink wrote, after a crash
+    /// or a pause: cuts off everything after `offset` (a
+    /// [`Sink::committed`] value that earlier sink reported) and appends
+    /// rows from there, under the header read from the file's first record,
+    /// so no second header is written. If `offset` is 0 the file starts
+    /// over as with [`CsvSink::create`].
+    ///
+    /// Fails, naming the file, if it does not exist, is shorter than
+    /// `offset`, `offset` does not end a line, or `columns` are given and
+    /// differ from the file's header.
+    pub async fn resume(
+        path: impl AsRef<Path>,
+        columns: Option<Vec<String>>,
+        offset: u64,
+    ) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let mut file = reopen(path, offset).await?;
+        if offset == 0 {
+            let mut sink = CsvSink::new(file, columns, 0);
+            sink.write_header()?;
+            return Ok(sink);
+        }
+        let head = read_head(&mut file, offset.min(MAX_HEADER_BYTES), offset).await?;
+        let header = first_record(&head, offset, path)?;
+        if let Some(columns) = &columns
+            && *columns != header
+        {
+            return Err(changed(format!(
+                "{} has the header {header:?}, not the columns given {columns:?};                  resume with the same columns, or none",
+                path.display()
+            )));
+        }
+        let mut sink = CsvSink::new(file, Some(header), offset);
+        sink.header_written = true;
+        Ok(sink)
+    }
+
+    fn new(file: tokio::fs::File, columns: Option<Vec<String>>, offset: u64) -> Self {
+        CsvSink {
             file,
             encoder: ::csv::Writer::from_writer(Vec::with_capacity(BUFFER_BYTES)),
             columns,
             header_written: false,
             dropped: 0,
             warned: HashSet::new(),
-        };
-        sink.write_header()?;
-        Ok(sink)
+            written: offset,
+            committed: offset,
+        }
     }
 
     /// How many field values were dropped so far because their key is not a
@@ -102,9 +157,38 @@ impl CsvSink {
         let bytes = full.into_inner().map_err(|e| e.into_error())?;
         if !bytes.is_empty() {
             self.file.write_all(&bytes).await?;
+            self.written += bytes.len() as u64;
         }
         Ok(())
     }
+}
+
+/// The first CSV record of `head` (the first bytes of a file whose committed
+/// length is `offset`), which must end within it.
+fn first_record(head: &[u8], offset: u64, path: &Path) -> Result<Vec<String>, Error> {
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(head);
+    let mut record = ::csv::StringRecord::new();
+    let found = reader.read_record(&mut record).map_err(|e| {
+        changed(format!(
+            "{}: cannot read the header to resume: {e}",
+            path.display()
+        ))
+    })?;
+    let end = reader.position().byte();
+    // A header is complete if the reader stopped before the end of what we
+    // read, or what we read is the whole committed file (which ends a line).
+    let complete = end < head.len() as u64 || head.len() as u64 == offset;
+    if !found || !complete {
+        return Err(changed(format!(
+            "{}: no complete header line in the first {} bytes; resume needs the file's header",
+            path.display(),
+            head.len()
+        )));
+    }
+    Ok(record.iter().map(String::from).collect())
 }
 
 impl Sink for CsvSink {
@@ -121,12 +205,17 @@ impl Sink for CsvSink {
     async fn flush(&mut self) -> Result<(), Error> {
         self.drain().await?;
         self.file.flush().await?;
-        self.file.sync_all().await?;
+        self.file.sync_data().await?;
+        self.committed = self.written;
         Ok(())
     }
 
     async fn close(mut self) -> Result<(), Error> {
         self.flush().await
+    }
+
+    fn committed(&self) -> Option<u64> {
+        Some(self.committed)
     }
 }
 

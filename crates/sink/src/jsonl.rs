@@ -4,6 +4,7 @@ use std::path::Path;
 
 use tokio::io::AsyncWriteExt;
 
+use crate::resume::reopen;
 use crate::{Error, Item, Sink};
 
 /// Bytes buffered before they are handed to the file or stream.
@@ -12,11 +13,18 @@ const BUFFER_BYTES: usize = 64 * 1024;
 /// Writes items as JSON Lines to a file or to standard output.
 ///
 /// Each item is one compact JSON object followed by `\n`. Output is buffered;
-/// [`Sink::flush`] writes the buffer and, for a file, fsyncs it.
+/// [`Sink::flush`] writes the buffer and, for a file, syncs it to disk, after
+/// which [`Sink::committed`] is the file's durable length. After a crash,
+/// [`JsonlSink::resume`] reopens the file at that length, so each line is
+/// written exactly once.
 #[derive(Debug)]
 pub struct JsonlSink {
     out: Output,
     buf: Vec<u8>,
+    /// Bytes handed to the file so far (its length, for a file we own).
+    written: u64,
+    /// The file's length at the last successful flush; `None` for stdout.
+    committed: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -31,18 +39,35 @@ impl JsonlSink {
     /// Creates (or truncates) the file at `path`.
     pub async fn create(path: impl AsRef<Path>) -> Result<Self, Error> {
         let file = tokio::fs::File::create(path).await?;
-        Ok(Self::with_output(Output::File(file)))
+        Ok(Self::with_output(Output::File(file), Some(0)))
+    }
+
+    /// Reopens the file at `path` that an earlier sink wrote, after a crash
+    /// or a pause: cuts off everything after `offset` (a
+    /// [`Sink::committed`] value that earlier sink reported) and appends
+    /// from there.
+    ///
+    /// Fails, naming the file, if it does not exist, is shorter than
+    /// `offset`, or `offset` does not end a line: the file was changed since
+    /// the offset was recorded.
+    pub async fn resume(path: impl AsRef<Path>, offset: u64) -> Result<Self, Error> {
+        let file = reopen(path.as_ref(), offset).await?;
+        let mut sink = Self::with_output(Output::File(file), Some(offset));
+        sink.written = offset;
+        Ok(sink)
     }
 
     /// Writes to standard output; `flush` flushes the stream.
     pub fn stdout() -> Self {
-        Self::with_output(Output::Stdout(tokio::io::stdout()))
+        Self::with_output(Output::Stdout(tokio::io::stdout()), None)
     }
 
-    fn with_output(out: Output) -> Self {
+    fn with_output(out: Output, committed: Option<u64>) -> Self {
         JsonlSink {
             out,
             buf: Vec::with_capacity(BUFFER_BYTES),
+            written: 0,
+            committed,
         }
     }
 
@@ -54,6 +79,7 @@ impl JsonlSink {
             Output::File(f) => f.write_all(&self.buf).await?,
             Output::Stdout(s) => s.write_all(&self.buf).await?,
         }
+        self.written += self.buf.len() as u64;
         self.buf.clear();
         Ok(())
     }
@@ -78,7 +104,8 @@ impl Sink for JsonlSink {
         match &mut self.out {
             Output::File(f) => {
                 f.flush().await?;
-                f.sync_all().await?;
+                f.sync_data().await?;
+                self.committed = Some(self.written);
             }
             Output::Stdout(s) => s.flush().await?,
         }
@@ -87,6 +114,10 @@ impl Sink for JsonlSink {
 
     async fn close(mut self) -> Result<(), Error> {
         self.flush().await
+    }
+
+    fn committed(&self) -> Option<u64> {
+        self.committed
     }
 }
 

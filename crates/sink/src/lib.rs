@@ -12,6 +12,11 @@
 //! - [`BoxSink`]: any of them, chosen at run time.
 //! - [`SharedSink`]: one sink written by several owners.
 //!
+//! The file sinks report the length of their file that is durable
+//! ([`Sink::committed`]); [`JsonlSink::resume`] and [`CsvSink::resume`]
+//! reopen the file at that length after a crash, so output is written
+//! exactly once.
+//!
 //! A [`Pipeline`] checks, fixes up and deduplicates items before they are
 //! written; an [`ItemWriter`] puts one in front of a sink and writes every
 //! item that does not get through, with the stage and reason, to a failures
@@ -42,6 +47,7 @@ mod error;
 mod jsonl;
 mod pipeline;
 mod postgres;
+mod resume;
 mod shared;
 mod sink;
 mod sqlite;

@@ -1,6 +1,7 @@
 //! [`SharedSink`]: one sink written by several owners.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::Mutex;
 
@@ -13,34 +14,55 @@ use crate::{BoxSink, Error, Item, Sink};
 /// `close` on a handle flushes; the sink itself closes when the last handle
 /// is closed.
 #[derive(Clone, Debug)]
-pub struct SharedSink(Arc<Mutex<Option<BoxSink>>>);
+pub struct SharedSink {
+    sink: Arc<Mutex<Option<BoxSink>>>,
+    /// The sink's [`Sink::committed`] after the last flush through any
+    /// handle; `u64::MAX` for none.
+    committed: Arc<AtomicU64>,
+}
 
 impl SharedSink {
     /// Shares `sink`.
     pub fn new(sink: impl Sink + 'static) -> SharedSink {
-        SharedSink(Arc::new(Mutex::new(Some(BoxSink::new(sink)))))
+        let committed = sink.committed().unwrap_or(u64::MAX);
+        SharedSink {
+            sink: Arc::new(Mutex::new(Some(BoxSink::new(sink)))),
+            committed: Arc::new(AtomicU64::new(committed)),
+        }
     }
 }
 
 impl Sink for SharedSink {
     async fn write(&mut self, batch: &[Item]) -> Result<(), Error> {
-        match self.0.lock().await.as_mut() {
+        match self.sink.lock().await.as_mut() {
             Some(s) => s.write(batch).await,
             None => Err(Error::new(crate::error::Kind::Closed)),
         }
     }
 
     async fn flush(&mut self) -> Result<(), Error> {
-        match self.0.lock().await.as_mut() {
-            Some(s) => s.flush().await,
+        match self.sink.lock().await.as_mut() {
+            Some(s) => {
+                s.flush().await?;
+                let at = s.committed().unwrap_or(u64::MAX);
+                self.committed.store(at, Ordering::Release);
+                Ok(())
+            }
             None => Err(Error::new(crate::error::Kind::Closed)),
         }
     }
 
+    fn committed(&self) -> Option<u64> {
+        match self.committed.load(Ordering::Acquire) {
+            u64::MAX => None,
+            at => Some(at),
+        }
+    }
+
     async fn close(self) -> Result<(), Error> {
-        let mut guard = self.0.lock().await;
+        let mut guard = self.sink.lock().await;
         // Other handles still write: flush for this one, close with the last.
-        if Arc::strong_count(&self.0) > 1 {
+        if Arc::strong_count(&self.sink) > 1 {
             return match guard.as_mut() {
                 Some(s) => s.flush().await,
                 None => Ok(()),
@@ -72,6 +94,9 @@ mod tests {
         };
         a.write(&[item(1)]).await.unwrap();
         b.write(&[item(2), item(3)]).await.unwrap();
+        b.flush().await.unwrap();
+        let len = std::fs::metadata(&path).unwrap().len();
+        assert_eq!(a.committed(), Some(len), "every handle sees the flush");
         a.close().await.unwrap();
         b.write(&[item(4)]).await.unwrap();
         b.close().await.unwrap();

@@ -26,4 +26,16 @@ pub trait Sink: Send {
     fn close(self) -> impl Future<Output = Result<(), Error>> + Send
     where
         Self: Sized;
+
+    /// For a sink that writes one file, the byte length of that file that is
+    /// durable: what the last successful [`Sink::flush`] made so (at first,
+    /// the length it was created or resumed with). Recorded with a crawl's
+    /// state, it is the offset to resume the file at after a crash (see
+    /// [`JsonlSink::resume`](crate::JsonlSink::resume)).
+    ///
+    /// `None` for sinks that have no such offset (databases, which commit
+    /// each batch, and standard output).
+    fn committed(&self) -> Option<u64> {
+        None
+    }
 }

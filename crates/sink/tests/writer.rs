@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use ferrocrawl_sink::{
-    BoxSink, CsvSink, Item, ItemWriter, JsonlSink, Pipeline, SqliteSink, StageStats,
+    BoxSink, CsvSink, Item, ItemWriter, JsonlSink, Pipeline, Sink, SqliteSink, StageStats,
 };
 use rusqlite::Connection;
 use serde_json::{Value, json};
@@ -360,6 +360,9 @@ async fn an_empty_page_writes_nothing() {
         .accept("https://x.example/", Vec::new())
         .await
         .unwrap();
+    writer.flush().await.unwrap();
+    assert_eq!(writer.sink().committed(), Some(0));
+    assert_eq!(writer.failures().committed(), Some(0));
     writer.close().await.unwrap();
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "");
     assert_eq!(std::fs::read_to_string(&bad).unwrap(), "");

@@ -345,19 +345,8 @@ impl Compiler<'_> {
                              or a table: { join = \", \" }, { date = \"%d/%m/%Y\" }, { default = 0 }";
         let bad = |msg: String| self.err(p.span(), msg);
         Ok(match p.get_ref() {
-            file::Process::Name(n) => match n.as_str() {
-                "trim" => Processor::Trim,
-                "first" => Processor::First,
-                "join" => Processor::Join(" ".into()),
-                "absolute_url" | "url" => Processor::AbsoluteUrl,
-                "number" => Processor::ParseNumber,
-                "date" => Processor::ParseDate(None),
-                other => {
-                    return Err(bad(format!(
-                        "unknown processor `{other}`: expected {NAMES}"
-                    )));
-                }
-            },
+            // The names `ferrocrawl extract -p` takes too (`join:, ` and all).
+            file::Process::Name(n) => n.parse().map_err(bad)?,
             file::Process::Arg(n, v) => match (n.as_str(), v) {
                 ("join", toml::Value::String(s)) => Processor::Join(s.clone()),
                 ("date", toml::Value::String(s)) => Processor::ParseDate(Some(s.clone())),

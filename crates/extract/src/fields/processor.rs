@@ -41,6 +41,78 @@ pub enum Processor {
     Default(Value),
 }
 
+/// The names [`Processor::from_str`] accepts, for error messages and help texts.
+const NAMES: &str =
+    "trim, first, join[:SEPARATOR], absolute-url, number, date[:FORMAT], default:VALUE";
+
+/// Parses a processor as a command line or a config file writes it: a name, and for
+/// some a `:` and an argument.
+///
+/// | text | processor |
+/// | --- | --- |
+/// | `trim` | [`Processor::Trim`] |
+/// | `first` | [`Processor::First`] |
+/// | `join`, `join:SEP` | [`Processor::Join`] with a space, or with `SEP` (taken as is) |
+/// | `absolute-url` | [`Processor::AbsoluteUrl`] |
+/// | `number` | [`Processor::ParseNumber`] |
+/// | `date`, `date:FORMAT` | [`Processor::ParseDate`] with the common forms, or a chrono format |
+/// | `default:VALUE` | [`Processor::Default`]: `VALUE` as JSON if it parses, else as a string |
+///
+/// Names are case-insensitive, and `_` may stand for `-` (`absolute_url`); `url`,
+/// `parse-number` and `parse-date` are accepted too. The error is a message for the
+/// user that quotes the input and lists the names.
+///
+/// ```
+/// use ferrocrawl_extract::fields::Processor;
+/// use serde_json::json;
+///
+/// assert_eq!("trim".parse(), Ok(Processor::Trim));
+/// assert_eq!("join:, ".parse(), Ok(Processor::Join(", ".into())));
+/// assert_eq!("date:%d/%m/%Y".parse(), Ok(Processor::ParseDate(Some("%d/%m/%Y".into()))));
+/// assert_eq!("default:0".parse(), Ok(Processor::Default(json!(0))));
+/// assert_eq!("default:n/a".parse(), Ok(Processor::Default(json!("n/a"))));
+/// assert!("frist".parse::<Processor>().is_err_and(|e| e.contains("frist")));
+/// ```
+impl std::str::FromStr for Processor {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Processor, String> {
+        let (name, arg) = match text.split_once(':') {
+            Some((name, arg)) => (name, Some(arg)),
+            None => (text, None),
+        };
+        let name = name.trim().to_ascii_lowercase().replace('_', "-");
+        let no_arg = |p: Processor| match arg {
+            None => Ok(p),
+            Some(_) => Err(format!(
+                "processor `{name}` takes no argument (in `{text}`)"
+            )),
+        };
+        match name.as_str() {
+            "trim" => no_arg(Processor::Trim),
+            "first" => no_arg(Processor::First),
+            "absolute-url" | "url" => no_arg(Processor::AbsoluteUrl),
+            "number" | "parse-number" => no_arg(Processor::ParseNumber),
+            "join" => Ok(Processor::Join(arg.unwrap_or(" ").to_owned())),
+            "date" | "parse-date" => match arg {
+                Some("") => Err(format!(
+                    "`{text}`: write a chrono format after `date:`, e.g. `date:%d/%m/%Y`"
+                )),
+                arg => Ok(Processor::ParseDate(arg.map(str::to_owned))),
+            },
+            "default" => match arg {
+                Some(value) => Ok(Processor::Default(
+                    serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned())),
+                )),
+                None => Err(format!(
+                    "`{text}`: write the value after `default:`, e.g. `default:0`"
+                )),
+            },
+            _ => Err(format!("unknown processor `{text}`: use one of {NAMES}")),
+        }
+    }
+}
+
 /// Runs the processors in order over the values a selector gave, and returns the
 /// field's value.
 ///
@@ -291,6 +363,33 @@ mod tests {
         assert_eq!(p("2024-05-01", "%d/%m/%Y"), None);
         // A malformed format string is not a panic, just no value.
         assert_eq!(p("2024-05-01", "%Q%"), None);
+    }
+
+    #[test]
+    fn processors_parse_from_text() {
+        let p = |s: &str| s.parse::<Processor>();
+        assert_eq!(p("Trim"), Ok(Processor::Trim));
+        assert_eq!(p(" first "), Ok(Processor::First));
+        assert_eq!(p("absolute_url"), Ok(Processor::AbsoluteUrl));
+        assert_eq!(p("url"), Ok(Processor::AbsoluteUrl));
+        assert_eq!(p("parse-number"), Ok(Processor::ParseNumber));
+        assert_eq!(p("join"), Ok(Processor::Join(" ".into())));
+        assert_eq!(p("join:"), Ok(Processor::Join(String::new())));
+        assert_eq!(p("join::"), Ok(Processor::Join(":".into())));
+        assert_eq!(p("date"), Ok(Processor::ParseDate(None)));
+        assert_eq!(p("default:[]"), Ok(Processor::Default(json!([]))));
+        assert_eq!(p("default:"), Ok(Processor::Default(json!(""))));
+        for (bad, says) in [
+            ("", "unknown processor ``"),
+            ("frist", "unknown processor `frist`"),
+            ("trim:x", "takes no argument"),
+            ("date:", "chrono format"),
+            ("default", "write the value"),
+        ] {
+            let err = p(bad).unwrap_err();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
+        assert!(p("nope").unwrap_err().contains("absolute-url"));
     }
 
     #[test]
