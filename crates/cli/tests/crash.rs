@@ -1,0 +1,168 @@
+//! The crash test: a spider crawls a generated 20,000-page site into a JSON
+//! Lines file and a SQLite table, and is killed with SIGKILL at 20 random
+//! moments, resuming each time by running the same command again. Then every
+//! page must have been fetched, and each output must hold every item exactly
+//! once, as a clean run would.
+#![allow(clippy::unwrap_used, reason = "tests assert by unwrapping")]
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ferrocrawl_testkit::TestServer;
+use serde_json::Value;
+
+const PAGES: u64 = 20_000;
+const KILLS: usize = 20;
+
+fn spider(addr: std::net::SocketAddr, sink: &str) -> String {
+    format!(
+        r#"
+name = "site"
+start = [{{ url = "http://{addr}/site/{PAGES}/10/0", label = "page" }}]
+[settings]
+concurrency = 16
+per_host = 16
+obey_robots = false
+[rules.page]
+fields.url = {{ meta = "url" }}
+fields.title = "h1::text"
+key = "url"
+follow = [{{ css = "a::attr(href)", label = "page" }}]
+[sink]
+to = "{sink}"
+table = "pages"
+"#
+    )
+}
+
+fn start(dir: &Path, file: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_ferrocrawl"))
+        .args(["run", "-q", file, "--state", "state.db"])
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn kill9(child: &mut Child) {
+    // Child::kill sends SIGKILL on Unix.
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// Run, kill at `KILLS` random moments, then run to the end; returns how
+/// many runs were killed while still working.
+async fn crash_and_resume(dir: &Path, file: &str) -> usize {
+    let mut rng = fastrand::Rng::with_seed(0x5eed);
+    let mut killed = 0;
+    for _ in 0..KILLS {
+        let mut child = start(dir, file);
+        let at = Instant::now() + Duration::from_millis(rng.u64(30..300));
+        let finished = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if Instant::now() >= at {
+                break None;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        match finished {
+            None => {
+                kill9(&mut child);
+                killed += 1;
+            }
+            Some(status) => {
+                let err = std::io::read_to_string(child.stderr.take().unwrap()).unwrap();
+                assert!(status.code() == Some(0), "a run failed: {status}: {err}");
+                return killed;
+            }
+        }
+    }
+    let out = tokio::task::spawn_blocking({
+        let dir = dir.to_owned();
+        let file = file.to_owned();
+        move || start(&dir, &file).wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    killed
+}
+
+fn expected() -> HashSet<u64> {
+    (0..PAGES).collect()
+}
+
+/// Every page was fetched at least once; returns the fetches beyond one
+/// per page (the work redone after kills).
+fn every_page_fetched(srv: &TestServer) -> u64 {
+    let missing: Vec<u64> = (0..PAGES)
+        .filter(|i| srv.stats().hits(&format!("/site/{PAGES}/10/{i}")) == 0)
+        .take(10)
+        .collect();
+    assert!(missing.is_empty(), "never fetched: {missing:?}...");
+    srv.stats().requests() - PAGES
+}
+
+fn page_of(url: &str) -> u64 {
+    url.rsplit('/').next().unwrap().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_twenty_times_and_resume_into_jsonl() {
+    let srv = TestServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("site.toml"), spider(srv.addr(), "items.jsonl")).unwrap();
+    let killed = crash_and_resume(dir.path(), "site.toml").await;
+    let text = std::fs::read_to_string(dir.path().join("items.jsonl")).unwrap();
+    let mut seen = HashSet::new();
+    let mut duplicates = Vec::new();
+    for line in text.lines() {
+        let item: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("a torn or invalid line ({e}): {line:?}"));
+        let n = page_of(item["url"].as_str().unwrap());
+        assert_eq!(item["title"], format!("Page {n}"));
+        if !seen.insert(n) {
+            duplicates.push(n);
+        }
+    }
+    let again = every_page_fetched(&srv);
+    eprintln!("killed {killed} times; {again} duplicate fetches of {PAGES} pages");
+    assert!(duplicates.is_empty(), "items written twice: {duplicates:?}");
+    assert_eq!(seen, expected(), "every page's item, exactly once");
+    assert!(killed >= KILLS / 2, "only {killed} runs were killed mid-crawl");
+    assert!(
+        !dir.path().join("state.db").exists(),
+        "a finished crawl leaves no state"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_twenty_times_and_resume_into_sqlite() {
+    let srv = TestServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("site.toml"), spider(srv.addr(), "items.db")).unwrap();
+    let killed = crash_and_resume(dir.path(), "site.toml").await;
+    let conn = rusqlite::Connection::open(dir.path().join("items.db")).unwrap();
+    let mut stmt = conn.prepare("select url from pages").unwrap();
+    let urls: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let pages: HashSet<u64> = urls.iter().map(|u| page_of(u)).collect();
+    assert_eq!(urls.len(), pages.len(), "no row twice");
+    assert_eq!(pages, expected());
+    let again = every_page_fetched(&srv);
+    eprintln!("killed {killed} times; {again} duplicate fetches of {PAGES} pages");
+    assert!(killed >= KILLS / 2, "only {killed} runs were killed mid-crawl");
+}
