@@ -70,7 +70,9 @@ impl Selector {
     /// The page is parsed as HTML5 (so `<tbody>` is inserted into tables, as in browsers
     /// and the CSS selectors, where lxml does not), with no namespaces: `//h1` matches on
     /// XHTML pages too. An evaluation error (e.g. `string(//li)` when there are several
-    /// `li`s, a type error in XPath 3.1 that XPath 1.0 allowed) yields nothing.
+    /// `li`s, a type error in XPath 3.1 that XPath 1.0 allowed) yields nothing. In
+    /// skyscraper 0.7 a path ending in a function step (`//code/string()`) drops repeated
+    /// values: select the text nodes (`//code//text()`) or elements instead.
     #[cfg(feature = "xpath")]
     pub fn xpath(expr: &str) -> Result<Selector, FieldError> {
         XPathSelector::compile(expr).map(Selector::XPath)
