@@ -7,6 +7,8 @@ use scraper::Html;
 use serde_json::Value;
 use url::Url;
 
+use super::nesting::{MAX_DEPTH, html_prefix};
+
 /// A parsed page: the body text, its URL, and the HTML tree and JSON value built from
 /// that text the first time a selector needs them.
 ///
@@ -14,6 +16,10 @@ use url::Url;
 /// an API response is never parsed as HTML, and an HTML page is parsed once however many
 /// CSS fields it has. Both parses accept any text: broken HTML is repaired the way
 /// browsers do, and text that is not JSON simply has no JSON value.
+///
+/// HTML that nests deeper than [`MAX_DEPTH`] elements is read only up to the first tag
+/// past that depth: building the tree takes time quadratic in the depth (100,000 nested
+/// `<div>`s take over a minute), and real pages nest a few dozen levels.
 ///
 /// A `Document` is `Send` but not `Sync` (the parse caches are not shared between
 /// threads); build one per page in the task that handles the page.
@@ -23,6 +29,10 @@ pub struct Document {
     html: OnceCell<Html>,
     json: OnceCell<Option<Value>>,
     base: OnceCell<Url>,
+    /// skyscraper's own tree for XPath (it cannot query scraper's); `None` if it refused
+    /// the text.
+    #[cfg(feature = "xpath")]
+    xpath: OnceCell<Option<skyscraper::xpath::XpathItemTree>>,
 }
 
 // ===== impl Document =====
@@ -36,6 +46,8 @@ impl Document {
             html: OnceCell::new(),
             json: OnceCell::new(),
             base: OnceCell::new(),
+            #[cfg(feature = "xpath")]
+            xpath: OnceCell::new(),
         }
     }
 
@@ -73,7 +85,27 @@ impl Document {
 
     /// The page parsed as an HTML document (parsed on first use).
     pub(crate) fn html(&self) -> &Html {
-        self.html.get_or_init(|| Html::parse_document(&self.text))
+        self.html
+            .get_or_init(|| Html::parse_document(self.html_text()))
+    }
+
+    /// The page parsed by skyscraper for XPath (on first use), or `None` if it could
+    /// not be parsed (or its parser failed).
+    #[cfg(feature = "xpath")]
+    pub(crate) fn xpath_tree(&self) -> Option<&skyscraper::xpath::XpathItemTree> {
+        self.xpath
+            .get_or_init(|| {
+                let text = self.html_text();
+                std::panic::catch_unwind(|| skyscraper::html::parse(text))
+                    .ok()
+                    .and_then(Result::ok)
+            })
+            .as_ref()
+    }
+
+    /// The text the HTML trees are built from: all of it unless it nests too deep.
+    fn html_text(&self) -> &str {
+        html_prefix(&self.text, MAX_DEPTH)
     }
 
     /// The page parsed as JSON (on first use), or `None` if it is not JSON.
@@ -156,6 +188,21 @@ mod tests {
         // feature is what makes its tree `Send`.
         fn send<T: Send>() {}
         send::<Document>();
+    }
+
+    #[test]
+    fn hundred_thousand_nested_divs_stop_at_max_depth() {
+        // Unguarded, this took 38 s to parse and 66 s more for `div::text` (release).
+        let text = "<div>".repeat(100_000) + "deep" + &"</div>".repeat(100_000);
+        let doc = Document::new(&text, &url("https://example.com/"));
+        assert_eq!(
+            doc.html().tree.values().filter(|n| n.is_element()).count(),
+            MAX_DEPTH + 3
+        );
+        let texts = super::super::Selector::css("div::text")
+            .unwrap()
+            .select(&doc);
+        assert!(texts.is_empty(), "the text is past the limit");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// An expression (CSS selector, JSONPath or regex) that could not be compiled.
+/// An expression (CSS selector, JSONPath, regex or XPath) that could not be compiled.
 ///
 /// These come from users' spider files, so `Display` names the language, quotes the
 /// expression and says what is wrong, e.g. ``invalid CSS selector `h1[`: ...``.
@@ -22,6 +22,8 @@ pub(crate) enum Language {
     Css,
     JsonPath,
     Regex,
+    #[cfg(feature = "xpath")]
+    XPath,
 }
 
 /// What is wrong with the expression, as a message for the user: the parsers' own error
@@ -74,6 +76,12 @@ impl FieldError {
     pub fn is_regex(&self) -> bool {
         self.inner.language == Language::Regex
     }
+
+    /// The expression was meant as an XPath expression.
+    #[cfg(feature = "xpath")]
+    pub fn is_xpath(&self) -> bool {
+        self.inner.language == Language::XPath
+    }
 }
 
 impl fmt::Display for FieldError {
@@ -82,6 +90,8 @@ impl fmt::Display for FieldError {
             Language::Css => "CSS selector",
             Language::JsonPath => "JSONPath",
             Language::Regex => "regex",
+            #[cfg(feature = "xpath")]
+            Language::XPath => "XPath",
         };
         write!(
             f,

@@ -2,13 +2,14 @@
 //! that clean them up.
 //!
 //! A declarative spider compiles each user expression once into a [`Selector`] (CSS with
-//! the Scrapy-style `::text` / `::attr(name)` endings, JSONPath per RFC 9535, or a regular
-//! expression), runs it over every page's [`Document`] to get the raw values, and passes
+//! the Scrapy-style `::text` / `::attr(name)` endings, JSONPath per RFC 9535, a regular
+//! expression, or, with the `xpath` feature, XPath), runs it over every page's [`Document`] to get the raw values, and passes
 //! them through [`apply`] with a list of [`Processor`]s to get the field's final value.
 //!
 //! Compiling is the only step that can fail (an invalid expression is a [`FieldError`]
 //! naming it); selecting and processing take any input, and malformed HTML or JSON just
-//! yields nothing.
+//! yields nothing. HTML nested deeper than [`MAX_DEPTH`] elements is only read up to that
+//! depth (see [`Document`]).
 //!
 //! ```
 //! use ferrocrawl_extract::fields::{Document, Processor, Selector, apply};
@@ -37,14 +38,20 @@ mod css;
 mod document;
 mod error;
 mod jsonpath;
+mod nesting;
 mod processor;
 mod regex;
 mod selector;
+#[cfg(feature = "xpath")]
+mod xpath;
 
 pub use css::CssSelector;
 pub use document::Document;
 pub use error::FieldError;
 pub use jsonpath::JsonPathSelector;
+pub use nesting::MAX_DEPTH;
 pub use processor::{Processor, apply};
 pub use regex::RegexSelector;
 pub use selector::Selector;
+#[cfg(feature = "xpath")]
+pub use xpath::XPathSelector;

@@ -7,6 +7,8 @@ use super::document::Document;
 use super::error::FieldError;
 use super::jsonpath::JsonPathSelector;
 use super::regex::RegexSelector;
+#[cfg(feature = "xpath")]
+use super::xpath::XPathSelector;
 
 /// A compiled expression; compile once, apply to many pages.
 ///
@@ -21,6 +23,9 @@ pub enum Selector {
     JsonPath(JsonPathSelector),
     /// A regular expression over the raw text.
     Regex(RegexSelector),
+    /// An XPath expression over the HTML tree (with the `xpath` feature).
+    #[cfg(feature = "xpath")]
+    XPath(XPathSelector),
 }
 
 // ===== impl Selector =====
@@ -50,12 +55,37 @@ impl Selector {
         RegexSelector::compile(expr).map(Selector::Regex)
     }
 
+    /// An XPath expression (parsed and evaluated by the `skyscraper` crate, which
+    /// implements XPath 3.1, of which Scrapy's XPath 1.0 is mostly a subset), e.g.
+    /// `//h1/text()`, `//a[@class="next"]/@href`, `normalize-space(//p[@class="price"])`
+    /// or `//tr[th="ISBN"]/td/text()`. Each item of the result is one value:
+    ///
+    /// - a text node: its text, untrimmed (as in Scrapy: whitespace-only nodes included;
+    ///   use `//p/text()[normalize-space()]` or a processor to drop them);
+    /// - an attribute: its value;
+    /// - an element: its outer HTML (as CSS without `::text` gives);
+    /// - a string, number or boolean from a function: written as XPath does (`3`, `2.5`,
+    ///   `true`).
+    ///
+    /// The page is parsed as HTML5 (so `<tbody>` is inserted into tables, as in browsers
+    /// and the CSS selectors, where lxml does not), with no namespaces: `//h1` matches on
+    /// XHTML pages too. An evaluation error (e.g. `string(//li)` when there are several
+    /// `li`s, a type error in XPath 3.1 that XPath 1.0 allowed) yields nothing. In
+    /// skyscraper 0.7 a path ending in a function step (`//code/string()`) drops repeated
+    /// values: select the text nodes (`//code//text()`) or elements instead.
+    #[cfg(feature = "xpath")]
+    pub fn xpath(expr: &str) -> Result<Selector, FieldError> {
+        XPathSelector::compile(expr).map(Selector::XPath)
+    }
+
     /// The expression as the user wrote it.
     pub fn expression(&self) -> &str {
         match self {
             Selector::Css(s) => s.expression(),
             Selector::JsonPath(s) => s.expression(),
             Selector::Regex(s) => s.expression(),
+            #[cfg(feature = "xpath")]
+            Selector::XPath(s) => s.expression(),
         }
     }
 
@@ -65,6 +95,8 @@ impl Selector {
             Selector::Css(s) => s.select(doc),
             Selector::JsonPath(s) => s.select(doc),
             Selector::Regex(s) => s.select(doc),
+            #[cfg(feature = "xpath")]
+            Selector::XPath(s) => s.select(doc),
         }
     }
 }
