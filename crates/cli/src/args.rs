@@ -431,6 +431,10 @@ pub struct SelectorArgs {
     /// CSS selector, optionally ending in ::text or ::attr(NAME) (repeatable).
     #[arg(long, value_name = "SELECTOR")]
     pub css: Vec<String>,
+    /// XPath expression over the HTML, e.g. '//h1/text()' or '//a/@href' (repeatable).
+    #[cfg(feature = "xpath")]
+    #[arg(long, value_name = "XPATH")]
+    pub xpath: Vec<String>,
     /// JSONPath query over a JSON body, e.g. '$.results[*].name' (repeatable).
     #[arg(long, value_name = "QUERY")]
     pub jsonpath: Vec<String>,

@@ -96,11 +96,13 @@ fn page_url(raw: &str) -> anyhow::Result<Url> {
 /// A selector language's compiler, e.g. [`Selector::css`].
 type Compile = fn(&str) -> Result<Selector, FieldError>;
 
-/// Compiles every selector, in the order css, jsonpath, regex; the first
+/// Compiles every selector, in the order css, xpath, jsonpath, regex; the first
 /// invalid one is the error (its message names it and says what is wrong).
 fn compile(args: &SelectorArgs) -> anyhow::Result<Vec<Query>> {
-    let kinds: [(&'static str, &[String], Compile); 3] = [
+    let kinds: Vec<(&'static str, &[String], Compile)> = vec![
         ("css", &args.css, Selector::css),
+        #[cfg(feature = "xpath")]
+        ("xpath", &args.xpath, Selector::xpath),
         ("jsonpath", &args.jsonpath, Selector::jsonpath),
         ("regex", &args.regex, Selector::regex),
     ];

@@ -121,7 +121,11 @@ fn page_of(url: &str) -> u64 {
 async fn kill_9_twenty_times_and_resume_into_jsonl() {
     let srv = TestServer::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("site.toml"), spider(srv.addr(), "items.jsonl")).unwrap();
+    std::fs::write(
+        dir.path().join("site.toml"),
+        spider(srv.addr(), "items.jsonl"),
+    )
+    .unwrap();
     let killed = crash_and_resume(dir.path(), "site.toml").await;
     let text = std::fs::read_to_string(dir.path().join("items.jsonl")).unwrap();
     let mut seen = HashSet::new();
@@ -139,7 +143,10 @@ async fn kill_9_twenty_times_and_resume_into_jsonl() {
     eprintln!("killed {killed} times; {again} duplicate fetches of {PAGES} pages");
     assert!(duplicates.is_empty(), "items written twice: {duplicates:?}");
     assert_eq!(seen, expected(), "every page's item, exactly once");
-    assert!(killed >= KILLS / 2, "only {killed} runs were killed mid-crawl");
+    assert!(
+        killed >= KILLS / 2,
+        "only {killed} runs were killed mid-crawl"
+    );
     assert!(
         !dir.path().join("state.db").exists(),
         "a finished crawl leaves no state"
@@ -164,5 +171,8 @@ async fn kill_9_twenty_times_and_resume_into_sqlite() {
     assert_eq!(pages, expected());
     let again = every_page_fetched(&srv);
     eprintln!("killed {killed} times; {again} duplicate fetches of {PAGES} pages");
-    assert!(killed >= KILLS / 2, "only {killed} runs were killed mid-crawl");
+    assert!(
+        killed >= KILLS / 2,
+        "only {killed} runs were killed mid-crawl"
+    );
 }

@@ -50,6 +50,8 @@ pub mod spider {
 /// JSONPath, regex) over a page's [`Document`](fields::Document), and the
 /// [`Processor`](fields::Processor)s that clean their values up.
 pub mod fields {
+    #[cfg(feature = "xpath")]
+    pub use ferrocrawl_extract::fields::XPathSelector;
     pub use ferrocrawl_extract::fields::{
         CssSelector, Document, FieldError, JsonPathSelector, Processor, RegexSelector, Selector,
         apply,

@@ -271,11 +271,15 @@ impl Compiler<'_> {
             "css" => Selector::css(e.get_ref()),
             "jsonpath" => Selector::jsonpath(e.get_ref()),
             "regex" => Selector::regex(e.get_ref()),
+            #[cfg(feature = "xpath")]
+            _ => Selector::xpath(e.get_ref()),
+            #[cfg(not(feature = "xpath"))]
             _ => {
                 return Err(self.err(
                     espan,
-                    "XPath is not available in this build: write the selector in CSS \
-                     (`h1::text`, `a::attr(href)`), see docs/decisions/0008-xpath.md",
+                    "XPath is not in this build of ferrocrawl (the `xpath` feature is off): \
+                     rebuild with `--features xpath`, or write the selector in CSS \
+                     (`h1::text`, `a::attr(href)`; see docs/decisions/0008-xpath.md)",
                 ));
             }
         };

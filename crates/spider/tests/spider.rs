@@ -368,3 +368,44 @@ follow = [{{ css = "li.next a::attr(href)" }}]
     ids.sort_unstable();
     assert_eq!(ids, (9941..=10_000).collect::<Vec<_>>());
 }
+
+#[cfg(feature = "xpath")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xpath_fields_match_their_css_twins() {
+    let server = TestServer::start().await.unwrap();
+    let base = format!("http://{}", server.addr());
+    let text = format!(
+        r#"
+start = [{{ url = "{base}/books/7", label = "book" }}]
+[rules.book]
+fields.css_title = "h1::text"
+fields.xpath_title = {{ xpath = "//h1/text()" }}
+fields.css_isbn = "table.info tr:nth-child(1) td::text"
+fields.xpath_isbn = {{ xpath = "//tr[th='ISBN']/td/text()" }}
+fields.xpath_authors = {{ xpath = "//li[@class='author']/text()", all = true }}
+"#
+    );
+    let spider = Spider::parse("x.toml", &text).unwrap();
+    let (items, failed) = crawl(&spider).await;
+    assert_eq!((items.len(), failed), (1, 0));
+    let item = &items[0].1;
+    let want = books::detail(7);
+    assert_eq!(item["xpath_title"], item["css_title"]);
+    assert_eq!(item["xpath_title"], want["name"]);
+    assert_eq!(item["xpath_isbn"], want["isbn"]);
+    assert_eq!(item["xpath_authors"], want["authors"]);
+    let e = err(
+        "start = [{ url = \"http://a/\", label = \"p\" }]\n[rules.p]\nfields.t = { xpath = \"//a[@href\" }\n",
+    );
+    assert_eq!((e.line(), e.column()), (3, 22), "{e}");
+    assert!(e.to_string().contains("XPath"), "{e}");
+}
+
+#[cfg(not(feature = "xpath"))]
+#[test]
+fn xpath_without_the_feature_says_how_to_get_it() {
+    let e = err(
+        "start = [{ url = \"http://a/\", label = \"p\" }]\n[rules.p]\nfields.t = { xpath = \"//h1\" }\n",
+    );
+    assert!(e.to_string().contains("--features xpath"), "{e}");
+}
