@@ -6,6 +6,8 @@ use ferrocrawl_core::Url;
 use ferrocrawl_robots::Robots;
 use tokio::time::Instant;
 
+use crate::config::FrontierConfig;
+
 /// Where a host stands with its robots.txt.
 #[derive(Debug)]
 pub(crate) enum RobotsState {
@@ -75,6 +77,17 @@ impl Host {
             robots_gave_up: false,
             in_heap: false,
         }
+    }
+
+    /// Take the rules of a robots.txt that answered (fetched or not found);
+    /// its Crawl-delay, capped, becomes the host's minimum delay.
+    pub fn apply_robots(&mut self, cfg: &FrontierConfig, robots: Robots) {
+        if let Some(cd) = robots.crawl_delay() {
+            self.crawl_delay = cd.min(cfg.max_crawl_delay);
+            self.base_delay = cfg.delay.max(self.crawl_delay);
+            self.delay = self.delay.max(self.base_delay);
+        }
+        self.robots = RobotsState::Known(robots);
     }
 
     /// When this host may next be leased from.

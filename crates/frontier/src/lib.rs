@@ -35,11 +35,13 @@ mod host;
 mod lease;
 mod memory;
 mod scheduler;
+mod sqlite;
 mod store;
 
 pub use config::{AutoThrottle, FrontierConfig, Order};
 pub use lease::{Ack, Counts, DropReason, Dropped, Lease, LeaseId, LeaseKind, Leased, PushStats};
 pub use memory::MemoryFrontier;
+pub use sqlite::{Resumed, SqliteFrontier};
 
 use std::future::Future;
 

@@ -138,23 +138,6 @@ impl<S: Store> Scheduler<S> {
         s
     }
 
-    /// A new host in its initial state for `cfg`.
-    pub fn new_host(cfg: &FrontierConfig, now: Instant, request: &Request) -> Host {
-        let robots_url = ferrocrawl_robots::robots_url(&request.url);
-        Host::new(now, cfg.delay, cfg.obey_robots, robots_url)
-    }
-
-    /// Set a host's rules from a robots.txt that answered (fetched or not
-    /// found); its Crawl-delay (capped) becomes the host's minimum delay.
-    pub fn apply_robots(cfg: &FrontierConfig, host: &mut Host, robots: Robots) {
-        if let Some(cd) = robots.crawl_delay() {
-            host.crawl_delay = cd.min(cfg.max_crawl_delay);
-            host.base_delay = cfg.delay.max(host.crawl_delay);
-            host.delay = host.delay.max(host.base_delay);
-        }
-        host.robots = RobotsState::Known(robots);
-    }
-
     pub fn counts(&self) -> Counts {
         let mut c = self.counts;
         c.leased = self.leases.len() as u64;
@@ -202,7 +185,8 @@ impl<S: Store> Scheduler<S> {
             return Ok(id);
         }
         let id = self.hosts.len();
-        let host = Self::new_host(&self.cfg, now, request);
+        let robots_url = ferrocrawl_robots::robots_url(&request.url);
+        let host = Host::new(now, self.cfg.delay, self.cfg.obey_robots, robots_url);
         self.store.add_host(id, &key, host.robots_url.as_ref())?;
         self.hosts.push(host);
         self.host_ids.insert(key, id);
@@ -358,6 +342,17 @@ impl<S: Store> Scheduler<S> {
         }
     }
 
+    /// Fails, changing nothing, unless every lease is outstanding once.
+    pub fn check_leases<'a>(&self, leases: impl IntoIterator<Item = &'a Lease>) -> Result<()> {
+        let mut ids = std::collections::HashSet::new();
+        for lease in leases {
+            if !self.leases.contains_key(&lease.id) || !ids.insert(lease.id) {
+                return Err(not_outstanding(lease.id));
+            }
+        }
+        Ok(())
+    }
+
     fn take_lease(&mut self, lease: &Lease) -> Result<Held> {
         let held = self
             .leases
@@ -453,7 +448,7 @@ impl<S: Store> Scheduler<S> {
         let host = &mut self.hosts[id];
         match availability {
             Availability::Fetched | Availability::NotFound => {
-                Self::apply_robots(cfg, host, robots);
+                host.apply_robots(cfg, robots);
             }
             Availability::TemporarilyUnavailable => {
                 host.robots_attempts += 1;
