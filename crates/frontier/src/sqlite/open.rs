@@ -39,7 +39,13 @@ pub(crate) fn open(
     identity: &str,
 ) -> Result<(SqliteStore, Restored, Resumed)> {
     check_magic(path)?;
-    let conn = connect(path)?;
+    // A WAL left by a process that was killed holds committed work. Until
+    // the file is known to be ours it must not be folded into the file;
+    // without one, SQLite's own close removes the empty WAL it creates.
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let keep_wal = std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0);
+    let conn = connect(path, keep_wal)?;
     let created = match inspect(&conn, path, identity)? {
         Found::Empty => {
             create(&conn, path, cfg, identity)?;
@@ -112,16 +118,16 @@ fn not_sqlite(path: &Path) -> Error {
 }
 
 /// Open with the lock that keeps other processes out for as long as the
-/// connection lives, and a WAL that is not folded into the file at close
-/// (so a file we refuse is left exactly as it was).
-fn connect(path: &Path) -> Result<Connection> {
+/// connection lives; with `keep_wal`, an existing WAL is not folded into the
+/// file at close (so a file we refuse is left exactly as it was).
+fn connect(path: &Path, keep_wal: bool) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn =
         Connection::open_with_flags(path, flags).map_err(|e| io_error(path, "opening", e))?;
     let setup = conn
-        .set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+        .set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, keep_wal)
         .and_then(|_| conn.busy_timeout(Duration::ZERO))
         // Before the first read: the lock taken then is held until close,
         // and WAL mode then needs no shared-memory file.
