@@ -277,7 +277,9 @@ impl Frontier for SqliteFrontier {
         acks: Vec<(Lease, Ack)>,
         checkpoint: Vec<(String, Vec<u8>)>,
     ) -> Result<()> {
-        self.run(true, |s, now| {
+        // A checkpoint is committed at once, so a caller may rely on it from
+        // the moment this returns; plain acks wait for the group commit.
+        self.run(!checkpoint.is_empty(), |s, now| {
             // All or nothing: refuse the batch before anything changes.
             s.check_leases(acks.iter().map(|(lease, _)| lease))?;
             s.store.save_checkpoints(&checkpoint)?;

@@ -28,6 +28,12 @@ pub(crate) const ROBOTS_ALLOW_ALL: i64 = 0;
 pub(crate) const ROBOTS_DISALLOW_ALL: i64 = 1;
 pub(crate) const ROBOTS_PARSED: i64 = 2;
 
+/// The next request of a host. `+?1`, not `?1`: compared with the ORDER
+/// BY terms, a bare parameter makes SQLite expire the statement on every
+/// new binding and compile it again (a third of a lease's time).
+const POP: &str = "SELECT id, request FROM queue WHERE host = +?1 AND state = 0
+    ORDER BY priority DESC, seq DESC LIMIT 1";
+
 /// What is written with every commit besides the rows.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Totals {
@@ -210,18 +216,12 @@ impl Store for SqliteStore {
     }
 
     fn pop(&mut self, host: usize) -> Result<Option<(Slot, Request)>> {
-        let row = self
-            .conn
-            .prepare_cached(
-                "SELECT id, request FROM queue WHERE host = ?1 AND state = 0
-                 ORDER BY priority DESC, seq DESC LIMIT 1",
-            )
-            .and_then(|mut stmt| {
-                stmt.query_row([to_i64(host as u64)], |row| {
-                    Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?))
-                })
-                .optional()
-            });
+        let row = self.conn.prepare_cached(POP).and_then(|mut stmt| {
+            stmt.query_row([to_i64(host as u64)], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?))
+            })
+            .optional()
+        });
         let Some((slot, json)) = row.map_err(|e| self.fail("reading the queue", e))? else {
             return Ok(None);
         };
@@ -293,4 +293,37 @@ impl Store for SqliteStore {
 /// near 2^63, and saturate rather than wrap if they did.
 pub(crate) fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::StatementStatus;
+
+    use super::*;
+    use crate::config::FrontierConfig;
+
+    fn req(url: &str) -> Request {
+        Request::get(url.parse().expect("valid test URL"))
+    }
+
+    /// Regression: the lease query was compiled again on every call.
+    #[test]
+    fn hot_statements_are_compiled_once() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("s");
+        let cfg = FrontierConfig::default();
+        let (mut store, _, _) = super::super::open::open(&path, &cfg, "t").expect("open");
+        store.add_host(0, "a:80", None).expect("host a");
+        store.add_host(1, "b:80", None).expect("host b");
+        for i in 0..20 {
+            let url = format!("http://{}/{i}", if i % 2 == 0 { "a" } else { "b" });
+            store.add(i % 2, None, -(i as i64), req(&url)).expect("add");
+        }
+        for i in 0..20 {
+            let (slot, _) = store.pop(i % 2).expect("pop").expect("queued");
+            store.remove(slot).expect("remove");
+        }
+        let stmt = store.conn.prepare_cached(POP).expect("cached");
+        assert_eq!(stmt.get_status(StatementStatus::RePrepare), 0);
+    }
 }
