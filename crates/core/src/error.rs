@@ -19,6 +19,29 @@ pub enum TimeoutPhase {
     Total,
 }
 
+/// Why a crawl state file (a durable frontier's database) can't be used.
+///
+/// The file is never modified in any of these cases.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StateProblem {
+    /// The file is not an SQLite database (a text file, random bytes).
+    NotSqlite,
+    /// An SQLite database, but not a ferrocrawl state file.
+    Foreign,
+    /// A ferrocrawl state file of a schema version this build can't read.
+    Version {
+        /// The file's schema version.
+        found: u32,
+        /// The version this build reads and writes.
+        supported: u32,
+    },
+    /// A state file of a different crawl (another spider or command).
+    OtherCrawl,
+    /// Another running process has the file open.
+    Locked,
+}
+
 /// What went wrong, in a form callers can match on.
 ///
 /// The enum is non-exhaustive: new kinds may be added.
@@ -57,6 +80,8 @@ pub enum ErrorKind {
     Forbidden,
     /// A spider's handler failed on a response.
     Handler,
+    /// A crawl state file can't be used; nothing was changed in it.
+    State(StateProblem),
 }
 
 impl ErrorKind {
@@ -78,6 +103,7 @@ impl ErrorKind {
             ErrorKind::Io => "io",
             ErrorKind::Forbidden => "forbidden_address",
             ErrorKind::Handler => "handler",
+            ErrorKind::State(_) => "state",
         }
     }
 }
@@ -173,6 +199,12 @@ impl Error {
             self.inner.kind,
             ErrorKind::TooManyRedirects { .. } | ErrorKind::RedirectLoop
         )
+    }
+
+    /// A crawl state file can't be used (see [`StateProblem`]); which problem
+    /// it is is in [`Error::kind`].
+    pub fn is_state(&self) -> bool {
+        matches!(self.inner.kind, ErrorKind::State(_))
     }
 
     /// Trying the same request again may succeed (network trouble, timeouts).

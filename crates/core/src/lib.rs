@@ -27,7 +27,7 @@ mod request;
 mod response;
 
 pub use bytes::Bytes;
-pub use error::{Error, ErrorKind, Result, TimeoutPhase};
+pub use error::{Error, ErrorKind, Result, StateProblem, TimeoutPhase};
 pub use http::{HeaderMap, Method, StatusCode, Version};
 pub use outcome::{Outcome, RetryReason};
 pub use request::{Body, Request, Timeouts};

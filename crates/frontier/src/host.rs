@@ -1,12 +1,12 @@
 //! One host's queue and politeness state.
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 use std::time::Duration;
 
-use ferrocrawl_core::Request;
+use ferrocrawl_core::Url;
 use ferrocrawl_robots::Robots;
 use tokio::time::Instant;
+
+use crate::config::FrontierConfig;
 
 /// Where a host stands with its robots.txt.
 #[derive(Debug)]
@@ -23,36 +23,15 @@ pub(crate) enum RobotsState {
     Ignored,
 }
 
-/// A queued request with its ordering key.
-#[derive(Debug)]
-pub(crate) struct Queued {
-    pub priority: i32,
-    /// Larger runs first among equal priorities: BFS stores `-n`, DFS `n`.
-    pub seq: i64,
-    pub request: Request,
-}
-
-impl PartialEq for Queued {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Queued {}
-impl PartialOrd for Queued {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Queued {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (self.priority, self.seq).cmp(&(other.priority, other.seq))
-    }
-}
-
-/// A host: its queue and when it may next be fetched.
+/// A host: how much it has queued and when it may next be fetched. The
+/// queue itself is the store's (crate::store).
 #[derive(Debug)]
 pub(crate) struct Host {
-    pub queue: BinaryHeap<Queued>,
+    /// Requests queued for this host (not leased, not waiting out a retry).
+    pub queued: usize,
+    /// Where its robots.txt is, from the first request seen for it; `None`
+    /// for URLs that have none (not http or https).
+    pub robots_url: Option<Url>,
     pub in_flight: usize,
     /// When the last request to this host started; the next may start a
     /// (jittered) delay later. The delay is read when asked, so a change by
@@ -78,9 +57,10 @@ pub(crate) struct Host {
 }
 
 impl Host {
-    pub fn new(now: Instant, delay: Duration, obey_robots: bool) -> Host {
+    pub fn new(now: Instant, delay: Duration, obey_robots: bool, robots_url: Option<Url>) -> Host {
         Host {
-            queue: BinaryHeap::new(),
+            queued: 0,
+            robots_url,
             in_flight: 0,
             last_start: None,
             jitter: 1.0,
@@ -99,6 +79,17 @@ impl Host {
         }
     }
 
+    /// Take the rules of a robots.txt that answered (fetched or not found);
+    /// its Crawl-delay, capped, becomes the host's minimum delay.
+    pub fn apply_robots(&mut self, cfg: &FrontierConfig, robots: Robots) {
+        if let Some(cd) = robots.crawl_delay() {
+            self.crawl_delay = cd.min(cfg.max_crawl_delay);
+            self.base_delay = cfg.delay.max(self.crawl_delay);
+            self.delay = self.delay.max(self.base_delay);
+        }
+        self.robots = RobotsState::Known(robots);
+    }
+
     /// When this host may next be leased from.
     pub fn ready_at(&self) -> Instant {
         let next = self.last_start.map(|t| t + self.gap());
@@ -111,9 +102,7 @@ impl Host {
 
     /// Whether a lease could come from this host once its time has come.
     pub fn wants_slot(&self, per_host: usize) -> bool {
-        !self.queue.is_empty()
-            && self.in_flight < per_host
-            && !matches!(self.robots, RobotsState::Pending)
+        self.queued > 0 && self.in_flight < per_host && !matches!(self.robots, RobotsState::Pending)
     }
 
     /// The gap after the last start: the delay times its jitter factor. A

@@ -34,10 +34,14 @@ mod config;
 mod host;
 mod lease;
 mod memory;
+mod scheduler;
+mod sqlite;
+mod store;
 
 pub use config::{AutoThrottle, FrontierConfig, Order};
 pub use lease::{Ack, Counts, DropReason, Dropped, Lease, LeaseId, LeaseKind, Leased, PushStats};
 pub use memory::MemoryFrontier;
+pub use sqlite::{Resumed, SqliteFrontier};
 
 use std::future::Future;
 
@@ -58,6 +62,28 @@ pub trait Frontier: Send + Sync + 'static {
 
     /// Report how a lease ended.
     fn ack(&self, lease: Lease, ack: Ack) -> impl Future<Output = Result<()>> + Send;
+
+    /// Ack several leases at once and record `checkpoint` (e.g. a sink's
+    /// committed byte offset) with them: in a durable frontier both land in
+    /// one transaction, or neither does, so on resume the checkpoint read
+    /// back matches exactly the pages acked.
+    ///
+    /// The provided implementation acks each lease in turn and ignores the
+    /// checkpoint, which is all a frontier that forgets everything on exit
+    /// can offer; it stops at the first lease that fails.
+    fn ack_batch(
+        &self,
+        acks: Vec<(Lease, Ack)>,
+        checkpoint: Vec<(String, Vec<u8>)>,
+    ) -> impl Future<Output = Result<()>> + Send {
+        async move {
+            drop(checkpoint);
+            for (lease, ack) in acks {
+                self.ack(lease, ack).await?;
+            }
+            Ok(())
+        }
+    }
 
     /// Give a lease back unfinished (shutdown, expiry); it may be leased again
     /// from `not_before` on.

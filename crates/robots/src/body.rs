@@ -74,7 +74,7 @@ pub(crate) fn prepare(body: &[u8]) -> Vec<u8> {
 }
 
 /// The first [`MAX_BODY`] bytes of `body`, cut at the last line break.
-fn cap(body: &[u8]) -> &[u8] {
+pub(crate) fn cap(body: &[u8]) -> &[u8] {
     // A line break right at the limit still completes the last line.
     let Some(window) = body.get(..=MAX_BODY) else {
         return body;

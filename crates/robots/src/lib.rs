@@ -1,7 +1,8 @@
 //! robots.txt for ferrocrawl: which URLs a host lets us fetch, how slowly,
 //! and where its sitemaps are (RFC 9309).
 //!
-//! - [`Robots`]: a host's rules for our agent, parsed once, cheap to clone.
+//! - [`Robots`]: a host's rules for our agent, parsed once, cheap to clone;
+//!   [`Robots::source`] gives what they were made from, to store them.
 //! - [`from_fetch`]: what a robots.txt fetch result means ([`FetchResult`]
 //!   in, rules and their [`Availability`] out).
 //! - [`robots_url`]: where a page's robots.txt lives.
@@ -37,4 +38,4 @@ pub use agent::product_token;
 pub use body::MAX_BODY;
 pub use fetch::{Availability, FetchResult, from_fetch};
 pub use location::robots_url;
-pub use robots::Robots;
+pub use robots::{Robots, RobotsSource};

@@ -36,6 +36,46 @@ struct Inner {
     rules: robotxt::Robots,
     /// robotxt's sitemaps, less those we could not fetch (not http(s)).
     sitemaps: Vec<Url>,
+    /// What the rules were made from, so they can be stored and rebuilt.
+    source: Source,
+}
+
+/// The owned form of [`RobotsSource`].
+#[derive(Debug)]
+enum Source {
+    Parsed {
+        body: Box<[u8]>,
+        user_agent: Box<str>,
+    },
+    AllowAll,
+    DisallowAll,
+}
+
+/// What a [`Robots`] was made from: enough to store it (a durable frontier
+/// keeps its robots.txt cache on disk) and rebuild the same rules later.
+///
+/// ```
+/// use ferrocrawl_robots::{Robots, RobotsSource};
+///
+/// let robots = Robots::parse(b"User-agent: *\nDisallow: /x\n", "ferrocrawl");
+/// let RobotsSource::Parsed { body, user_agent } = robots.source() else { unreachable!() };
+/// let again = Robots::parse(body, user_agent);
+/// # let _ = again;
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RobotsSource<'a> {
+    /// Made by [`Robots::parse`]; parse these again for the same rules.
+    Parsed {
+        /// The body as given, cut to [`MAX_BODY`](crate::MAX_BODY) (the part
+        /// that is read).
+        body: &'a [u8],
+        /// The user agent given.
+        user_agent: &'a str,
+    },
+    /// Made by [`Robots::allow_all`].
+    AllowAll,
+    /// Made by [`Robots::disallow_all`].
+    DisallowAll,
 }
 
 // ===== impl Robots =====
@@ -49,23 +89,27 @@ impl Robots {
     /// The body may be any bytes; invalid UTF-8 is tolerated, and only the
     /// first [`MAX_BODY`](crate::MAX_BODY) bytes (500 KiB) are read.
     pub fn parse(body: &[u8], user_agent: &str) -> Robots {
-        let body = body::prepare(body);
-        let rules = robotxt::Robots::parse(&body, product_token(user_agent));
-        Self::from_rules(rules)
+        let prepared = body::prepare(body);
+        let rules = robotxt::Robots::parse(&prepared, product_token(user_agent));
+        let source = Source::Parsed {
+            body: body::cap(body).into(),
+            user_agent: user_agent.into(),
+        };
+        Self::from_rules(rules, source)
     }
 
     /// Rules that allow every URL (no robots.txt, or a 4xx for it).
     pub fn allow_all() -> Robots {
-        Self::from_rules(robotxt::Robots::allow_all())
+        Self::from_rules(robotxt::Robots::allow_all(), Source::AllowAll)
     }
 
     /// Rules that disallow every URL but `/robots.txt` itself (a 5xx for
     /// robots.txt, or the host unreachable).
     pub fn disallow_all() -> Robots {
-        Self::from_rules(robotxt::Robots::disallow_all())
+        Self::from_rules(robotxt::Robots::disallow_all(), Source::DisallowAll)
     }
 
-    fn from_rules(rules: robotxt::Robots) -> Robots {
+    fn from_rules(rules: robotxt::Robots, source: Source) -> Robots {
         let sitemaps = rules
             .sitemaps()
             .iter()
@@ -73,7 +117,21 @@ impl Robots {
             .cloned()
             .collect();
         Robots {
-            inner: Arc::new(Inner { rules, sitemaps }),
+            inner: Arc::new(Inner {
+                rules,
+                sitemaps,
+                source,
+            }),
+        }
+    }
+
+    /// What these rules were made from; the same constructor given the same
+    /// input rebuilds the same rules.
+    pub fn source(&self) -> RobotsSource<'_> {
+        match &self.inner.source {
+            Source::Parsed { body, user_agent } => RobotsSource::Parsed { body, user_agent },
+            Source::AllowAll => RobotsSource::AllowAll,
+            Source::DisallowAll => RobotsSource::DisallowAll,
         }
     }
 
@@ -307,5 +365,35 @@ mod tests {
         let a = Robots::parse(b"User-agent: *\nDisallow: /", "x");
         let b = a.clone();
         assert!(Arc::ptr_eq(&a.inner, &b.inner));
+    }
+
+    #[test]
+    fn source_rebuilds_the_same_rules() {
+        let body = b"User-agent: *\nDisallow: /private\nCrawl-delay: 3\n";
+        let robots = Robots::parse(body, "ferrocrawl/0.1");
+        let RobotsSource::Parsed {
+            body: kept,
+            user_agent,
+        } = robots.source()
+        else {
+            panic!("parsed rules remember their body");
+        };
+        assert_eq!((kept, user_agent), (&body[..], "ferrocrawl/0.1"));
+        let again = Robots::parse(kept, user_agent);
+        for path in ["/private/x", "/public", "/robots.txt"] {
+            let u = url(&format!("https://h{path}"));
+            assert_eq!(again.is_allowed(&u), robots.is_allowed(&u), "{path}");
+        }
+        assert_eq!(again.crawl_delay(), robots.crawl_delay());
+        assert_eq!(Robots::allow_all().source(), RobotsSource::AllowAll);
+        assert_eq!(Robots::disallow_all().source(), RobotsSource::DisallowAll);
+        // Only the part that is read is kept.
+        let mut huge = b"User-agent: *\nDisallow: /a\n".to_vec();
+        huge.resize(crate::MAX_BODY * 2, b'#');
+        let big = Robots::parse(&huge, "x");
+        let RobotsSource::Parsed { body: kept, .. } = big.source() else {
+            panic!("parsed");
+        };
+        assert!(kept.len() <= crate::MAX_BODY);
     }
 }

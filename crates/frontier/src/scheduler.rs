@@ -1,0 +1,521 @@
+//! [`Scheduler`]: the politeness scheduling every frontier shares. It owns
+//! the host states, the ready heap, the leases, the seen set and the
+//! counters; where the queued requests live is its [`Store`]'s business.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::time::Duration;
+
+use ferrocrawl_core::{Error, ErrorKind, Request, Result};
+use ferrocrawl_robots::{Availability, Robots};
+use ferrocrawl_url::{Fingerprint, SeenSet, fingerprint};
+use tokio::time::Instant;
+
+use crate::config::{FrontierConfig, Order};
+use crate::host::{Host, RobotsState};
+use crate::lease::{
+    Ack, Counts, DropReason, Dropped, Lease, LeaseId, LeaseKind, Leased, PushStats,
+};
+use crate::store::{Slot, Store};
+
+/// The outcome of dedup and the depth budget for one pushed request.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Admission {
+    /// Queue it; `None` for `dont_filter` requests (not fingerprinted).
+    New(Option<Fingerprint>),
+    /// Seen before.
+    Duplicate,
+    /// Deeper than `max_depth`.
+    TooDeep,
+}
+
+/// Decides whether `request` is queued, recording its fingerprint in
+/// `seen` if so. Dedup is by canonical fingerprint of method, URL and body.
+pub(crate) fn admit(cfg: &FrontierConfig, seen: &mut SeenSet, request: &Request) -> Admission {
+    if cfg.max_depth.is_some_and(|max| request.depth > max) {
+        return Admission::TooDeep;
+    }
+    if request.dont_filter {
+        return Admission::New(None);
+    }
+    let body = request.body.as_deref();
+    let fp = fingerprint(&request.url, request.method.as_str(), body);
+    if seen.insert(fp) {
+        Admission::New(Some(fp))
+    } else {
+        Admission::Duplicate
+    }
+}
+
+/// What a lease holds on to until it ends.
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    host: usize,
+    kind: LeaseKind,
+    slot: Slot,
+}
+
+/// The frontier's state apart from the queued requests themselves.
+#[derive(Debug)]
+pub(crate) struct Scheduler<S> {
+    pub(crate) cfg: FrontierConfig,
+    pub(crate) store: S,
+    hosts: Vec<Host>,
+    host_ids: HashMap<String, usize>,
+    /// Hosts that want a slot, by the time they may have one. At most one
+    /// entry per host (`Host::in_heap`); times are re-checked when popped.
+    ready: BinaryHeap<Reverse<(Instant, usize)>>,
+    /// Requests waiting out a retry backoff, by when they may go back; the
+    /// number breaks ties and keys `delayed_slots`.
+    delayed: BinaryHeap<Reverse<(Instant, u64)>>,
+    delayed_slots: HashMap<u64, (usize, Slot)>,
+    next_delayed: u64,
+    seen: SeenSet,
+    leases: HashMap<LeaseId, Held>,
+    next_id: u64,
+    /// The last queue sequence number handed out.
+    pub(crate) seq: i64,
+    /// Pages leased so far, less those given back (retries, reclaims): the
+    /// page budget.
+    pub(crate) pages_leased: u64,
+    /// Drops decided outside `lease` (a robots.txt given up on), reported by
+    /// the next `lease` call.
+    pending_drops: Vec<Dropped>,
+    pub(crate) counts: Counts,
+}
+
+/// What a durable store had on disk, to build a scheduler from.
+#[derive(Debug, Default)]
+pub(crate) struct Restored {
+    /// Host keys and states, in id order.
+    pub hosts: Vec<(String, Host)>,
+    pub seen: SeenSet,
+    pub seq: i64,
+    pub pages_leased: u64,
+    /// Done, failed, dropped, bytes; `queued` is summed from the hosts.
+    pub counts: Counts,
+}
+
+// ===== impl Scheduler =====
+
+impl<S: Store> Scheduler<S> {
+    /// An empty scheduler over `store`.
+    pub fn new(cfg: FrontierConfig, store: S) -> Self {
+        Self::restore(cfg, store, Restored::default())
+    }
+
+    /// A scheduler continuing from `restored`. Politeness timing starts
+    /// afresh: every host may be leased from at once.
+    pub fn restore(cfg: FrontierConfig, store: S, restored: Restored) -> Self {
+        let mut counts = restored.counts;
+        counts.queued = restored.hosts.iter().map(|(_, h)| h.queued as u64).sum();
+        let mut host_ids = HashMap::with_capacity(restored.hosts.len());
+        let mut hosts = Vec::with_capacity(restored.hosts.len());
+        for (id, (key, host)) in restored.hosts.into_iter().enumerate() {
+            host_ids.insert(key, id);
+            hosts.push(host);
+        }
+        let mut s = Scheduler {
+            cfg,
+            store,
+            hosts,
+            host_ids,
+            ready: BinaryHeap::new(),
+            delayed: BinaryHeap::new(),
+            delayed_slots: HashMap::new(),
+            next_delayed: 0,
+            seen: restored.seen,
+            leases: HashMap::new(),
+            next_id: 0,
+            seq: restored.seq,
+            pages_leased: restored.pages_leased,
+            pending_drops: Vec::new(),
+            counts,
+        };
+        for id in 0..s.hosts.len() {
+            s.schedule(id);
+        }
+        s
+    }
+
+    pub fn counts(&self) -> Counts {
+        let mut c = self.counts;
+        c.leased = self.leases.len() as u64;
+        c.hosts = self.hosts.len() as u64;
+        c
+    }
+
+    pub fn push(&mut self, requests: Vec<Request>, now: Instant) -> Result<PushStats> {
+        let mut stats = PushStats::default();
+        for request in requests {
+            match admit(&self.cfg, &mut self.seen, &request) {
+                Admission::TooDeep => stats.too_deep += 1,
+                Admission::Duplicate => stats.duplicate += 1,
+                Admission::New(fp) => {
+                    let host = self.host_id(&request, now)?;
+                    let seq = self.next_seq();
+                    self.store.add(host, fp, seq, request)?;
+                    self.queued_on(host);
+                    stats.added += 1;
+                }
+            }
+        }
+        Ok(stats)
+    }
+
+    /// The next sequence number in the configured order.
+    fn next_seq(&mut self) -> i64 {
+        self.seq += 1;
+        match self.cfg.order {
+            Order::Bfs => -self.seq,
+            Order::Dfs => self.seq,
+        }
+    }
+
+    /// One more request is on `host`'s queue.
+    fn queued_on(&mut self, host: usize) {
+        self.hosts[host].queued += 1;
+        self.counts.queued += 1;
+        self.schedule(host);
+    }
+
+    fn host_id(&mut self, request: &Request, now: Instant) -> Result<usize> {
+        let key = request.host_key();
+        if let Some(&id) = self.host_ids.get(&key) {
+            return Ok(id);
+        }
+        let id = self.hosts.len();
+        let robots_url = ferrocrawl_robots::robots_url(&request.url);
+        let host = Host::new(now, self.cfg.delay, self.cfg.obey_robots, robots_url);
+        self.store.add_host(id, &key, host.robots_url.as_ref())?;
+        self.hosts.push(host);
+        self.host_ids.insert(key, id);
+        Ok(id)
+    }
+
+    /// Put a host in the ready heap if it wants a slot and isn't there yet.
+    fn schedule(&mut self, id: usize) {
+        let host = &mut self.hosts[id];
+        if !host.in_heap && host.wants_slot(self.cfg.per_host) {
+            host.in_heap = true;
+            self.ready.push(Reverse((host.ready_at(), id)));
+        }
+    }
+
+    fn budget_spent(&self) -> bool {
+        self.cfg.max_pages.is_some_and(|m| self.pages_leased >= m)
+            || self.cfg.max_bytes.is_some_and(|m| self.counts.bytes >= m)
+    }
+
+    /// Move retries whose wait is over back onto their hosts' queues.
+    fn release_delayed(&mut self, now: Instant) -> Result<()> {
+        while let Some(Reverse((at, key))) = self.delayed.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.delayed.pop();
+            if let Some(slot) = self.delayed_slots.remove(&key) {
+                self.requeue(slot)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Put a request kept aside back on its host's queue, at the back.
+    fn requeue(&mut self, (host, slot): (usize, Slot)) -> Result<()> {
+        let seq = self.next_seq();
+        self.store.requeue(slot, seq)?;
+        self.queued_on(host);
+        Ok(())
+    }
+
+    pub fn lease(&mut self, max: usize, now: Instant) -> Result<Leased> {
+        self.release_delayed(now)?;
+        let mut out = Leased {
+            leases: Vec::new(),
+            dropped: std::mem::take(&mut self.pending_drops),
+        };
+        while out.leases.len() < max {
+            let Some(Reverse((_, id))) = self.ready.peek().copied() else {
+                break;
+            };
+            let host = &mut self.hosts[id];
+            let at = host.ready_at();
+            if at > now {
+                if self.ready.peek().is_some_and(|Reverse((t, _))| *t >= at) {
+                    break; // the earliest host is not ready yet
+                }
+                // Its time moved later (throttled) since it was queued.
+                self.ready.pop();
+                self.ready.push(Reverse((at, id)));
+                continue;
+            }
+            self.ready.pop();
+            host.in_heap = false;
+            if !host.wants_slot(self.cfg.per_host) {
+                continue;
+            }
+            if self.budget_spent() {
+                // Pages stay queued; the crawl is finished once leases drain.
+                continue;
+            }
+            let host = &mut self.hosts[id];
+            match &host.robots {
+                RobotsState::Unknown | RobotsState::RetryAt(_) => {
+                    match host.robots_url.clone() {
+                        Some(url) => {
+                            host.robots = RobotsState::Pending;
+                            host.in_flight += 1;
+                            let held = Held {
+                                host: id,
+                                kind: LeaseKind::Robots,
+                                slot: 0,
+                            };
+                            out.leases.push(self.new_lease(held, Request::get(url)));
+                        }
+                        None => {
+                            // No robots.txt for non-HTTP URLs: nothing to obey.
+                            host.robots = RobotsState::Ignored;
+                            self.schedule(id);
+                        }
+                    }
+                    continue;
+                }
+                RobotsState::Pending => continue,
+                RobotsState::Known(_) | RobotsState::Ignored => {}
+            }
+            if let Some((slot, request)) = self.pop_allowed(id, &mut out.dropped)? {
+                let host = &mut self.hosts[id];
+                host.in_flight += 1;
+                host.started(now, self.cfg.jitter);
+                self.pages_leased += 1;
+                let held = Held {
+                    host: id,
+                    kind: LeaseKind::Page,
+                    slot,
+                };
+                out.leases.push(self.new_lease(held, request));
+            }
+            self.schedule(id);
+        }
+        self.counts.dropped += out.dropped.len() as u64;
+        Ok(out)
+    }
+
+    /// The next request of host `id` that robots.txt allows; disallowed ones
+    /// are dropped on the way.
+    fn pop_allowed(
+        &mut self,
+        id: usize,
+        dropped: &mut Vec<Dropped>,
+    ) -> Result<Option<(Slot, Request)>> {
+        while let Some((slot, request)) = self.store.pop(id)? {
+            let host = &mut self.hosts[id];
+            host.queued = host.queued.saturating_sub(1);
+            self.counts.queued = self.counts.queued.saturating_sub(1);
+            let allowed = match &host.robots {
+                RobotsState::Known(robots) => robots.is_allowed(&request.url),
+                _ => true,
+            };
+            if allowed {
+                return Ok(Some((slot, request)));
+            }
+            let reason = if host.robots_gave_up {
+                DropReason::RobotsUnavailable
+            } else {
+                DropReason::Disallowed
+            };
+            self.store.remove(slot)?;
+            dropped.push(Dropped { request, reason });
+        }
+        Ok(None)
+    }
+
+    fn new_lease(&mut self, held: Held, request: Request) -> Lease {
+        self.next_id += 1;
+        let id = LeaseId(self.next_id);
+        self.leases.insert(id, held);
+        Lease {
+            id,
+            kind: held.kind,
+            request,
+        }
+    }
+
+    /// Fails, changing nothing, unless every lease is outstanding once.
+    pub fn check_leases<'a>(&self, leases: impl IntoIterator<Item = &'a Lease>) -> Result<()> {
+        let mut ids = std::collections::HashSet::new();
+        for lease in leases {
+            if !self.leases.contains_key(&lease.id) || !ids.insert(lease.id) {
+                return Err(not_outstanding(lease.id));
+            }
+        }
+        Ok(())
+    }
+
+    fn take_lease(&mut self, lease: &Lease) -> Result<Held> {
+        let held = self
+            .leases
+            .remove(&lease.id)
+            .ok_or_else(|| not_outstanding(lease.id))?;
+        let h = &mut self.hosts[held.host];
+        h.in_flight = h.in_flight.saturating_sub(1);
+        Ok(held)
+    }
+
+    pub fn ack(&mut self, lease: Lease, ack: Ack, now: Instant) -> Result<()> {
+        let held = self.take_lease(&lease)?;
+        let id = held.host;
+        match ack {
+            Ack::Done {
+                status,
+                bytes,
+                latency,
+            } => {
+                self.finish_page(held)?;
+                self.counts.done += 1;
+                self.counts.bytes += bytes;
+                self.adapt_delay(id, status, latency);
+            }
+            Ack::Failed => {
+                self.finish_page(held)?;
+                self.counts.failed += 1;
+            }
+            Ack::Retry {
+                request,
+                after,
+                throttled,
+            } => {
+                if throttled {
+                    let host = &mut self.hosts[id];
+                    host.blocked_until = host.blocked_until.max(now + after);
+                }
+                match held.kind {
+                    LeaseKind::Page => {
+                        // The retry was leased once already; give its page back.
+                        self.pages_leased = self.pages_leased.saturating_sub(1);
+                        self.set_aside(held, *request, now + after, now)?;
+                    }
+                    // robots.txt is asked again when the wait is over.
+                    LeaseKind::Robots => self.hosts[id].robots = RobotsState::RetryAt(now + after),
+                }
+            }
+            Ack::Robots {
+                robots,
+                availability,
+            } => {
+                if held.kind == LeaseKind::Page {
+                    // A page answered as robots.txt: it is finished all the same.
+                    self.finish_page(held)?;
+                }
+                self.robots_answer(id, robots, availability, now)?;
+            }
+        }
+        self.schedule(id);
+        Ok(())
+    }
+
+    /// A page lease ended for good: its request leaves the store.
+    fn finish_page(&mut self, held: Held) -> Result<()> {
+        match held.kind {
+            LeaseKind::Page => self.store.remove(held.slot),
+            LeaseKind::Robots => Ok(()),
+        }
+    }
+
+    /// Keep a page lease's `request` aside until `at`, or queue it again now
+    /// if `at` has come.
+    fn set_aside(&mut self, held: Held, request: Request, at: Instant, now: Instant) -> Result<()> {
+        let host = self.host_id(&request, now)?;
+        let slot = self.store.set_aside(held.slot, host, request)?;
+        if at <= now {
+            return self.requeue((host, slot));
+        }
+        self.next_delayed += 1;
+        self.delayed_slots.insert(self.next_delayed, (host, slot));
+        self.delayed.push(Reverse((at, self.next_delayed)));
+        Ok(())
+    }
+
+    fn robots_answer(
+        &mut self,
+        id: usize,
+        robots: Robots,
+        availability: Availability,
+        now: Instant,
+    ) -> Result<()> {
+        let cfg = &self.cfg;
+        let host = &mut self.hosts[id];
+        match availability {
+            Availability::Fetched | Availability::NotFound => {
+                host.apply_robots(cfg, robots);
+            }
+            Availability::TemporarilyUnavailable => {
+                host.robots_attempts += 1;
+                if host.robots_attempts >= cfg.robots_attempts {
+                    host.robots_gave_up = true;
+                    host.robots = RobotsState::Known(Robots::disallow_all());
+                    let mut dropped = Vec::new();
+                    while self.pop_allowed(id, &mut dropped)?.is_some() {}
+                    self.pending_drops.extend(dropped);
+                } else {
+                    host.robots = RobotsState::RetryAt(now + cfg.robots_retry_after);
+                }
+            }
+        }
+        self.store.save_robots(id, &self.hosts[id])
+    }
+
+    fn adapt_delay(&mut self, id: usize, status: u16, latency: Duration) {
+        let Some(at) = self.cfg.auto_throttle else {
+            return;
+        };
+        let host = &mut self.hosts[id];
+        let target = latency.div_f64(at.target_concurrency.max(0.01));
+        let next = (host.delay + target) / 2;
+        // An error answer is no evidence the server got faster.
+        if status >= 400 && next < host.delay {
+            return;
+        }
+        host.delay = next.clamp(host.base_delay, at.max_delay.max(host.base_delay));
+    }
+
+    pub fn reclaim(&mut self, lease: Lease, not_before: Instant, now: Instant) -> Result<()> {
+        let held = self.take_lease(&lease)?;
+        match held.kind {
+            LeaseKind::Robots => self.hosts[held.host].robots = RobotsState::Unknown,
+            LeaseKind::Page => {
+                self.pages_leased = self.pages_leased.saturating_sub(1);
+                self.set_aside(held, lease.request, not_before, now)?;
+            }
+        }
+        self.schedule(held.host);
+        Ok(())
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.leases.is_empty()
+            && self.delayed.is_empty()
+            && self.pending_drops.is_empty()
+            && (self.counts.queued == 0 || self.budget_spent())
+    }
+
+    pub fn next_ready(&self) -> Option<Instant> {
+        let host = self
+            .ready
+            .peek()
+            .map(|Reverse((_, id))| self.hosts[*id].ready_at());
+        let retry = self.delayed.peek().map(|Reverse((at, _))| *at);
+        match (host, retry) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+fn not_outstanding(id: LeaseId) -> Error {
+    Error::new(
+        ErrorKind::Config,
+        format!("lease {} is not outstanding (acked twice?)", id.0),
+    )
+}
