@@ -119,6 +119,13 @@ pub struct RunArgs {
     /// Stop after this many pages.
     #[arg(long, value_name = "N")]
     pub max_pages: Option<u64>,
+    /// Keep the crawl's state (queue, seen set, progress) in FILE, to pause and resume
+    /// [default: NAME.state beside the sink]. Removed when the crawl finishes.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_state")]
+    pub state: Option<PathBuf>,
+    /// Keep the crawl's state in memory only: nothing to resume from.
+    #[arg(long)]
+    pub no_state: bool,
 }
 
 /// `ferrocrawl check`.

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use ferrocrawl::crawl::{Checkpoint, Event, Output as CrawlOutput, Summary};
+use ferrocrawl::crawl::{
+    Checkpoint, Crawler, Event, Frontier, Output as CrawlOutput, SqliteFrontier, Summary,
+};
 use ferrocrawl::sink::{BoxSink, Item, ItemWriter, JsonlSink, Pipeline, SharedSink, Sink};
 use ferrocrawl::spider::{Output, SinkKind, SinkSpec, Spider};
 use ferrocrawl::{ErrorKind, Url};
@@ -142,6 +144,31 @@ fn default_failures(spider: &Spider, sink: &SinkSpec) -> PathBuf {
     }
 }
 
+/// The failures file's id among the sinks.
+const FAILURES: &str = "failures";
+
+/// The name a sink's committed length is kept under in the crawl state.
+fn checkpoint_name(id: &str) -> String {
+    format!("sink:{id}")
+}
+
+/// How far each output file was committed when the crawl state was last
+/// saved; `None` when the crawl starts afresh (files are created anew).
+type Resume<'a> = Option<&'a dyn Fn(&str) -> anyhow::Result<Option<u64>>>;
+
+/// Where to open a file sink: fresh, or cut back to its checkpoint (the
+/// whole file when the state never saved one, i.e. nothing was committed).
+fn resume_at(resume: Resume<'_>, id: &str, path: &Path) -> anyhow::Result<Option<u64>> {
+    let Some(lookup) = resume else {
+        return Ok(None);
+    };
+    Ok(match lookup(&checkpoint_name(id))? {
+        Some(at) => Some(at),
+        None if path.exists() => Some(0),
+        None => None,
+    })
+}
+
 /// Items buffered before one write to a rule's sink.
 const BATCH: usize = 1_000;
 
@@ -211,12 +238,28 @@ impl CrawlOutput for Writers {
             w.write().await.map_err(|e| sink_error(rule, e))?;
             w.writer.flush().await.map_err(|e| sink_error(rule, e))?;
         }
-        Ok(Vec::new())
+        // What each file holds for certain, for the state to keep with its
+        // acks: on resume the files are cut back to it.
+        let files = self
+            .sinks
+            .iter()
+            .map(|(id, sink)| (id.as_str(), sink))
+            .chain([(FAILURES, &self.failures)]);
+        Ok(files
+            .filter_map(|(id, sink)| {
+                sink.committed()
+                    .map(|at| (checkpoint_name(id), at.to_le_bytes().to_vec()))
+            })
+            .collect())
     }
 }
 
 impl Writers {
-    async fn open(spider: &Spider, failures: Option<&Path>) -> anyhow::Result<Writers> {
+    async fn open(
+        spider: &Spider,
+        failures: Option<&Path>,
+        resume: Resume<'_>,
+    ) -> anyhow::Result<Writers> {
         let fallback = default_sink(spider);
         let first = spider
             .outputs()
@@ -227,14 +270,13 @@ impl Writers {
             .map(Path::to_owned)
             .or_else(|| spider.failures().map(PathBuf::from))
             .unwrap_or_else(|| default_failures(spider, first));
-        let failures_sink = SharedSink::new(BoxSink::new(
-            JsonlSink::create(&failures_path).await.with_context(|| {
-                format!(
-                    "cannot create the failures file {}",
-                    failures_path.display()
-                )
-            })?,
-        ));
+        let opened = match resume_at(resume, FAILURES, &failures_path)? {
+            Some(at) => JsonlSink::resume(&failures_path, at).await,
+            None => JsonlSink::create(&failures_path).await,
+        };
+        let failures_sink = SharedSink::new(BoxSink::new(opened.with_context(|| {
+            format!("cannot open the failures file {}", failures_path.display())
+        })?));
         let mut sinks: Vec<(String, SharedSink)> = Vec::new();
         let mut by_rule = HashMap::new();
         for o in spider.outputs() {
@@ -247,9 +289,18 @@ impl Writers {
             let sink = match sinks.iter().find(|(k, _)| *k == id) {
                 Some((_, s)) => s.clone(),
                 None => {
-                    let opened = spec.open(&table, o.key.clone()).await.with_context(|| {
-                        format!("cannot open the sink {spec} for rule `{}`", o.rule)
-                    })?;
+                    let at = match spec.kind {
+                        SinkKind::Jsonl | SinkKind::Csv => {
+                            resume_at(resume, &id, Path::new(&spec.to))?
+                        }
+                        _ => None,
+                    };
+                    let opened =
+                        spec.open_at(&table, o.key.clone(), at)
+                            .await
+                            .with_context(|| {
+                                format!("cannot open the sink {spec} for rule `{}`", o.rule)
+                            })?;
                     let shared = SharedSink::new(opened);
                     sinks.push((id, shared.clone()));
                     shared
@@ -327,7 +378,7 @@ fn pipeline(o: &Output) -> Pipeline {
     p
 }
 
-/// `ferrocrawl run`: crawl by the spider's rules into its sinks.
+/// `ferrocrawl run`: crawl by the spider's rules into its sinks, resumably.
 pub async fn run(args: RunArgs, quiet: bool) -> anyhow::Result<u8> {
     let mut spider = match Spider::from_file(&args.spider) {
         Ok(s) => s,
@@ -342,9 +393,75 @@ pub async fn run(args: RunArgs, quiet: bool) -> anyhow::Result<u8> {
         eprintln!("error: --sink: {e}");
         return Ok(exit::USAGE);
     }
-    let mut builder = spider.crawler();
+    let builder = configure(&spider, &args);
+    if args.no_state {
+        let crawler = builder.build().await?;
+        let writers = Writers::open(&spider, args.failures.as_deref(), None).await?;
+        return drive(crawler, writers, quiet, None).await;
+    }
+    let state = args.state.clone().unwrap_or_else(|| default_state(&spider));
+    let identity = identity(&spider);
+    let (frontier, resumed) =
+        match SqliteFrontier::open(&state, builder.frontier_config(), &identity) {
+            Ok(opened) => opened,
+            Err(e) if matches!(e.kind(), ErrorKind::State(_)) => {
+                eprintln!("error: {}", e.display_chain());
+                return Ok(exit::USAGE);
+            }
+            Err(e) => return Err(anyhow::Error::new(e).context("cannot open the crawl state")),
+        };
+    // Only the engine commits, after the sinks have: exactly-once output.
+    frontier.set_manual_commit(true);
+    let writers = if resumed.created {
+        if !quiet {
+            eprintln!(
+                "state: {} (stopped or killed, the same command resumes)",
+                state.display()
+            );
+        }
+        Writers::open(&spider, args.failures.as_deref(), None).await?
+    } else {
+        if !quiet {
+            eprintln!(
+                "resuming from {}: {} queued ({} were in flight), {} done, {} failed",
+                state.display(),
+                resumed.queued,
+                resumed.returned,
+                resumed.done,
+                resumed.failed
+            );
+        }
+        let lookup = |name: &str| -> anyhow::Result<Option<u64>> {
+            let saved = frontier.checkpoint(name)?;
+            Ok(saved
+                .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+                .map(u64::from_le_bytes))
+        };
+        Writers::open(&spider, args.failures.as_deref(), Some(&lookup))
+            .await
+            .with_context(|| format!("cannot resume the output of {}", state.display()))?
+    };
+    let crawler = builder.build_with(frontier).await?;
+    let code = drive(crawler, writers, quiet, Some(&state)).await?;
+    if code == exit::INTERRUPTED {
+        if !quiet {
+            eprintln!(
+                "paused; the state is in {}. To resume, run the same command again:\n  ferrocrawl {}",
+                state.display(),
+                std::env::args().skip(1).collect::<Vec<_>>().join(" ")
+            );
+        }
+    } else {
+        // Finished: the next run starts afresh.
+        remove_state(&state);
+    }
+    Ok(code)
+}
+
+/// The spider's settings with the command line's overrides.
+fn configure(spider: &Spider, args: &RunArgs) -> ferrocrawl::crawl::CrawlerBuilder {
     let settings = spider.settings();
-    builder = builder.concurrency(fit_concurrency(
+    let mut builder = spider.crawler().concurrency(fit_concurrency(
         args.concurrency.unwrap_or(settings.concurrency),
     ));
     if let Some(n) = args.per_host {
@@ -359,10 +476,62 @@ pub async fn run(args: RunArgs, quiet: bool) -> anyhow::Result<u8> {
     if args.max_pages.is_some() {
         builder = builder.max_pages(args.max_pages);
     }
-    let crawler = builder.build().await?;
-    let writers = Writers::open(&spider, args.failures.as_deref()).await?;
-    let failures_path = writers.failures_path.clone();
+    builder
+}
 
+/// `NAME.state` beside the first file sink (or here, for databases and stdout).
+fn default_state(spider: &Spider) -> PathBuf {
+    let fallback = default_sink(spider);
+    let sink = spider
+        .outputs()
+        .first()
+        .and_then(|o| spider.sink_of(o))
+        .unwrap_or(&fallback);
+    let dir = match sink.kind {
+        SinkKind::Jsonl | SinkKind::Csv | SinkKind::Sqlite => Path::new(&sink.to)
+            .parent()
+            .map(Path::to_owned)
+            .unwrap_or_default(),
+        SinkKind::Stdout | SinkKind::Postgres => PathBuf::new(),
+    };
+    dir.join(format!("{}.state", spider.name()))
+}
+
+/// Which crawl a state file belongs to: the spider and where its items go.
+/// Editing a selector keeps the state usable; another spider or sink doesn't.
+fn identity(spider: &Spider) -> String {
+    let fallback = default_sink(spider);
+    let sinks: Vec<String> = spider
+        .outputs()
+        .iter()
+        .map(|o| {
+            let s = spider.sink_of(o).unwrap_or(&fallback);
+            format!("{}={}#{}", o.rule, s.to, s.table.as_deref().unwrap_or(""))
+        })
+        .collect();
+    format!("ferrocrawl run {} -> {}", spider.name(), sinks.join(", "))
+}
+
+fn remove_state(state: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = state.as_os_str().to_owned();
+        p.push(suffix);
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => eprintln!("warning: cannot remove {}: {e}", Path::new(&p).display()),
+        }
+    }
+}
+
+/// Crawl into the writers, showing progress; close them; summarize.
+async fn drive<F: Frontier>(
+    crawler: Crawler<F>,
+    writers: Writers,
+    quiet: bool,
+    state: Option<&Path>,
+) -> anyhow::Result<u8> {
+    let failures_path = writers.failures_path.clone();
     let stats = crawler.stats();
     let stopper = crawler.stopper();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Event>(1024);
@@ -389,10 +558,13 @@ pub async fn run(args: RunArgs, quiet: bool) -> anyhow::Result<u8> {
                 interrupts += 1;
                 if interrupts == 1 {
                     stopper.stop();
-                    bar.suspend(|| eprintln!("stopping: finishing the requests in flight and writing their items (Ctrl-C again to quit now)"));
+                    bar.suspend(|| eprintln!("pausing: finishing the requests in flight and saving their items (Ctrl-C again to quit now)"));
                 } else {
                     bar.abandon();
-                    eprintln!("stopped at once; items committed so far are in the sinks");
+                    match state {
+                        Some(s) => eprintln!("stopped at once; {} holds the last saved state, and the same command resumes from it", s.display()),
+                        None => eprintln!("stopped at once; items committed so far are in the sinks"),
+                    }
                     return Ok(exit::INTERRUPTED);
                 }
             }

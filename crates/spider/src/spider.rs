@@ -165,13 +165,29 @@ impl SinkKind {
 impl SinkSpec {
     /// Open (create) the sink; `table` is used when the spec names none.
     pub async fn open(&self, table: &str, key: Option<String>) -> Result<BoxSink, SinkError> {
+        self.open_at(table, key, None).await
+    }
+
+    /// Open the sink to resume a crawl: a file sink is cut back to
+    /// `committed` bytes (what the crawl state recorded) and appended to;
+    /// `None` starts it over. Database sinks upsert, so they just open.
+    pub async fn open_at(
+        &self,
+        table: &str,
+        key: Option<String>,
+        committed: Option<u64>,
+    ) -> Result<BoxSink, SinkError> {
         let table = self.table.as_deref().unwrap_or(table);
-        Ok(match self.kind {
-            SinkKind::Stdout => BoxSink::new(JsonlSink::stdout()),
-            SinkKind::Jsonl => BoxSink::new(JsonlSink::create(&self.to).await?),
-            SinkKind::Csv => BoxSink::new(CsvSink::create(&self.to, None).await?),
-            SinkKind::Sqlite => BoxSink::new(SqliteSink::open(&self.to, table, key).await?),
-            SinkKind::Postgres => BoxSink::new(PostgresSink::connect(&self.to, table, key).await?),
+        Ok(match (self.kind, committed) {
+            (SinkKind::Stdout, _) => BoxSink::new(JsonlSink::stdout()),
+            (SinkKind::Jsonl, None) => BoxSink::new(JsonlSink::create(&self.to).await?),
+            (SinkKind::Jsonl, Some(at)) => BoxSink::new(JsonlSink::resume(&self.to, at).await?),
+            (SinkKind::Csv, None) => BoxSink::new(CsvSink::create(&self.to, None).await?),
+            (SinkKind::Csv, Some(at)) => BoxSink::new(CsvSink::resume(&self.to, None, at).await?),
+            (SinkKind::Sqlite, _) => BoxSink::new(SqliteSink::open(&self.to, table, key).await?),
+            (SinkKind::Postgres, _) => {
+                BoxSink::new(PostgresSink::connect(&self.to, table, key).await?)
+            }
         })
     }
 }

@@ -23,10 +23,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use ferrocrawl_core::{Error, ErrorKind, Request, Result};
 use tokio::time::Instant;
 
-use crate::Frontier;
 use crate::config::FrontierConfig;
 use crate::lease::{Ack, Counts, Lease, Leased, PushStats};
 use crate::scheduler::Scheduler;
+use crate::{Checkpoint, Frontier};
 use store::{SqliteStore, Totals, io_error};
 
 /// A frontier kept in an SQLite file, so a crawl can stop at any moment
@@ -68,6 +68,10 @@ struct Inner {
     /// may disagree. The file holds the last committed state.
     poisoned: Option<String>,
     commit_interval: Duration,
+    /// Commit only when told ([`Frontier::commit`], [`Frontier::ack_batch`]
+    /// with a checkpoint, [`SqliteFrontier::flush`]); see
+    /// [`SqliteFrontier::set_manual_commit`].
+    manual: bool,
 }
 
 /// What [`SqliteFrontier::open`] found in the file.
@@ -131,6 +135,7 @@ impl SqliteFrontier {
                 sched: Scheduler::restore(cfg, store, restored),
                 poisoned: None,
                 commit_interval: Self::COMMIT_INTERVAL,
+                manual: false,
             }),
             temp_dir: None,
         };
@@ -175,6 +180,16 @@ impl SqliteFrontier {
         self.lock().commit_interval = interval;
     }
 
+    /// Commit only when told: by [`Frontier::commit`] (which the engine
+    /// calls after its item sinks have flushed), by [`Frontier::ack_batch`]
+    /// with a checkpoint, or by [`SqliteFrontier::flush`]; never on a timer,
+    /// at the end of the crawl or on drop. Then the file never records a page
+    /// as done before its items were stored: work since the last commit is
+    /// rolled back when the process dies, and redone on resume.
+    pub fn set_manual_commit(&self, manual: bool) {
+        self.lock().manual = manual;
+    }
+
     /// The value last saved under `name` by [`Frontier::ack_batch`], e.g. to
     /// truncate a sink's output to it on resume.
     pub fn checkpoint(&self, name: &str) -> Result<Option<Vec<u8>>> {
@@ -217,7 +232,7 @@ impl SqliteFrontier {
 impl Drop for SqliteFrontier {
     fn drop(&mut self) {
         let mut g = self.lock();
-        if g.poisoned.is_none() {
+        if g.poisoned.is_none() && !g.manual {
             // Nothing to report to: a failure here leaves the last committed
             // state, which resumes all the same.
             let _ = g.commit(true);
@@ -250,6 +265,9 @@ impl Inner {
     }
 
     fn commit(&mut self, force: bool) -> Result<()> {
+        if self.manual && !force {
+            return Ok(());
+        }
         let totals = Totals {
             counts: self.sched.counts,
             pages_leased: self.sched.pages_leased,
@@ -290,6 +308,10 @@ impl Frontier for SqliteFrontier {
         })
     }
 
+    async fn commit(&self, checkpoint: Checkpoint) -> Result<()> {
+        self.run(true, |s, _| s.store.save_checkpoints(&checkpoint))
+    }
+
     async fn reclaim(&self, lease: Lease, not_before: Instant) -> Result<()> {
         self.run(false, |s, now| s.reclaim(lease, not_before, now))
     }
@@ -298,7 +320,7 @@ impl Frontier for SqliteFrontier {
         let g = self.lock();
         g.check()?;
         let finished = g.sched.is_finished();
-        if finished {
+        if finished && !g.manual {
             // The end of the crawl is worth saving at once.
             drop(g);
             self.flush()?;
