@@ -163,9 +163,11 @@ fn resume_at(resume: Resume<'_>, id: &str, path: &Path) -> anyhow::Result<Option
         return Ok(None);
     };
     Ok(match lookup(&checkpoint_name(id))? {
+        // Nothing committed, and no file (an empty failures file is
+        // removed at the end of a run): start it afresh.
+        Some(0) | None if !path.exists() => None,
         Some(at) => Some(at),
-        None if path.exists() => Some(0),
-        None => None,
+        None => Some(0),
     })
 }
 

@@ -176,3 +176,142 @@ async fn kill_9_twenty_times_and_resume_into_sqlite() {
         "only {killed} runs were killed mid-crawl"
     );
 }
+
+/// A slow spider over a 3,000-page site: at most 4 requests at a time with a
+/// delay, so a run takes seconds.
+fn slow_spider(addr: std::net::SocketAddr, name: &str) -> String {
+    format!(
+        r#"
+name = "{name}"
+start = [{{ url = "http://{addr}/site/3000/10/0", label = "page" }}]
+[settings]
+concurrency = 4
+per_host = 4
+delay = "2ms"
+obey_robots = false
+[rules.page]
+fields.url = {{ meta = "url" }}
+key = "url"
+follow = [{{ css = "a::attr(href)", label = "page" }}]
+[sink]
+to = "{name}.jsonl"
+"#
+    )
+}
+
+fn jsonl_pages(path: &Path) -> Vec<u64> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            page_of(v["url"].as_str().unwrap())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_pauses_and_the_same_command_resumes() {
+    let srv = TestServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("slow.toml"),
+        slow_spider(srv.addr(), "slow"),
+    )
+    .unwrap();
+    let path = dir.path().to_owned();
+    let run = move || {
+        Command::new(env!("CARGO_BIN_EXE_ferrocrawl"))
+            .args(["run", "slow.toml"])
+            .current_dir(&path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let child = run();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("paused"), "{err}");
+    assert!(
+        err.contains("ferrocrawl run slow.toml"),
+        "says how to resume: {err}"
+    );
+    assert!(dir.path().join("slow.state").exists());
+    let before = jsonl_pages(&dir.path().join("slow.jsonl"));
+    assert!(
+        !before.is_empty() && before.len() < 3000,
+        "{}",
+        before.len()
+    );
+
+    let out = tokio::task::spawn_blocking(move || run().wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("resuming from"), "{err}");
+    assert!(err.contains(&format!("{} done", before.len())), "{err}");
+    let mut after = jsonl_pages(&dir.path().join("slow.jsonl"));
+    after.sort_unstable();
+    assert_eq!(after, (0..3000).collect::<Vec<_>>(), "every page once");
+    assert!(!dir.path().join("slow.state").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unusable_state_files_are_refused_and_left_alone() {
+    let srv = TestServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.toml"), slow_spider(srv.addr(), "a")).unwrap();
+    std::fs::write(dir.path().join("b.toml"), slow_spider(srv.addr(), "b")).unwrap();
+    let ferrocrawl = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ferrocrawl"))
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    // Not a state file at all.
+    std::fs::write(dir.path().join("notes.txt"), "my notes\n").unwrap();
+    let out = ferrocrawl(&["run", "a.toml", "--state", "notes.txt"]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("notes.txt"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
+        "my notes\n"
+    );
+    // Another spider's state: start `a`, kill it, then point `b` at its state.
+    let mut a = Command::new(env!("CARGO_BIN_EXE_ferrocrawl"))
+        .args(["run", "-q", "a.toml", "--state", "shared.state"])
+        .current_dir(dir.path())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    kill9(&mut a);
+    let state = std::fs::read(dir.path().join("shared.state")).unwrap();
+    let out = ferrocrawl(&["run", "b.toml", "--state", "shared.state"]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("shared.state") && err.contains("different crawl"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("shared.state")).unwrap(),
+        state
+    );
+    assert!(
+        !dir.path().join("b.jsonl").exists(),
+        "nothing was fetched or written for b"
+    );
+}
