@@ -190,6 +190,11 @@ pub struct CrawlArgs {
     /// Also save every page under DIR/HOST/PATH (a mirror).
     #[arg(long, value_name = "DIR")]
     pub save: Option<PathBuf>,
+    /// Keep the crawl's state (queue, seen set, progress) in FILE so that a stopped or killed
+    /// crawl resumes when the same command runs again; `--state` alone uses OUTPUT.state.
+    /// Removed when the crawl finishes.
+    #[arg(long, value_name = "FILE", num_args = 0..=1)]
+    pub state: Option<Option<PathBuf>>,
     /// Requests in flight at once, over all hosts.
     #[arg(short, long, default_value_t = 64, value_name = "N")]
     pub concurrency: usize,

@@ -514,7 +514,8 @@ fn identity(spider: &Spider) -> String {
     format!("ferrocrawl run {} -> {}", spider.name(), sinks.join(", "))
 }
 
-fn remove_state(state: &Path) {
+/// Removes a finished crawl's state file (and SQLite's WAL and index files).
+pub(crate) fn remove_state(state: &Path) {
     for suffix in ["", "-wal", "-shm"] {
         let mut p = state.as_os_str().to_owned();
         p.push(suffix);

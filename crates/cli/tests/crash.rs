@@ -315,3 +315,42 @@ async fn unusable_state_files_are_refused_and_left_alone() {
         "nothing was fetched or written for b"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawl_with_state_resumes_after_kill_9_with_every_page_line_once() {
+    let srv = TestServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let seed = format!("http://{}/site/3000/10/0", srv.addr());
+    let path = dir.path().to_owned();
+    let start = move || {
+        Command::new(env!("CARGO_BIN_EXE_ferrocrawl"))
+            .args(["crawl", "-q", &seed, "-o", "pages.jsonl", "--state"])
+            .args(["-c", "4", "--per-host", "4", "--delay", "2ms"])
+            .current_dir(&path)
+            .spawn()
+            .unwrap()
+    };
+    for _ in 0..3 {
+        let mut child = start();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the crawl ended too soon to test"
+        );
+        kill9(&mut child);
+        assert!(dir.path().join("pages.jsonl.state").exists());
+    }
+    let last = start.clone();
+    let status = tokio::task::spawn_blocking(move || last().wait().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    let mut pages = jsonl_pages(&dir.path().join("pages.jsonl"));
+    pages.sort_unstable();
+    assert_eq!(
+        pages,
+        (0..3000).collect::<Vec<_>>(),
+        "every page's line, once"
+    );
+    assert!(!dir.path().join("pages.jsonl.state").exists());
+}

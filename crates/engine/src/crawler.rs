@@ -117,10 +117,14 @@ impl<F: Frontier> Crawler<F> {
                 let leased = frontier.lease(self.concurrency - in_flight).await?;
                 for d in leased.dropped {
                     stats.dropped.fetch_add(1, Relaxed);
+                    let reason = d.reason.to_string();
+                    if use_output {
+                        output.dropped(&d.request.url, &reason).await?;
+                    }
                     let _ = events
                         .send(Event::Dropped {
                             url: d.request.url,
-                            reason: d.reason.to_string(),
+                            reason,
                         })
                         .await;
                 }
@@ -222,6 +226,10 @@ impl<F: Frontier> Crawler<F> {
         if !done.items.is_empty() {
             stats.items.fetch_add(done.items.len() as u64, Relaxed);
             commit.items += done.items.len() as u64;
+        }
+        let mut output = output;
+        if let (Some(o), Some(record)) = (output.as_deref_mut(), &done.record) {
+            o.page(record).await?;
         }
         if let (Some(o), false) = (output, done.items.is_empty()) {
             let request = &done.lease.request;

@@ -7,6 +7,8 @@ use ferrocrawl_core::{Result, Url};
 use ferrocrawl_frontier::Checkpoint;
 use serde_json::Value;
 
+use crate::event::PageRecord;
+
 /// Where a crawl's items go when the engine writes them itself
 /// ([`Crawler::run_into`](crate::Crawler::run_into)), instead of sending
 /// them as events.
@@ -26,6 +28,20 @@ pub trait Output: Send + 'static {
         label: Option<&str>,
         items: Vec<Value>,
     ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Takes the record of a fetched (or failed) page, before the page is
+    /// acked, like its items. By default records are only sent as events.
+    fn page(&mut self, record: &PageRecord) -> impl Future<Output = Result<()>> + Send {
+        let _ = record;
+        async { Ok(()) }
+    }
+
+    /// Takes a request the frontier dropped (robots.txt), before the
+    /// frontier's next commit. By default drops are only sent as events.
+    fn dropped(&mut self, url: &Url, reason: &str) -> impl Future<Output = Result<()>> + Send {
+        let _ = (url, reason);
+        async { Ok(()) }
+    }
 
     /// Makes everything accepted so far durable and says what is committed
     /// (e.g. each file's length), for the frontier to store. An error stops

@@ -2,13 +2,17 @@
 
 mod mirror;
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use ferrocrawl::crawl::{Crawler, Event, LinkOptions, Order, ScopeMode, Stats, Summary};
+use ferrocrawl::Url;
+use ferrocrawl::crawl::{
+    Checkpoint, Crawler, CrawlerBuilder, Event, Frontier, LinkOptions, Order, Output, PageRecord,
+    ScopeMode, SqliteFrontier, Stats, Summary,
+};
+use ferrocrawl::sink::{Item, JsonlSink, Sink};
 use ferrocrawl::{AutoThrottle, Client, RetryPolicy};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
@@ -20,78 +24,91 @@ use crate::limits::fit_concurrency;
 /// Run the command; returns the exit code.
 pub async fn run(args: CrawlArgs, quiet: bool) -> anyhow::Result<u8> {
     let concurrency = fit_concurrency(args.concurrency);
-    let crawler = build(&args, concurrency).await?;
-    let mut out: Box<dyn Write + Send> = match &args.output {
-        Some(path) => {
-            Box::new(BufWriter::new(File::create(path).with_context(|| {
-                format!("cannot create output file {}", path.display())
-            })?))
-        }
-        None => Box::new(BufWriter::new(std::io::stdout())),
-    };
+    let builder = build(&args, concurrency)?;
     let mirror = match &args.save {
         Some(dir) => Some(mirror::Mirror::new(dir)?),
         None => None,
     };
-    let stats = crawler.stats();
-    let stopper = crawler.stopper();
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Event>(1024);
-    let mut crawl = tokio::spawn(crawler.run(tx));
-    let bar = progress_bar(quiet);
-    let ticker = tokio::spawn(tick(bar.clone(), Arc::clone(&stats)));
-
-    let mut interrupts = 0;
-    let mut save_errors = 0u64;
-    let summary = loop {
-        tokio::select! {
-            event = rx.recv() => match event {
-                Some(Event::Page(page)) => {
-                    if let (Some(m), Some(body)) = (&mirror, &page.body)
-                        && let Err(e) = m.save(&page.url, body)
-                    {
-                        save_errors += 1;
-                        bar.suspend(|| eprintln!("warning: {e:#}"));
-                    }
-                    serde_json::to_writer(&mut out, &page)?;
-                    out.write_all(b"\n")?;
-                }
-                Some(Event::Item { url, label, item }) => {
-                    let line = ItemLine { url: url.as_str(), label: label.as_deref(), item: &item };
-                    serde_json::to_writer(&mut out, &line)?;
-                    out.write_all(b"\n")?;
-                }
-                Some(Event::Dropped { url, reason }) => {
-                    serde_json::to_writer(&mut out, &DroppedLine { url: url.as_str(), dropped: &reason })?;
-                    out.write_all(b"\n")?;
-                }
-                None => break (&mut crawl).await.context("the crawl task panicked")??,
-            },
-            _ = tokio::signal::ctrl_c() => {
-                interrupts += 1;
-                if interrupts == 1 {
-                    stopper.stop();
-                    bar.suspend(|| eprintln!("stopping: finishing the requests in flight (Ctrl-C again to quit now)"));
-                } else {
-                    out.flush()?;
-                    bar.abandon();
-                    eprintln!("stopped at once");
-                    return Ok(exit::INTERRUPTED);
-                }
-            }
-        }
+    let Some(state) = state_path(&args) else {
+        let out = PageOutput::open(args.output.as_deref(), None, mirror).await?;
+        return drive(builder.build().await?, out, quiet, None).await;
     };
-    out.flush().context("cannot write the output")?;
-    ticker.abort();
-    bar.finish_and_clear();
-    if !quiet {
-        print_summary(&summary, save_errors);
-    }
-    Ok(if summary.stopped {
-        exit::INTERRUPTED
-    } else if summary.failed > 0 || save_errors > 0 {
-        exit::SOME_FAILED
+    let identity = format!(
+        "ferrocrawl crawl {} -> {}",
+        args.seeds.join(" "),
+        args.output
+            .as_ref()
+            .map_or("-".into(), |p| p.display().to_string())
+    );
+    let (frontier, resumed) =
+        match SqliteFrontier::open(&state, builder.frontier_config(), &identity) {
+            Ok(opened) => opened,
+            Err(e) if matches!(e.kind(), ferrocrawl::ErrorKind::State(_)) => {
+                eprintln!("error: {}", e.display_chain());
+                return Ok(exit::USAGE);
+            }
+            Err(e) => return Err(anyhow::Error::new(e).context("cannot open the crawl state")),
+        };
+    frontier.set_manual_commit(true);
+    let at = if resumed.created {
+        None
     } else {
-        exit::OK
+        if !quiet {
+            eprintln!(
+                "resuming from {}: {} queued ({} were in flight), {} done, {} failed",
+                state.display(),
+                resumed.queued,
+                resumed.returned,
+                resumed.done,
+                resumed.failed
+            );
+        }
+        let saved = frontier.checkpoint(OUT_CHECKPOINT)?;
+        Some(
+            saved
+                .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+                .map_or(0, u64::from_le_bytes),
+        )
+    };
+    if args.output.is_none() && at.is_some() && !quiet {
+        eprintln!(
+            "warning: resuming onto stdout: lines of pages redone since the last save are printed again"
+        );
+    }
+    let out = PageOutput::open(args.output.as_deref(), at, mirror).await?;
+    let code = drive(
+        builder.build_with(frontier).await?,
+        out,
+        quiet,
+        Some(&state),
+    )
+    .await?;
+    if code == exit::INTERRUPTED {
+        if !quiet {
+            eprintln!(
+                "paused; the state is in {}. To resume, run the same command again:\n  ferrocrawl {}",
+                state.display(),
+                std::env::args().skip(1).collect::<Vec<_>>().join(" ")
+            );
+        }
+    } else {
+        crate::spider::remove_state(&state);
+    }
+    Ok(code)
+}
+
+/// `--state FILE`, or `--state` alone: OUTPUT.state (crawl.state for stdout).
+fn state_path(args: &CrawlArgs) -> Option<PathBuf> {
+    if let Some(given) = args.state.as_ref()? {
+        return Some(given.clone());
+    }
+    Some(match &args.output {
+        Some(out) => {
+            let mut p = out.as_os_str().to_owned();
+            p.push(".state");
+            PathBuf::from(p)
+        }
+        None => PathBuf::from("crawl.state"),
     })
 }
 
@@ -109,7 +126,165 @@ struct DroppedLine<'a> {
     dropped: &'a str,
 }
 
-async fn build(args: &CrawlArgs, concurrency: usize) -> anyhow::Result<Crawler> {
+/// The checkpoint name of the output file's committed length.
+const OUT_CHECKPOINT: &str = "output";
+
+/// Page lines, batched into a JSON Lines file (or stdout), committed with
+/// the crawl state; `--save` bodies on the side.
+struct PageOutput {
+    sink: JsonlSink,
+    batch: Vec<Item>,
+    mirror: Option<mirror::Mirror>,
+    save_errors: u64,
+}
+
+impl PageOutput {
+    async fn open(
+        path: Option<&Path>,
+        resume_at: Option<u64>,
+        mirror: Option<mirror::Mirror>,
+    ) -> anyhow::Result<PageOutput> {
+        let sink = match (path, resume_at) {
+            (None, _) => JsonlSink::stdout(),
+            (Some(p), Some(at)) if p.exists() => JsonlSink::resume(p, at)
+                .await
+                .with_context(|| format!("cannot resume the output file {}", p.display()))?,
+            (Some(p), _) => JsonlSink::create(p)
+                .await
+                .with_context(|| format!("cannot create output file {}", p.display()))?,
+        };
+        Ok(PageOutput {
+            sink,
+            batch: Vec::new(),
+            mirror,
+            save_errors: 0,
+        })
+    }
+
+    async fn push(&mut self, line: impl Serialize) -> ferrocrawl::Result<()> {
+        if let Ok(serde_json::Value::Object(item)) = serde_json::to_value(line) {
+            self.batch.push(item);
+        }
+        if self.batch.len() >= 1_000 {
+            self.write().await?;
+        }
+        Ok(())
+    }
+
+    async fn write(&mut self) -> ferrocrawl::Result<()> {
+        let batch = std::mem::take(&mut self.batch);
+        self.sink.write(&batch).await.map_err(output_error)
+    }
+}
+
+fn output_error(e: ferrocrawl::sink::Error) -> ferrocrawl::Error {
+    ferrocrawl::Error::new(
+        ferrocrawl::ErrorKind::Io,
+        format!("cannot write the output: {e}"),
+    )
+    .with_source(e)
+}
+
+impl Output for PageOutput {
+    async fn accept(
+        &mut self,
+        page: &Url,
+        label: Option<&str>,
+        items: Vec<serde_json::Value>,
+    ) -> ferrocrawl::Result<()> {
+        for item in &items {
+            self.push(ItemLine {
+                url: page.as_str(),
+                label,
+                item,
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn page(&mut self, page: &PageRecord) -> ferrocrawl::Result<()> {
+        if let (Some(m), Some(body)) = (&self.mirror, &page.body)
+            && let Err(e) = m.save(&page.url, body)
+        {
+            self.save_errors += 1;
+            tracing::warn!("{e:#}");
+        }
+        self.push(page).await
+    }
+
+    async fn dropped(&mut self, url: &Url, reason: &str) -> ferrocrawl::Result<()> {
+        self.push(DroppedLine {
+            url: url.as_str(),
+            dropped: reason,
+        })
+        .await
+    }
+
+    async fn commit(&mut self) -> ferrocrawl::Result<Checkpoint> {
+        self.write().await?;
+        self.sink.flush().await.map_err(output_error)?;
+        Ok(self
+            .sink
+            .committed()
+            .map(|at| vec![(OUT_CHECKPOINT.to_owned(), at.to_le_bytes().to_vec())])
+            .unwrap_or_default())
+    }
+}
+
+/// Crawl into `out`, with progress; returns the exit code.
+async fn drive<F: Frontier>(
+    crawler: Crawler<F>,
+    out: PageOutput,
+    quiet: bool,
+    state: Option<&Path>,
+) -> anyhow::Result<u8> {
+    let stats = crawler.stats();
+    let stopper = crawler.stopper();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Event>(1024);
+    let mut crawl = tokio::spawn(crawler.run_into(tx, out));
+    let bar = progress_bar(quiet);
+    let ticker = tokio::spawn(tick(bar.clone(), Arc::clone(&stats)));
+    let mut interrupts = 0;
+    let (summary, out) = loop {
+        tokio::select! {
+            // Lines are written by the output; events only feed the display.
+            event = rx.recv() => if event.is_none() {
+                break (&mut crawl).await.context("the crawl task panicked")??;
+            },
+            _ = tokio::signal::ctrl_c() => {
+                interrupts += 1;
+                if interrupts == 1 {
+                    stopper.stop();
+                    bar.suspend(|| eprintln!("stopping: finishing the requests in flight (Ctrl-C again to quit now)"));
+                } else {
+                    bar.abandon();
+                    match state {
+                        Some(s) => eprintln!("stopped at once; {} holds the last saved state, and the same command resumes from it", s.display()),
+                        None => eprintln!("stopped at once"),
+                    }
+                    return Ok(exit::INTERRUPTED);
+                }
+            }
+        }
+    };
+    let save_errors = out.save_errors;
+    out.sink.close().await.context("cannot write the output")?;
+    ticker.abort();
+    bar.finish_and_clear();
+    if !quiet {
+        print_summary(&summary, save_errors);
+    }
+    Ok(if summary.stopped {
+        exit::INTERRUPTED
+    } else if summary.failed > 0 || save_errors > 0 {
+        exit::SOME_FAILED
+    } else {
+        exit::OK
+    })
+}
+
+fn build(args: &CrawlArgs, concurrency: usize) -> anyhow::Result<CrawlerBuilder> {
     let mut client = Client::builder()
         .total_timeout(args.timeout)
         .max_body(args.max_body)
@@ -181,7 +356,7 @@ async fn build(args: &CrawlArgs, concurrency: usize) -> anyhow::Result<Crawler> 
     for g in &args.exclude_glob {
         b = b.exclude_glob(g.clone());
     }
-    Ok(b.build().await?)
+    Ok(b)
 }
 
 /// The hosts of the seeds that parse; invalid seeds are reported by `build`.
