@@ -205,7 +205,7 @@ impl Sink for CsvSink {
     async fn flush(&mut self) -> Result<(), Error> {
         self.drain().await?;
         self.file.flush().await?;
-        self.file.sync_data().await?;
+        crate::resume::sync(&self.file).await?;
         self.committed = self.written;
         Ok(())
     }
@@ -257,10 +257,10 @@ mod tests {
         sink.close().await.expect("close");
 
         let rows = read(&path);
-        // Map order: serde_json sorts keys unless its `preserve_order` is on.
-        assert_eq!(rows[0], ["a", "b"]);
-        assert_eq!(rows[1], ["x", "1"]);
-        assert_eq!(rows[2], ["y", ""]);
+        // The first item's fields in its order (serde_json's `preserve_order`).
+        assert_eq!(rows[0], ["b", "a"]);
+        assert_eq!(rows[1], ["1", "x"]);
+        assert_eq!(rows[2], ["", "y"]);
         assert_eq!(rows[3], ["", ""]);
         assert_eq!(rows.len(), 4);
     }

@@ -104,7 +104,7 @@ impl Sink for JsonlSink {
         match &mut self.out {
             Output::File(f) => {
                 f.flush().await?;
-                f.sync_data().await?;
+                crate::resume::sync(f).await?;
                 self.committed = Some(self.written);
             }
             Output::Stdout(s) => s.flush().await?,

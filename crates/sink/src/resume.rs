@@ -68,3 +68,16 @@ pub(crate) async fn read_head(
 pub(crate) fn changed(message: String) -> Error {
     Error::from(IoError::new(ErrorKind::InvalidData, message))
 }
+
+/// `sync_data`, except on files that can't be synced (`/dev/null`, a pipe or
+/// a terminal given as the output path answer EINVAL): there is nothing to
+/// make durable, so that is not an error.
+pub(crate) async fn sync(file: &tokio::fs::File) -> std::io::Result<()> {
+    match file.sync_data().await {
+        Err(e) if e.raw_os_error() == Some(EINVAL) => Ok(()),
+        other => other,
+    }
+}
+
+/// Linux's (and the BSDs') errno for "invalid argument".
+const EINVAL: i32 = 22;

@@ -313,15 +313,15 @@ mod tests {
         sink.close().await.expect("close");
 
         let types = column_types(&path, "items");
-        // The first item's fields in map order (serde_json sorts keys unless
-        // its `preserve_order` is on), then the added one.
+        // The first item's fields in its order (serde_json's
+        // `preserve_order`), then the added one.
         let expected = [
-            ("b", "INTEGER"),
-            ("f", "REAL"),
-            ("i", "INTEGER"),
-            ("n", "TEXT"),
-            ("o", "TEXT"),
             ("s", "TEXT"),
+            ("i", "INTEGER"),
+            ("f", "REAL"),
+            ("b", "INTEGER"),
+            ("o", "TEXT"),
+            ("n", "TEXT"),
             ("later", "INTEGER"),
         ];
         let expected: Vec<(String, String)> = expected
