@@ -14,6 +14,14 @@
 //!   option; depth, page and byte budgets;
 //! - [`Frontier::is_finished`]: nothing queued and nothing leased.
 //!
+//! Two implementations share the scheduling (`scheduler.rs`, over a
+//! `Store` of queued requests): [`MemoryFrontier`], and [`SqliteFrontier`],
+//! which keeps the queue, seen set, leases, counters, robots.txt cache and
+//! checkpoints in one SQLite file so a crawl resumes after `kill -9`
+//! ([`SqliteFrontier::open`] reports what it found in [`Resumed`]).
+//! [`Frontier::ack_batch`] records a checkpoint (a sink's committed offset)
+//! in the transaction of its acks.
+//!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
 //! use ferrocrawl_core::Request;

@@ -78,9 +78,6 @@ pub(crate) struct Scheduler<S> {
     /// Pages leased so far, less those given back (retries, reclaims): the
     /// page budget.
     pub(crate) pages_leased: u64,
-    /// Drops decided outside `lease` (a robots.txt given up on), reported by
-    /// the next `lease` call.
-    pending_drops: Vec<Dropped>,
     pub(crate) counts: Counts,
 }
 
@@ -129,7 +126,6 @@ impl<S: Store> Scheduler<S> {
             next_id: 0,
             seq: restored.seq,
             pages_leased: restored.pages_leased,
-            pending_drops: Vec::new(),
             counts,
         };
         for id in 0..s.hosts.len() {
@@ -233,7 +229,7 @@ impl<S: Store> Scheduler<S> {
         self.release_delayed(now)?;
         let mut out = Leased {
             leases: Vec::new(),
-            dropped: std::mem::take(&mut self.pending_drops),
+            dropped: Vec::new(),
         };
         while out.leases.len() < max {
             let Some(Reverse((_, id))) = self.ready.peek().copied() else {
@@ -454,10 +450,10 @@ impl<S: Store> Scheduler<S> {
                 host.robots_attempts += 1;
                 if host.robots_attempts >= cfg.robots_attempts {
                     host.robots_gave_up = true;
+                    // The host's pages stay queued until its next turn in
+                    // `lease` drops them all and reports them: dropped and
+                    // reported in one call, they can't vanish in a crash.
                     host.robots = RobotsState::Known(Robots::disallow_all());
-                    let mut dropped = Vec::new();
-                    while self.pop_allowed(id, &mut dropped)?.is_some() {}
-                    self.pending_drops.extend(dropped);
                 } else {
                     host.robots = RobotsState::RetryAt(now + cfg.robots_retry_after);
                 }
@@ -496,7 +492,6 @@ impl<S: Store> Scheduler<S> {
     pub fn is_finished(&self) -> bool {
         self.leases.is_empty()
             && self.delayed.is_empty()
-            && self.pending_drops.is_empty()
             && (self.counts.queued == 0 || self.budget_spent())
     }
 

@@ -575,7 +575,13 @@ fn child_process() {
             f.ack_batch(acks, vec![("out.jsonl".to_owned(), b"2 lines".to_vec())])
                 .await
                 .unwrap();
-            // Two leases stay in flight; nothing after the batch is flushed.
+            // After the committed batch: an ack and a push that wait for a
+            // group commit that never comes. One lease stays in flight.
+            f.set_commit_interval(Duration::from_secs(3600));
+            f.ack(leases.next().unwrap(), Ack::done(200, 7))
+                .await
+                .unwrap();
+            f.push(vec![req("http://a/new")]).await.unwrap();
             std::mem::forget(leases);
         });
     }
@@ -600,7 +606,7 @@ fn a_file_open_in_another_live_process_is_refused_until_it_dies() {
 }
 
 #[test]
-fn kill_9_after_ack_batch_resumes_with_the_checkpoint_and_leases_back() {
+fn kill_9_keeps_committed_batches_and_checkpoints_and_returns_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crawl.state");
     let mut child = spawn_child(&format!("work:{}", path.display()));
@@ -616,6 +622,8 @@ fn kill_9_after_ack_batch_resumes_with_the_checkpoint_and_leases_back() {
         .build()
         .unwrap();
     let (f, resumed) = open(&path, quiet());
+    // The batch and its checkpoint are there; the uncommitted ack and push
+    // are not: their lease is back in the queue, the new URL unseen.
     assert_eq!(f.checkpoint("out.jsonl").unwrap().unwrap(), b"2 lines");
     assert_eq!(
         (resumed.done, resumed.returned, resumed.queued, resumed.seen),
@@ -625,5 +633,6 @@ fn kill_9_after_ack_batch_resumes_with_the_checkpoint_and_leases_back() {
         assert_eq!(f.counts().await.unwrap().bytes, 14);
         let leased = f.lease(10).await.unwrap();
         assert_eq!(paths(&leased), ["/2", "/3", "/4"]);
+        assert_eq!(f.push(vec![req("http://a/new")]).await.unwrap().added, 1);
     });
 }

@@ -23,7 +23,10 @@ pub(crate) const APPLICATION_ID: i32 = 0x4643_7374;
 ///   priorities (BFS stores `-n`, DFS `n`). Done, failed and dropped
 ///   requests are deleted; `seen` remembers them.
 /// - `seen`: the fingerprint (16 bytes, big-endian) of every request ever
-///   queued, so dedup survives a restart.
+///   queued, so dedup survives a restart. Append-only and unindexed: the
+///   set in memory answers lookups, this table only reloads it, and
+///   appending dirties one page per commit where a B-tree keyed by random
+///   fingerprints dirties one per insert.
 /// - `checkpoints`: named values saved atomically with acks
 ///   (`Frontier::ack_batch`), e.g. a sink's committed byte offset.
 pub(crate) const SCHEMA: &str = "
@@ -60,8 +63,8 @@ CREATE TABLE queue (
 );
 CREATE INDEX queue_next ON queue (host, priority, seq) WHERE state = 0;
 CREATE TABLE seen (
-    fp BLOB PRIMARY KEY
-) WITHOUT ROWID;
+    fp BLOB NOT NULL
+);
 CREATE TABLE checkpoints (
     name TEXT PRIMARY KEY,
     value BLOB NOT NULL

@@ -203,7 +203,7 @@ impl Store for SqliteStore {
         if let Some(fp) = fp {
             self.write(
                 "recording a seen request",
-                "INSERT OR IGNORE INTO seen (fp) VALUES (?1)",
+                "INSERT INTO seen (fp) VALUES (?1)",
                 [&fp.to_bytes()[..]],
             )?;
         }
