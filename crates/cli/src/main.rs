@@ -10,6 +10,7 @@ mod fetch;
 mod limits;
 mod progress;
 mod spider;
+mod state;
 
 use std::process::ExitCode;
 

@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use ferrocrawl::crawl::{
-    Checkpoint, Crawler, Event, Frontier, Output as CrawlOutput, SqliteFrontier, Summary,
-};
+use ferrocrawl::crawl::{Checkpoint, Crawler, Event, Frontier, Output as CrawlOutput, Summary};
 use ferrocrawl::sink::{BoxSink, Item, ItemWriter, JsonlSink, Pipeline, SharedSink, Sink};
 use ferrocrawl::spider::{Output, SinkKind, SinkSpec, Spider};
 use ferrocrawl::{ErrorKind, Url};
@@ -17,6 +15,7 @@ use crate::args::{CheckArgs, NewArgs, RunArgs};
 use crate::crawl::{progress_bar, tick};
 use crate::exit;
 use crate::limits::fit_concurrency;
+use crate::state::{self, Ran};
 
 /// Page failures printed one by one before only counting them.
 const SHOWN_FAILURES: u64 = 10;
@@ -250,7 +249,7 @@ impl CrawlOutput for Writers {
         Ok(files
             .filter_map(|(id, sink)| {
                 sink.committed()
-                    .map(|at| (checkpoint_name(id), at.to_le_bytes().to_vec()))
+                    .map(|at| (checkpoint_name(id), state::offset_bytes(at)))
             })
             .collect())
     }
@@ -399,65 +398,25 @@ pub async fn run(args: RunArgs, quiet: bool) -> anyhow::Result<u8> {
     if args.no_state {
         let crawler = builder.build().await?;
         let writers = Writers::open(&spider, args.failures.as_deref(), None).await?;
-        return drive(crawler, writers, quiet, None).await;
+        return Ok(drive(crawler, writers, quiet, None).await?.code);
     }
-    let state = args.state.clone().unwrap_or_else(|| default_state(&spider));
-    let identity = identity(&spider);
-    let (frontier, resumed) =
-        match SqliteFrontier::open(&state, builder.frontier_config(), &identity) {
-            Ok(opened) => opened,
-            Err(e) if matches!(e.kind(), ErrorKind::State(_)) => {
-                eprintln!("error: {}", e.display_chain());
-                return Ok(exit::USAGE);
-            }
-            Err(e) => return Err(anyhow::Error::new(e).context("cannot open the crawl state")),
-        };
-    // Only the engine commits, after the sinks have: exactly-once output.
-    frontier.set_manual_commit(true);
-    let writers = if resumed.created {
-        if !quiet {
-            eprintln!(
-                "state: {} (stopped or killed, the same command resumes)",
-                state.display()
-            );
-        }
-        Writers::open(&spider, args.failures.as_deref(), None).await?
-    } else {
-        if !quiet {
-            eprintln!(
-                "resuming from {}: {} queued ({} were in flight), {} done, {} failed",
-                state.display(),
-                resumed.queued,
-                resumed.returned,
-                resumed.done,
-                resumed.failed
-            );
-        }
-        let lookup = |name: &str| -> anyhow::Result<Option<u64>> {
-            let saved = frontier.checkpoint(name)?;
-            Ok(saved
-                .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
-                .map(u64::from_le_bytes))
-        };
+    let path = args.state.clone().unwrap_or_else(|| default_state(&spider));
+    let state = match state::open(&path, builder.frontier_config(), &identity(&spider), quiet)? {
+        Ok(state) => state,
+        Err(code) => return Ok(code),
+    };
+    let writers = if state.resuming {
+        let lookup = |name: &str| state.offset(name);
         Writers::open(&spider, args.failures.as_deref(), Some(&lookup))
             .await
-            .with_context(|| format!("cannot resume the output of {}", state.display()))?
-    };
-    let crawler = builder.build_with(frontier).await?;
-    let code = drive(crawler, writers, quiet, Some(&state)).await?;
-    if code == exit::INTERRUPTED {
-        if !quiet {
-            eprintln!(
-                "paused; the state is in {}. To resume, run the same command again:\n  ferrocrawl {}",
-                state.display(),
-                std::env::args().skip(1).collect::<Vec<_>>().join(" ")
-            );
-        }
+            .with_context(|| format!("cannot resume the output of {}", path.display()))?
     } else {
-        // Finished: the next run starts afresh.
-        remove_state(&state);
-    }
-    Ok(code)
+        Writers::open(&spider, args.failures.as_deref(), None).await?
+    };
+    let crawler = builder.build_with(state.frontier).await?;
+    let ran = drive(crawler, writers, quiet, Some(&path)).await?;
+    state::finish(&path, &ran, quiet);
+    Ok(ran.code)
 }
 
 /// The spider's settings with the command line's overrides.
@@ -514,26 +473,13 @@ fn identity(spider: &Spider) -> String {
     format!("ferrocrawl run {} -> {}", spider.name(), sinks.join(", "))
 }
 
-/// Removes a finished crawl's state file (and SQLite's WAL and index files).
-pub(crate) fn remove_state(state: &Path) {
-    for suffix in ["", "-wal", "-shm"] {
-        let mut p = state.as_os_str().to_owned();
-        p.push(suffix);
-        match std::fs::remove_file(&p) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => eprintln!("warning: cannot remove {}: {e}", Path::new(&p).display()),
-        }
-    }
-}
-
 /// Crawl into the writers, showing progress; close them; summarize.
 async fn drive<F: Frontier>(
     crawler: Crawler<F>,
     writers: Writers,
     quiet: bool,
     state: Option<&Path>,
-) -> anyhow::Result<u8> {
+) -> anyhow::Result<Ran> {
     let failures_path = writers.failures_path.clone();
     let stats = crawler.stats();
     let stopper = crawler.stopper();
@@ -568,7 +514,7 @@ async fn drive<F: Frontier>(
                         Some(s) => eprintln!("stopped at once; {} holds the last saved state, and the same command resumes from it", s.display()),
                         None => eprintln!("stopped at once; items committed so far are in the sinks"),
                     }
-                    return Ok(exit::INTERRUPTED);
+                    return Ok(Ran { code: exit::INTERRUPTED, left_queued: 0 });
                 }
             }
         }
@@ -589,12 +535,16 @@ async fn drive<F: Frontier>(
             );
         }
     }
-    Ok(if summary.stopped {
+    let code = if summary.stopped {
         exit::INTERRUPTED
     } else if summary.failed > 0 || failed_items > 0 {
         exit::SOME_FAILED
     } else {
         exit::OK
+    };
+    Ok(Ran {
+        code,
+        left_queued: summary.left_queued,
     })
 }
 

@@ -10,7 +10,7 @@ use anyhow::Context;
 use ferrocrawl::Url;
 use ferrocrawl::crawl::{
     Checkpoint, Crawler, CrawlerBuilder, Event, Frontier, LinkOptions, Order, Output, PageRecord,
-    ScopeMode, SqliteFrontier, Stats, Summary,
+    ScopeMode, Stats, Summary,
 };
 use ferrocrawl::sink::{Item, JsonlSink, Sink};
 use ferrocrawl::{AutoThrottle, Client, RetryPolicy};
@@ -20,6 +20,7 @@ use serde::Serialize;
 use crate::args::{CrawlArgs, ScopeArg};
 use crate::exit;
 use crate::limits::fit_concurrency;
+use crate::state::{self, Ran};
 
 /// Run the command; returns the exit code.
 pub async fn run(args: CrawlArgs, quiet: bool) -> anyhow::Result<u8> {
@@ -29,9 +30,9 @@ pub async fn run(args: CrawlArgs, quiet: bool) -> anyhow::Result<u8> {
         Some(dir) => Some(mirror::Mirror::new(dir)?),
         None => None,
     };
-    let Some(state) = state_path(&args) else {
+    let Some(path) = state_path(&args) else {
         let out = PageOutput::open(args.output.as_deref(), None, mirror).await?;
-        return drive(builder.build().await?, out, quiet, None).await;
+        return Ok(drive(builder.build().await?, out, quiet, None).await?.code);
     };
     let identity = format!(
         "ferrocrawl crawl {} -> {}",
@@ -40,35 +41,13 @@ pub async fn run(args: CrawlArgs, quiet: bool) -> anyhow::Result<u8> {
             .as_ref()
             .map_or("-".into(), |p| p.display().to_string())
     );
-    let (frontier, resumed) =
-        match SqliteFrontier::open(&state, builder.frontier_config(), &identity) {
-            Ok(opened) => opened,
-            Err(e) if matches!(e.kind(), ferrocrawl::ErrorKind::State(_)) => {
-                eprintln!("error: {}", e.display_chain());
-                return Ok(exit::USAGE);
-            }
-            Err(e) => return Err(anyhow::Error::new(e).context("cannot open the crawl state")),
-        };
-    frontier.set_manual_commit(true);
-    let at = if resumed.created {
-        None
-    } else {
-        if !quiet {
-            eprintln!(
-                "resuming from {}: {} queued ({} were in flight), {} done, {} failed",
-                state.display(),
-                resumed.queued,
-                resumed.returned,
-                resumed.done,
-                resumed.failed
-            );
-        }
-        let saved = frontier.checkpoint(OUT_CHECKPOINT)?;
-        Some(
-            saved
-                .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
-                .map_or(0, u64::from_le_bytes),
-        )
+    let state = match state::open(&path, builder.frontier_config(), &identity, quiet)? {
+        Ok(state) => state,
+        Err(code) => return Ok(code),
+    };
+    let at = match state.resuming {
+        true => Some(state.offset(OUT_CHECKPOINT)?.unwrap_or(0)),
+        false => None,
     };
     if args.output.is_none() && at.is_some() && !quiet {
         eprintln!(
@@ -76,25 +55,10 @@ pub async fn run(args: CrawlArgs, quiet: bool) -> anyhow::Result<u8> {
         );
     }
     let out = PageOutput::open(args.output.as_deref(), at, mirror).await?;
-    let code = drive(
-        builder.build_with(frontier).await?,
-        out,
-        quiet,
-        Some(&state),
-    )
-    .await?;
-    if code == exit::INTERRUPTED {
-        if !quiet {
-            eprintln!(
-                "paused; the state is in {}. To resume, run the same command again:\n  ferrocrawl {}",
-                state.display(),
-                std::env::args().skip(1).collect::<Vec<_>>().join(" ")
-            );
-        }
-    } else {
-        crate::spider::remove_state(&state);
-    }
-    Ok(code)
+    let crawler = builder.build_with(state.frontier).await?;
+    let ran = drive(crawler, out, quiet, Some(&path)).await?;
+    state::finish(&path, &ran, quiet);
+    Ok(ran.code)
 }
 
 /// `--state FILE`, or `--state` alone: OUTPUT.state (crawl.state for stdout).
@@ -227,7 +191,7 @@ impl Output for PageOutput {
         Ok(self
             .sink
             .committed()
-            .map(|at| vec![(OUT_CHECKPOINT.to_owned(), at.to_le_bytes().to_vec())])
+            .map(|at| vec![(OUT_CHECKPOINT.to_owned(), state::offset_bytes(at))])
             .unwrap_or_default())
     }
 }
@@ -238,7 +202,7 @@ async fn drive<F: Frontier>(
     out: PageOutput,
     quiet: bool,
     state: Option<&Path>,
-) -> anyhow::Result<u8> {
+) -> anyhow::Result<Ran> {
     let stats = crawler.stats();
     let stopper = crawler.stopper();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Event>(1024);
@@ -263,7 +227,7 @@ async fn drive<F: Frontier>(
                         Some(s) => eprintln!("stopped at once; {} holds the last saved state, and the same command resumes from it", s.display()),
                         None => eprintln!("stopped at once"),
                     }
-                    return Ok(exit::INTERRUPTED);
+                    return Ok(Ran { code: exit::INTERRUPTED, left_queued: 0 });
                 }
             }
         }
@@ -275,12 +239,16 @@ async fn drive<F: Frontier>(
     if !quiet {
         print_summary(&summary, save_errors);
     }
-    Ok(if summary.stopped {
+    let code = if summary.stopped {
         exit::INTERRUPTED
     } else if summary.failed > 0 || save_errors > 0 {
         exit::SOME_FAILED
     } else {
         exit::OK
+    };
+    Ok(Ran {
+        code,
+        left_queued: summary.left_queued,
     })
 }
 

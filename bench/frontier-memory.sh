@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Benchmark: peak memory of a durable crawl whose frontier grows to about
+# 5 million URLs. Crawls testkit's generated site /site/PAGES/100/ (every page
+# links to 100 new ones) breadth-first with --state, stopping after
+# MAX_PAGES=50,000 pages: about 5 million URLs are then queued on disk.
+#
+#   bash bench/frontier-memory.sh         # MAX_PAGES=50000
+#
+# Prints wall, CPU, peak RSS, the URLs queued (from the state file before it
+# is removed: the crawl stops on its page budget, so the state stays), and
+# the state file's size. Target: peak RSS <= 300 MiB.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+MAX_PAGES=${MAX_PAGES:-50000}
+PORT=${PORT:-8093}
+TMP=$(mktemp -d); trap 'rm -rf "$TMP"; kill $TESTKIT_PID 2>/dev/null || true' EXIT
+echo "building release binaries..." >&2
+cargo build --release -q -p ferrocrawl-cli
+cargo build --release -q -p ferrocrawl-testkit
+source examples/testkit-server.sh
+start_testkit "$PORT"
+FC=${CARGO_TARGET_DIR:-$ROOT/target}/release/ferrocrawl
+/usr/bin/time -f '%e %U %S %M' -o "$TMP/time" "$FC" crawl "http://127.0.0.1:$PORT/site/1000000000/100/0" \
+  -c 64 --per-host 64 --ignore-robots --max-pages "$MAX_PAGES" -q -o "$TMP/pages.jsonl" --state "$TMP/crawl.state" || true
+read -r wall cpu rss < <(awk '{printf "%.1f %.1f %.0f\n", $1, $2+$3, $4/1024}' "$TMP/time")
+queued=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from queue").fetchone()[0])' "$TMP/crawl.state")
+size=$(du -m "$TMP/crawl.state" | cut -f1)
+echo
+echo "| pages fetched | URLs queued | wall s | CPU s | peak RSS MiB | state file MiB |"
+echo "|---|---|---|---|---|---|"
+echo "| $(wc -l < "$TMP/pages.jsonl") | $queued | $wall | $cpu | $rss | $size |"
+echo
+echo "target: peak RSS <= 300 MiB"
