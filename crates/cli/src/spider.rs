@@ -2,23 +2,18 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::Context as _;
-use ferrocrawl::crawl::{Checkpoint, Crawler, Event, Frontier, Output as CrawlOutput, Summary};
+use ferrocrawl::crawl::{Checkpoint, Crawler, Frontier, Output as CrawlOutput, Summary};
 use ferrocrawl::sink::{BoxSink, Item, ItemWriter, JsonlSink, Pipeline, SharedSink, Sink};
 use ferrocrawl::spider::{Output, SinkKind, SinkSpec, Spider};
 use ferrocrawl::{ErrorKind, Url};
 use serde_json::Value;
 
 use crate::args::{CheckArgs, NewArgs, RunArgs};
-use crate::crawl::{progress_bar, tick};
 use crate::exit;
 use crate::limits::fit_concurrency;
 use crate::state::{self, Ran};
-
-/// Page failures printed one by one before only counting them.
-const SHOWN_FAILURES: u64 = 10;
 
 /// `ferrocrawl check`: compile each file; print a summary or the mistake.
 pub fn check(args: CheckArgs) -> anyhow::Result<u8> {
@@ -481,46 +476,13 @@ async fn drive<F: Frontier>(
     state: Option<&Path>,
 ) -> anyhow::Result<Ran> {
     let failures_path = writers.failures_path.clone();
-    let stats = crawler.stats();
-    let stopper = crawler.stopper();
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Event>(1024);
-    let mut crawl = tokio::spawn(crawler.run_into(tx, writers));
-    let bar = progress_bar(quiet);
-    let ticker = tokio::spawn(tick(bar.clone(), Arc::clone(&stats)));
-    let mut interrupts = 0;
-    let mut page_failures = 0u64;
-    let (summary, writers) = loop {
-        tokio::select! {
-            event = rx.recv() => match event {
-                Some(Event::Page(page)) => {
-                    if let Some(err) = &page.error {
-                        page_failures += 1;
-                        if page_failures <= SHOWN_FAILURES {
-                            bar.suspend(|| eprintln!("failed: {} ({}): {}", page.url, err.kind, err.message));
-                        }
-                    }
-                }
-                Some(Event::Item { .. } | Event::Dropped { .. }) => {}
-                None => break (&mut crawl).await.context("the crawl task panicked")??,
-            },
-            _ = tokio::signal::ctrl_c() => {
-                interrupts += 1;
-                if interrupts == 1 {
-                    stopper.stop();
-                    bar.suspend(|| eprintln!("pausing: finishing the requests in flight and saving their items (Ctrl-C again to quit now)"));
-                } else {
-                    bar.abandon();
-                    match state {
-                        Some(s) => eprintln!("stopped at once; {} holds the last saved state, and the same command resumes from it", s.display()),
-                        None => eprintln!("stopped at once; items committed so far are in the sinks"),
-                    }
-                    return Ok(Ran { code: exit::INTERRUPTED, left_queued: 0 });
-                }
-            }
-        }
+    let Some(done) = state::watch(crawler, writers, quiet, true, state).await? else {
+        return Ok(Ran {
+            code: exit::INTERRUPTED,
+            left_queued: 0,
+        });
     };
-    ticker.abort();
-    bar.finish_and_clear();
+    let (summary, writers) = (done.summary, done.output);
     let stray = writers.stray;
     let (lines, written, failed_items) = writers.close().await?;
     if !quiet {
@@ -528,22 +490,12 @@ async fn drive<F: Frontier>(
         if stray > 0 {
             eprintln!("{stray} items came from pages without a rule that emits items");
         }
-        if page_failures > SHOWN_FAILURES {
-            eprintln!(
-                "({} more page failures not shown)",
-                page_failures - SHOWN_FAILURES
-            );
+        if done.unshown_failures > 0 {
+            eprintln!("({} more page failures not shown)", done.unshown_failures);
         }
     }
-    let code = if summary.stopped {
-        exit::INTERRUPTED
-    } else if summary.failed > 0 || failed_items > 0 {
-        exit::SOME_FAILED
-    } else {
-        exit::OK
-    };
     Ok(Ran {
-        code,
+        code: state::exit_code(&summary, failed_items),
         left_queued: summary.left_queued,
     })
 }

@@ -1,13 +1,99 @@
-//! The crawl state file shared by `run` and `crawl`: open or resume it, read
-//! the output checkpoints it holds, and keep or remove it at the end.
+//! What `run` and `crawl` share around a crawl: the state file (open or
+//! resume it, read its output checkpoints, keep or remove it at the end) and
+//! the watch over a running crawl (progress, Ctrl-C to pause, then to quit).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use ferrocrawl::ErrorKind;
-use ferrocrawl::crawl::{FrontierConfig, SqliteFrontier};
+use ferrocrawl::crawl::{
+    Crawler, Event, Frontier, FrontierConfig, Output, SqliteFrontier, Summary,
+};
 
+use crate::crawl::{progress_bar, tick};
 use crate::exit;
+
+/// Page failures printed one by one before only counting them.
+const SHOWN_FAILURES: u64 = 10;
+
+/// A crawl that ran to its end (or paused on the first Ctrl-C).
+pub struct Watched<O> {
+    pub summary: Summary,
+    pub output: O,
+    /// Pages that failed, beyond those printed.
+    pub unshown_failures: u64,
+}
+
+/// Runs `crawler` into `output` with a progress bar on stderr. The first
+/// Ctrl-C pauses (no new requests; those in flight finish and are saved), the
+/// second quits at once: then `None`, and the state holds the last commit.
+/// With `show_failures`, the first page failures are printed as they come.
+pub async fn watch<F: Frontier, O: Output>(
+    crawler: Crawler<F>,
+    output: O,
+    quiet: bool,
+    show_failures: bool,
+    state: Option<&Path>,
+) -> anyhow::Result<Option<Watched<O>>> {
+    let stats = crawler.stats();
+    let stopper = crawler.stopper();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Event>(1024);
+    let mut crawl = tokio::spawn(crawler.run_into(tx, output));
+    let bar = progress_bar(quiet);
+    let ticker = tokio::spawn(tick(bar.clone(), Arc::clone(&stats)));
+    let mut interrupts = 0;
+    let mut failures = 0u64;
+    let (summary, output) = loop {
+        tokio::select! {
+            // The output writes; events only feed the display.
+            event = rx.recv() => match event {
+                Some(Event::Page(page)) if show_failures => {
+                    if let Some(err) = &page.error {
+                        failures += 1;
+                        if failures <= SHOWN_FAILURES {
+                            bar.suspend(|| eprintln!("failed: {} ({}): {}", page.url, err.kind, err.message));
+                        }
+                    }
+                }
+                Some(_) => {}
+                None => break (&mut crawl).await.context("the crawl task panicked")??,
+            },
+            _ = tokio::signal::ctrl_c() => {
+                interrupts += 1;
+                if interrupts == 1 {
+                    stopper.stop();
+                    bar.suspend(|| eprintln!("pausing: finishing the requests in flight and saving their output (Ctrl-C again to quit now)"));
+                } else {
+                    bar.abandon();
+                    match state {
+                        Some(s) => eprintln!("stopped at once; {} holds the last saved state, and the same command resumes from it", s.display()),
+                        None => eprintln!("stopped at once; output saved so far is kept"),
+                    }
+                    return Ok(None);
+                }
+            }
+        }
+    };
+    ticker.abort();
+    bar.finish_and_clear();
+    Ok(Some(Watched {
+        summary,
+        output,
+        unshown_failures: failures.saturating_sub(SHOWN_FAILURES),
+    }))
+}
+
+/// The exit code of a crawl that ended: interrupted, some failures, or OK.
+pub fn exit_code(summary: &Summary, other_failures: u64) -> u8 {
+    if summary.stopped {
+        exit::INTERRUPTED
+    } else if summary.failed > 0 || other_failures > 0 {
+        exit::SOME_FAILED
+    } else {
+        exit::OK
+    }
+}
 
 /// How a crawl run ended, for the state file's fate.
 pub struct Ran {

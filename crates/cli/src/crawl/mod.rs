@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use ferrocrawl::Url;
 use ferrocrawl::crawl::{
-    Checkpoint, Crawler, CrawlerBuilder, Event, Frontier, LinkOptions, Order, Output, PageRecord,
+    Checkpoint, Crawler, CrawlerBuilder, Frontier, LinkOptions, Order, Output, PageRecord,
     ScopeMode, Stats, Summary,
 };
 use ferrocrawl::sink::{Item, JsonlSink, Sink};
@@ -196,58 +196,27 @@ impl Output for PageOutput {
     }
 }
 
-/// Crawl into `out`, with progress; returns the exit code.
+/// Crawl into `out`, with progress; returns how it ended.
 async fn drive<F: Frontier>(
     crawler: Crawler<F>,
     out: PageOutput,
     quiet: bool,
     state: Option<&Path>,
 ) -> anyhow::Result<Ran> {
-    let stats = crawler.stats();
-    let stopper = crawler.stopper();
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Event>(1024);
-    let mut crawl = tokio::spawn(crawler.run_into(tx, out));
-    let bar = progress_bar(quiet);
-    let ticker = tokio::spawn(tick(bar.clone(), Arc::clone(&stats)));
-    let mut interrupts = 0;
-    let (summary, out) = loop {
-        tokio::select! {
-            // Lines are written by the output; events only feed the display.
-            event = rx.recv() => if event.is_none() {
-                break (&mut crawl).await.context("the crawl task panicked")??;
-            },
-            _ = tokio::signal::ctrl_c() => {
-                interrupts += 1;
-                if interrupts == 1 {
-                    stopper.stop();
-                    bar.suspend(|| eprintln!("stopping: finishing the requests in flight (Ctrl-C again to quit now)"));
-                } else {
-                    bar.abandon();
-                    match state {
-                        Some(s) => eprintln!("stopped at once; {} holds the last saved state, and the same command resumes from it", s.display()),
-                        None => eprintln!("stopped at once"),
-                    }
-                    return Ok(Ran { code: exit::INTERRUPTED, left_queued: 0 });
-                }
-            }
-        }
+    let Some(done) = state::watch(crawler, out, quiet, false, state).await? else {
+        return Ok(Ran {
+            code: exit::INTERRUPTED,
+            left_queued: 0,
+        });
     };
+    let (summary, out) = (done.summary, done.output);
     let save_errors = out.save_errors;
     out.sink.close().await.context("cannot write the output")?;
-    ticker.abort();
-    bar.finish_and_clear();
     if !quiet {
         print_summary(&summary, save_errors);
     }
-    let code = if summary.stopped {
-        exit::INTERRUPTED
-    } else if summary.failed > 0 || save_errors > 0 {
-        exit::SOME_FAILED
-    } else {
-        exit::OK
-    };
     Ok(Ran {
-        code,
+        code: state::exit_code(&summary, save_errors),
         left_queued: summary.left_queued,
     })
 }
