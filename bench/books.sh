@@ -48,7 +48,7 @@ for run in $(seq "$RUNS"); do
     db=$(mktemp -u /tmp/ferrocrawl-books.XXXXXX.db); tf=$(mktemp)
     echo "$tool run $run" >&2
     case $tool in
-      ferrocrawl) /usr/bin/time -f '%e %U %S %M' -o "$tf" "$TARGET/release/examples/books" http://127.0.0.1:8090 "$db" 2>>"$OUT/books-stderr.log" ;;
+      ferrocrawl) /usr/bin/time -f '%e %U %S %M' -o "$tf" "$TARGET/release/examples/books" http://127.0.0.1:8090 --sink "$db" 2>>"$OUT/books-stderr.log" ;;
       ferrocrawl-toml) /usr/bin/time -f '%e %U %S %M' -o "$tf" "$TARGET/release/ferrocrawl" run -q "$ROOT/examples/books.toml" --sink "$db" 2>>"$OUT/books-stderr.log" ;;
       scrapy) (cd "$ROOT/bench/peers" && /usr/bin/time -f '%e %U %S %M' -o "$tf" "$SCRAPY" runspider scrapy_books.py -a base=http://127.0.0.1:8090 -a db="$db" 2>>"$OUT/books-stderr.log") ;;
     esac

@@ -19,7 +19,7 @@ cargo build --release -q -p ferrocrawl-cli
 source examples/testkit-server.sh
 start_testkit "$PORT"
 echo "run 1: cargo run --example books (examples/books.rs)"
-./target/release/examples/books "http://127.0.0.1:$PORT" "$DB"
+./target/release/examples/books "http://127.0.0.1:$PORT" --sink "$DB"
 echo "run 2: ferrocrawl run examples/books.toml"
 sed "s/127.0.0.1:8090/127.0.0.1:$PORT/" examples/books.toml > "${TMPDIR:-/tmp}/books-demo.toml"
 ./target/release/ferrocrawl run "${TMPDIR:-/tmp}/books-demo.toml" --sink "$DB"

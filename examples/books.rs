@@ -1,29 +1,29 @@
-//! The seed's job in Rust: walk a paginated JSON list API, fetch every detail record and
-//! upsert it by id into SQLite (default) or PostgreSQL, 64 requests in flight; a re-run
-//! adds no duplicate rows. Start testkit's books API, then run this:
-//! `cargo run -p ferrocrawl-testkit -- --addr 127.0.0.1:8090 &`
-//! `cargo run -p ferrocrawl --example books -- http://127.0.0.1:8090 [books.db | postgres://…]`
+//! The seed's job: every detail record of a paginated JSON API, upserted by id (no dups on a re-run).
+//! `cargo run -p ferrocrawl --example books -- http://127.0.0.1:8090 [--sink books.db|postgres://…]`
 use ferrocrawl::Request;
 use ferrocrawl::crawl::{Crawler, Event, Router};
 use ferrocrawl::sink::{Item, PostgresSink, Sink, SqliteSink};
 use serde_json::Value;
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
-
 #[tokio::main]
 async fn main() -> Result<()> {
+    let (mut base, mut target) = ("http://127.0.0.1:8090".to_owned(), "books.db".to_owned());
     let mut args = std::env::args().skip(1);
-    let base = args.next().unwrap_or("http://127.0.0.1:8090".into());
-    let target = args.next().unwrap_or("books.db".into());
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--sink" => target = args.next().ok_or("--sink needs a target")?,
+            _ => base = arg,
+        }
+    }
     let router = Router::new()
         .route("LIST", |resp, ctx| {
             let page: Value = resp.json()?;
             for book in page["results"].as_array().into_iter().flatten() {
                 ctx.follow_url(&format!("/api/book/{}", book["id"]), "DETAIL")?;
             }
-            match page["next"].as_str() {
-                Some(next) => ctx.follow_url(next, "LIST"),
-                None => Ok(()),
-            }
+            page["next"]
+                .as_str()
+                .map_or(Ok(()), |next| ctx.follow_url(next, "LIST"))
         })
         .route("DETAIL", |resp, ctx| ctx.emit(&resp.json::<Value>()?));
     let start = Request::get(format!("{base}/api/book/?limit=18&offset=0").parse()?).label("LIST");
