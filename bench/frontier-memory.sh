@@ -14,12 +14,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 MAX_PAGES=${MAX_PAGES:-50000}
 PORT=${PORT:-8093}
-TMP=$(mktemp -d); trap 'rm -rf "$TMP"; kill $TESTKIT_PID 2>/dev/null || true' EXIT
+TMP=$(mktemp -d)
 echo "building release binaries..." >&2
 cargo build --release -q -p ferrocrawl-cli
 cargo build --release -q -p ferrocrawl-testkit
 source examples/testkit-server.sh
 start_testkit "$PORT"
+# start_testkit's trap stops the server; this one also removes the 1.6 GB state.
+trap 'kill $TESTKIT_PID 2>/dev/null || true; rm -rf "$TMP"' EXIT
 FC=${CARGO_TARGET_DIR:-$ROOT/target}/release/ferrocrawl
 /usr/bin/time -f '%e %U %S %M' -o "$TMP/time" "$FC" crawl "http://127.0.0.1:$PORT/site/1000000000/100/0" \
   -c 64 --per-host 64 --ignore-robots --max-pages "$MAX_PAGES" -q -o "$TMP/pages.jsonl" --state "$TMP/crawl.state" || true
