@@ -8,6 +8,10 @@ use url::Url;
 
 use crate::error::from_reqwest;
 
+/// The most a declared Content-Length reserves up front: a server has to
+/// send that much before the buffer grows to the length it declared.
+const INITIAL_HINT: u64 = 8 << 20;
+
 /// Read `resp`'s body, at most `cap` bytes after decompression.
 ///
 /// The cap is checked on every chunk as it arrives, so a decompression bomb
@@ -49,10 +53,21 @@ pub(crate) async fn read_body(
                     continue;
                 }
                 if let Some(head) = first.take() {
-                    let hint = declared.unwrap_or(0).min(cap).min(8 << 20);
+                    let hint = declared.unwrap_or(0).min(cap).min(INITIAL_HINT);
                     let hint = usize::try_from(hint).unwrap_or(0);
                     buf.reserve(hint.max(head.len() + chunk.len()));
                     buf.extend_from_slice(&head);
+                }
+                let need = buf.len() + chunk.len();
+                if need > buf.capacity()
+                    && let Some(total) = declared.and_then(|d| usize::try_from(d).ok())
+                    && total >= need
+                {
+                    // The server has sent more than the first hint and says
+                    // how much is left: grow once to that, not by doubling
+                    // (a 15 MB page would otherwise end in a 32 MiB buffer,
+                    // with 16 MiB beside it while it is copied).
+                    buf.reserve(total - buf.len());
                 }
                 buf.extend_from_slice(&chunk);
             }
