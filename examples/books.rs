@@ -1,9 +1,10 @@
 //! The seed's job: every detail record of a paginated JSON API, upserted by id (no dups on a re-run).
 //! `cargo run -p ferrocrawl --example books -- http://127.0.0.1:8090 [--sink books.db|postgres://…]`
 use ferrocrawl::Request;
-use ferrocrawl::crawl::{Crawler, Event, Router};
-use ferrocrawl::sink::{Item, PostgresSink, Sink, SqliteSink};
+use ferrocrawl::crawl::{Crawler, Router, SinkOutput, SqliteFrontier};
+use ferrocrawl::sink::{BoxSink, PostgresSink, Sink, SqliteSink};
 use serde_json::Value;
+const STATE: &str = "books-rs.state";
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -27,34 +28,30 @@ async fn main() -> Result<()> {
         })
         .route("DETAIL", |resp, ctx| ctx.emit(&resp.json::<Value>()?));
     let start = Request::get(format!("{base}/api/book/?limit=18&offset=0").parse()?).label("LIST");
-    let crawler = Crawler::builder().request(start).router(router);
-    let crawler = crawler.concurrency(64).per_host(64).build().await?;
-    let (tx, rx) = tokio::sync::mpsc::channel(1024);
-    let run = tokio::spawn(crawler.run(tx));
-    let id = || Some("id".to_owned());
-    let stored = match target.starts_with("postgres://") {
-        true => store(PostgresSink::connect(&target, "books", id()).await?, rx).await?,
-        false => store(SqliteSink::open(&target, "books", id()).await?, rx).await?,
+    let builder = Crawler::builder().request(start).router(router);
+    let builder = builder.concurrency(64).per_host(64);
+    // Resumable: kill it, run it again. Only the engine commits the state, after the sink.
+    let (frontier, _) = SqliteFrontier::open(STATE, builder.frontier_config(), "books.rs")?;
+    frontier.set_manual_commit(true);
+    let crawler = builder.build_with(frontier).await?;
+    let key = Some("id".to_owned());
+    let sink = match target.starts_with("postgres://") {
+        true => BoxSink::new(PostgresSink::connect(&target, "books", key).await?),
+        false => BoxSink::new(SqliteSink::open(&target, "books", key).await?),
     };
-    let summary = run.await??;
-    eprintln!("{stored} books into {target} from {} pages", summary.pages);
-    Ok(())
-}
-
-/// Upsert items in batches as they arrive; report pages that failed.
-async fn store(mut sink: impl Sink, mut rx: tokio::sync::mpsc::Receiver<Event>) -> Result<usize> {
-    let (mut batch, mut stored) = (Vec::<Item>::new(), 0);
-    while let Some(event) = rx.recv().await {
-        match event {
-            Event::Item { item, .. } => batch.extend(item.as_object().cloned()),
-            Event::Page(p) if p.error.is_some() => eprintln!("failed: {} {:?}", p.url, p.error),
-            _ => {}
-        }
-        if batch.len() >= 500 || (rx.is_empty() && !batch.is_empty()) {
-            sink.write(&batch).await?;
-            stored += std::mem::take(&mut batch).len();
+    let (events, _) = tokio::sync::mpsc::channel(1);
+    let (summary, out) = crawler.run_into(events, SinkOutput::new(sink)).await?;
+    eprintln!(
+        "{} books into {target} from {} pages",
+        out.written(),
+        summary.pages
+    );
+    out.into_inner().close().await?;
+    // Finished: remove the state, so the next run starts afresh (and updates every row).
+    if summary.left_queued == 0 {
+        for end in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{STATE}{end}"));
         }
     }
-    sink.close().await?;
-    Ok(stored)
+    Ok(())
 }

@@ -25,8 +25,11 @@ pub use ferrocrawl_fetch::{
 };
 pub use ferrocrawl_frontier::AutoThrottle;
 
+mod output;
+
 /// Crawling: the engine, the frontier, scope, links and robots.txt.
 pub mod crawl {
+    pub use crate::output::SinkOutput;
     pub use ferrocrawl_engine::{
         Context, Crawler, CrawlerBuilder, Event, Handler, Output, PageRecord, Router, Stats,
         Stopper, Summary,

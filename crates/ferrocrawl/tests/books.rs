@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, reason = "tests assert by unwrapping")]
 
 use ferrocrawl::Request;
-use ferrocrawl::crawl::{Crawler, Event, Router};
-use ferrocrawl::sink::{Item, PostgresSink, Sink, SqliteSink};
+use ferrocrawl::crawl::{Crawler, Router, SinkOutput};
+use ferrocrawl::sink::{PostgresSink, Sink, SqliteSink};
 use ferrocrawl_testkit::TestServer;
 use serde_json::Value;
 
@@ -23,8 +23,9 @@ fn router() -> Router {
         .route("DETAIL", |resp, ctx| ctx.emit(&resp.json::<Value>()?))
 }
 
-/// Crawl the last 1,000 books into `sink`; returns the items written.
-async fn run(srv: &TestServer, mut sink: impl Sink) -> usize {
+/// Crawl the last 1,000 books into `sink` through `SinkOutput`; returns
+/// the items written.
+async fn run<S: Sink + 'static>(srv: &TestServer, sink: S) -> u64 {
     let start =
         Request::get(srv.url("/api/book/?limit=18&offset=9000").parse().unwrap()).label("LIST");
     let crawler = Crawler::builder()
@@ -32,23 +33,13 @@ async fn run(srv: &TestServer, mut sink: impl Sink) -> usize {
         .router(router())
         .per_host(16)
         .obey_robots(false);
-    let (tx, mut rx) = tokio::sync::mpsc::channel(256);
-    let task = tokio::spawn(crawler.build().await.unwrap().run(tx));
-    let (mut batch, mut written) = (Vec::<Item>::new(), 0);
-    while let Some(event) = rx.recv().await {
-        if let Event::Item { item, .. } = event {
-            batch.extend(item.as_object().cloned());
-        }
-        if batch.len() >= 100 {
-            sink.write(&batch).await.unwrap();
-            written += std::mem::take(&mut batch).len();
-        }
-    }
-    sink.write(&batch).await.unwrap();
-    written += batch.len();
-    sink.close().await.unwrap();
-    let summary = task.await.unwrap().unwrap();
+    let (tx, _) = tokio::sync::mpsc::channel(1);
+    let crawler = crawler.build().await.unwrap();
+    let (summary, out) = crawler.run_into(tx, SinkOutput::new(sink)).await.unwrap();
     assert_eq!(summary.failed, 0);
+    assert_eq!(summary.items, out.written());
+    let written = out.written();
+    out.into_inner().close().await.unwrap();
     written
 }
 
