@@ -99,7 +99,7 @@ impl Response {
     /// The decoding decision and its details.
     pub fn decoded(&self) -> &Decoded {
         self.decoded
-            .get_or_init(|| charset::decode(&self.body, self.content_type()))
+            .get_or_init(|| charset::decode_shared(&self.body, self.content_type()))
     }
 
     /// The body parsed as JSON.

@@ -59,6 +59,10 @@ mod content_type;
 mod prescan;
 
 use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use bytestring::ByteString;
 use encoding_rs::{Encoding, UTF_8};
 
 use content_type::Kind;
@@ -96,7 +100,9 @@ pub enum Source {
 #[derive(Clone, Debug)]
 pub struct Decoded {
     /// The text; malformed input became U+FFFD. A BOM is not part of it.
-    pub text: String,
+    /// It derefs to `str`; decoded from a response's UTF-8 body it shares the
+    /// body's buffer instead of copying it.
+    pub text: ByteString,
     /// The encoding the body was decoded with.
     pub encoding: &'static Encoding,
     /// Where that encoding came from.
@@ -110,6 +116,29 @@ pub struct Decoded {
 /// `content_type` is the `Content-Type` header value, if any. See the
 /// [module documentation](self) for the decision order. Never panics.
 pub fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
+    decode_with(body, content_type, |text, _| {
+        ByteString::from(text.into_owned())
+    })
+}
+
+/// [`decode`] for a body already in a [`Bytes`] buffer: when the body is
+/// UTF-8 that decodes to itself (valid UTF-8, or ASCII-only text in an
+/// ASCII-compatible encoding), the text shares the buffer instead of copying
+/// it. Responses decode this way.
+pub fn decode_shared(body: &Bytes, content_type: Option<&str>) -> Decoded {
+    decode_with(body, content_type, |text, bom_length| match text {
+        // Borrowed means the payload itself is the text: share it.
+        Cow::Borrowed(_) => ByteString::try_from(body.slice(bom_length..))
+            .unwrap_or_else(|_| ByteString::from(text.as_ref())),
+        Cow::Owned(owned) => ByteString::from(owned),
+    })
+}
+
+fn decode_with(
+    body: &[u8],
+    content_type: Option<&str>,
+    text: impl FnOnce(Cow<'_, str>, usize) -> ByteString,
+) -> Decoded {
     let Decision {
         encoding,
         source,
@@ -117,12 +146,13 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
     } = decide(body, content_type);
     // The BOM, if any, was consumed by the decision; decoding without BOM
     // handling keeps `had_errors` honest and the decision authoritative.
+    let bom_length = bom_length.min(body.len());
     let payload = body.get(bom_length..).unwrap_or_default();
     // For ASCII-compatible encodings encoding_rs checks for an all-ASCII
-    // input with SIMD first and then only copies.
-    let (text, had_errors) = encoding.decode_without_bom_handling(payload);
+    // input with SIMD first and then only borrows.
+    let (decoded, had_errors) = encoding.decode_without_bom_handling(payload);
     Decoded {
-        text: text.into_owned(),
+        text: text(decoded, bom_length),
         encoding,
         source,
         had_errors,
@@ -259,6 +289,20 @@ fn detect(body: &[u8]) -> &'static Encoding {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf8_bodies_share_their_buffer_and_others_are_decoded() {
+        let body = Bytes::from_static("\u{feff}<p>héllo</p>".as_bytes());
+        let d = decode_shared(&body, Some("text/html; charset=utf-8"));
+        assert_eq!(&*d.text, "<p>héllo</p>");
+        assert_eq!(d.text.as_bytes().as_ptr(), body[3..].as_ptr(), "no copy");
+        let latin1 = Bytes::from_static(b"<p>h\xe9llo</p>");
+        let d = decode_shared(&latin1, Some("text/html; charset=windows-1252"));
+        assert_eq!(&*d.text, "<p>héllo</p>");
+        let broken = Bytes::from_static(b"<p>h\xffllo</p>");
+        let d = decode_shared(&broken, Some("text/html; charset=utf-8"));
+        assert_eq!((&*d.text, d.had_errors), ("<p>h\u{fffd}llo</p>", true));
+    }
     use encoding_rs::{
         BIG5, EUC_JP, GBK, ISO_8859_2, SHIFT_JIS, UTF_16BE, UTF_16LE, WINDOWS_1251, WINDOWS_1252,
     };
@@ -297,12 +341,12 @@ mod tests {
 
         let d = decode(b"\xFF\xFEh\0i\0", Some("text/plain; charset=utf-8"));
         assert_eq!(
-            (d.encoding, d.source, d.text.as_str()),
+            (d.encoding, d.source, &*d.text),
             (UTF_16LE, Source::Bom, "hi")
         );
         let d = decode(b"\xFE\xFF\0h\0i", Some("application/json"));
         assert_eq!(
-            (d.encoding, d.source, d.text.as_str()),
+            (d.encoding, d.source, &*d.text),
             (UTF_16BE, Source::Bom, "hi")
         );
     }
@@ -348,7 +392,7 @@ mod tests {
             Some("application/json; charset=latin1"),
         );
         assert_eq!(
-            (d.encoding, d.source, d.text.as_str()),
+            (d.encoding, d.source, &*d.text),
             (WINDOWS_1252, Source::Header, "{\"a\": \"é\"}")
         );
     }
