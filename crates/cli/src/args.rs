@@ -157,6 +157,9 @@ Examples:
   # every subdomain of the seed's registrable domain, politely, seeded from its sitemaps
   ferrocrawl crawl https://www.example.org/ --scope domain --delay 1s --sitemaps
 
+  # resumable: Ctrl-C or kill it, then run the same command again (state in pages.jsonl.state)
+  ferrocrawl crawl http://127.0.0.1:8082/ -o pages.jsonl --state
+
 Defaults are polite: robots.txt obeyed (Crawl-delay up to 30s), 4 requests at once per host.
 Links and redirects into private, loopback or link-local addresses are refused unless a
 seed is itself such an address, or --allow-private is given.
