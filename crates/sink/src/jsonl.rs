@@ -85,16 +85,34 @@ impl JsonlSink {
     }
 }
 
+impl JsonlSink {
+    /// Writes any serializable value as one line, buffered like
+    /// [`Sink::write`]: a caller with its own record type (a crawl's page
+    /// records) needn't build an [`Item`] first.
+    ///
+    /// A value that fails to serialize (a map with non-string keys) is an
+    /// error, and nothing of it is written.
+    pub async fn write_line<T: serde::Serialize + ?Sized>(
+        &mut self,
+        value: &T,
+    ) -> Result<(), Error> {
+        let start = self.buf.len();
+        if let Err(e) = serde_json::to_writer(&mut self.buf, value) {
+            self.buf.truncate(start);
+            return Err(std::io::Error::from(e).into());
+        }
+        self.buf.push(b'\n');
+        if self.buf.len() >= BUFFER_BYTES {
+            self.drain().await?;
+        }
+        Ok(())
+    }
+}
+
 impl Sink for JsonlSink {
     async fn write(&mut self, batch: &[Item]) -> Result<(), Error> {
         for item in batch {
-            // A map with string keys always serializes; a failure here would be
-            // a serde_json bug, reported as an i/o error rather than a panic.
-            serde_json::to_writer(&mut self.buf, item).map_err(std::io::Error::from)?;
-            self.buf.push(b'\n');
-            if self.buf.len() >= BUFFER_BYTES {
-                self.drain().await?;
-            }
+            self.write_line(item).await?;
         }
         Ok(())
     }

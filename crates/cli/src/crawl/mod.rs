@@ -12,7 +12,7 @@ use ferrocrawl::crawl::{
     Checkpoint, Crawler, CrawlerBuilder, Frontier, LinkOptions, Order, Output, PageRecord,
     ScopeMode, Stats, Summary,
 };
-use ferrocrawl::sink::{Item, JsonlSink, Sink};
+use ferrocrawl::sink::{JsonlSink, Sink};
 use ferrocrawl::{AutoThrottle, Client, RetryPolicy};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
@@ -93,11 +93,10 @@ struct DroppedLine<'a> {
 /// The checkpoint name of the output file's committed length.
 const OUT_CHECKPOINT: &str = "output";
 
-/// Page lines, batched into a JSON Lines file (or stdout), committed with
-/// the crawl state; `--save` bodies on the side.
+/// Page lines into a JSON Lines file (or stdout), buffered and committed
+/// with the crawl state; `--save` bodies on the side.
 struct PageOutput {
     sink: JsonlSink,
-    batch: Vec<Item>,
     mirror: Option<mirror::Mirror>,
     save_errors: u64,
 }
@@ -119,25 +118,14 @@ impl PageOutput {
         };
         Ok(PageOutput {
             sink,
-            batch: Vec::new(),
             mirror,
             save_errors: 0,
         })
     }
 
-    async fn push(&mut self, line: impl Serialize) -> ferrocrawl::Result<()> {
-        if let Ok(serde_json::Value::Object(item)) = serde_json::to_value(line) {
-            self.batch.push(item);
-        }
-        if self.batch.len() >= 1_000 {
-            self.write().await?;
-        }
-        Ok(())
-    }
-
-    async fn write(&mut self) -> ferrocrawl::Result<()> {
-        let batch = std::mem::take(&mut self.batch);
-        self.sink.write(&batch).await.map_err(output_error)
+    /// One line, serialized straight into the sink's buffer.
+    async fn push(&mut self, line: &impl Serialize) -> ferrocrawl::Result<()> {
+        self.sink.write_line(line).await.map_err(output_error)
     }
 }
 
@@ -157,7 +145,7 @@ impl Output for PageOutput {
         items: Vec<serde_json::Value>,
     ) -> ferrocrawl::Result<()> {
         for item in &items {
-            self.push(ItemLine {
+            self.push(&ItemLine {
                 url: page.as_str(),
                 label,
                 item,
@@ -178,7 +166,7 @@ impl Output for PageOutput {
     }
 
     async fn dropped(&mut self, url: &Url, reason: &str) -> ferrocrawl::Result<()> {
-        self.push(DroppedLine {
+        self.push(&DroppedLine {
             url: url.as_str(),
             dropped: reason,
         })
@@ -186,7 +174,6 @@ impl Output for PageOutput {
     }
 
     async fn commit(&mut self) -> ferrocrawl::Result<Checkpoint> {
-        self.write().await?;
         self.sink.flush().await.map_err(output_error)?;
         Ok(self
             .sink
