@@ -6,7 +6,9 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::BuildHasher;
+
+use foldhash::fast::RandomState;
 
 use url::Url;
 
@@ -202,12 +204,15 @@ impl Collector {
         let mut links: Vec<Link> = Vec::with_capacity(raw.len());
         // Pages repeat the same href a lot (navigation, "top" links): the same text and kind
         // resolve the same way, so each is resolved once. `None` marks a rejected value.
-        let mut by_value: HashMap<(&str, LinkKind), Option<usize>> =
-            HashMap::with_capacity(raw.len());
+        // foldhash, not SipHash: these maps live for one page, are seeded per page, and
+        // hashing was a tenth of this function's time.
+        let mut by_value: HashMap<(&str, LinkKind), Option<usize>, RandomState> =
+            HashMap::with_capacity_and_hasher(raw.len(), RandomState::default());
         // Different texts can still resolve to one URL (`a` and `./a`): that needs the
         // resolved URL as key. Its hash is the key, so no URL string is copied.
-        let hasher = RandomState::new();
-        let mut by_url: HashMap<u64, usize> = HashMap::with_capacity(raw.len());
+        let hasher = RandomState::default();
+        let mut by_url: HashMap<u64, usize, RandomState> =
+            HashMap::with_capacity_and_hasher(raw.len(), RandomState::default());
         for r in raw {
             if opts.honour_nofollow && r.nofollow {
                 continue;

@@ -3,8 +3,8 @@
 //! - [`extract_links`] reads an HTML page and returns its outgoing links ([`PageLinks`]):
 //!   anchors, image-map areas, `<link rel=next|prev|alternate>`, frames and meta refresh,
 //!   resolved against the page's `<base>`, filtered by [`LinkOptions`] and de-duplicated.
-//!   It streams the page through `lol_html` (chosen by benchmark, see
-//!   `docs/decisions/0005-link-extractor.md`) and never fails.
+//!   It tokenizes the page with `html5gum` (chosen by benchmark, see
+//!   `docs/decisions/0009-html5gum.md`) and never fails.
 //! - [`parse_sitemap`] reads an XML, gzip or text sitemap into a [`Sitemap`]; a broken
 //!   one gives an [`Error`] that still carries the entries read before the problem.
 //!
@@ -26,9 +26,7 @@
 //! ]);
 //! ```
 
-mod charref;
 mod collect;
-mod entities;
 mod error;
 pub mod fields;
 mod links;

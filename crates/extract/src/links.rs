@@ -437,6 +437,34 @@ mod tests {
     }
 
     #[test]
+    fn foreign_content_follows_tree_construction() {
+        let found = |html: &str| -> Vec<String> {
+            urls(html)
+                .into_iter()
+                .map(|(u, _)| u.trim_start_matches("https://example.com/").to_owned())
+                .collect()
+        };
+        // In SVG, <style> and <title> are ordinary elements, not raw text.
+        assert_eq!(found("<svg><style><a href=/s>x</a></style></svg>"), ["s"]);
+        assert_eq!(found("<svg><title><a href=/t>x</a></title></svg>"), ["t"]);
+        // A CDATA section is one only in foreign content; in HTML it is a bogus comment
+        // that ends at the first `>`.
+        assert!(found("<svg><![CDATA[ > <a href=/c> ]]></svg>").is_empty());
+        assert_eq!(found("<p><![CDATA[ > <a href=/c> ]]>"), ["c"]);
+        // A break-out tag ends foreign content, so <style> is raw text again.
+        assert!(found("<svg><g><p><style><a href=/hidden></style>").is_empty());
+        // MathML text integration points and foreignObject hold HTML.
+        assert!(found("<math><mi><style><a href=/hidden></style></mi></math>").is_empty());
+        assert!(
+            found("<svg><foreignObject><textarea><a href=/h></textarea></foreignObject></svg>")
+                .is_empty()
+        );
+        // After </svg>, HTML again: <title> is the page's.
+        let got = extract("<svg><title>icon</title></svg><title>page</title><a href=/a>a</a>");
+        assert_eq!(got.title.as_deref(), Some("page"));
+    }
+
+    #[test]
     fn unclosed_title_swallows_the_rest_but_stays_capped() {
         let got = extract(&format!("<title>abc <a href=/x>{}", "y".repeat(1 << 20)));
         assert!(got.links.is_empty());
