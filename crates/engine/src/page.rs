@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use ferrocrawl_core::{Error, Request, Response, Url};
+use ferrocrawl_core::{Error, Request, Response};
 use ferrocrawl_extract::extract_links;
 use ferrocrawl_frontier::{Ack, Lease, LeaseKind};
 use ferrocrawl_robots::{FetchResult, from_fetch};
@@ -113,7 +113,7 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
     // Every request found here, link or handler's choice, is canonicalized
     // and scoped the same way.
     let mut push = |mut next: Request, depth: u32, follow: &mut Vec<Request>| {
-        next.url = ctx.canonicalizer.canonicalize(&next.url);
+        next.url = ctx.canonicalizer.canonicalize_owned(next.url);
         match ctx.scope.check(&next.url) {
             Ok(()) => {
                 next.depth = depth;
@@ -126,7 +126,6 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
             }
         }
     };
-    let link = |url: &Url| Request::get(url.clone()).priority(request.priority);
     let handler = ctx
         .router
         .as_ref()
@@ -169,11 +168,12 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
         record.links = page.links.len();
         let follow_links = ctx.follow_links && !(ctx.links.honour_nofollow && page.meta_nofollow);
         if follow_links && ctx.max_depth.is_none_or(|max| request.depth < max) {
-            for l in &page.links {
+            for l in page.links {
                 if l.nofollow && ctx.links.honour_nofollow {
                     continue;
                 }
-                push(link(&l.url), request.depth + 1, &mut follow);
+                let next = Request::get(l.url).priority(request.priority);
+                push(next, request.depth + 1, &mut follow);
             }
         }
     }

@@ -217,7 +217,11 @@ impl Collector {
             if opts.honour_nofollow && r.nofollow {
                 continue;
             }
+            // The fragment is dropped after resolution anyway, and everything from the
+            // first `#` on is the fragment to the URL parser, so `#top`, `#x` and the
+            // empty value share one entry (rustdoc pages are mostly such links).
             let value = &self.values[r.start..r.end];
+            let value = value.find('#').map_or(value, |at| &value[..at]);
             if let Some(seen) = by_value.get(&(value, r.kind)) {
                 if let Some(at) = *seen {
                     // A link is followable if any of its occurrences is.

@@ -90,7 +90,13 @@ impl Canonicalizer {
 
     /// Returns the canonical form of `url`.
     pub fn canonicalize(&self, url: &Url) -> Url {
-        let mut out = url.clone();
+        self.canonicalize_owned(url.clone())
+    }
+
+    /// [`Canonicalizer::canonicalize`] in place, for a URL the caller no longer needs:
+    /// an already canonical URL comes back without a copy.
+    pub fn canonicalize_owned(&self, url: Url) -> Url {
+        let mut out = url;
         out.set_fragment(None);
         lowercase_opaque_host(&mut out);
 
