@@ -33,6 +33,7 @@ pub mod exit {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
+    limits::tune_allocator();
     // fetch only waits on sockets: one thread does it with no cross-thread
     // wakeups (10-20% less CPU at 10k connections, bench/README.md). crawl
     // parses every page, which wants every core.

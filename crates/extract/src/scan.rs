@@ -212,7 +212,6 @@ impl<'c> LinkEmitter<'c> {
 
     fn start_tag(&mut self) -> Option<State> {
         self.finish_attr_name();
-        self.last_start_tag.clone_from(&self.name);
         let tag = self.attrs.tag.unwrap_or_else(|| Tag::of(&self.name));
 
         if !self.in_html() {
@@ -291,6 +290,11 @@ impl<'c> LinkEmitter<'c> {
         // tags do not close the foreign element around them.
         if !self.foreign.is_empty() && !self.self_closing && !is_void(&self.name) {
             self.push_open(Ns::Html, false);
+        }
+        if next.is_some() {
+            // The end tag that leaves the new state must match this one. The tokenizer only
+            // asks in the states entered here, so other start tags need not be recorded.
+            self.last_start_tag.clone_from(&self.name);
         }
         next
     }

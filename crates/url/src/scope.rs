@@ -259,17 +259,30 @@ impl Scope {
         let Some(segments) = url.path_segments() else {
             return Ok(());
         };
-        let mut segments: Vec<&str> = segments.collect();
         // A trailing slash ends the path, it is not one more level.
-        if segments.last() == Some(&"") {
-            segments.pop();
-        }
-        if segments.len() > self.max_depth {
+        let path = url.path();
+        let depth = segments.count() - usize::from(path.ends_with('/'));
+        if depth > self.max_depth {
             return Err(OutOfScope::TooDeep {
-                depth: segments.len(),
+                depth,
                 max: self.max_depth,
             });
         }
+        if depth <= self.max_segment_repeats {
+            // No segment can repeat too often: the common case, without a copy.
+            return Ok(());
+        }
+        let parts = path[1..].split('/').take(depth);
+        let (mut stack, mut heap) = ([""; 32], Vec::new());
+        let segments: &mut [&str] = if depth <= stack.len() {
+            for (slot, part) in stack.iter_mut().zip(parts) {
+                *slot = part;
+            }
+            &mut stack[..depth]
+        } else {
+            heap.extend(parts);
+            &mut heap
+        };
         // Sorting groups equal segments; O(n log n) even when max_depth is
         // set very high. The most repeated segment is reported, ties go to
         // the smallest.
