@@ -7,8 +7,8 @@
 //! ```
 //! Reports MB/s, pages/s and links/s (best of 3 rounds, on-CPU time), per-page p50/p99
 //! (best of 5 tries each), the mean for 15–25 KB pages, the fixed cost of one call and
-//! peak RSS. `docs/decisions/0005-link-extractor.md` has the numbers this produced for
-//! lol_html and html5ever's tokenizer when the tokenizer was chosen.
+//! peak RSS. `docs/decisions/0005-link-extractor.md` and `0009-html5gum.md` have the numbers
+//! this produced for lol_html, html5ever's tokenizer and html5gum when the tokenizer was chosen.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

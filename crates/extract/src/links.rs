@@ -478,7 +478,7 @@ mod tests {
             urls(r#"<head><noscript><meta http-equiv=refresh content="0;url=/nojs"></noscript>"#),
             one("https://example.com/nojs", LinkKind::MetaRefresh)
         );
-        // Strict lol_html would stop at `<select><xmp>`; we keep reading.
+        // Ambiguous markup (`<select><xmp>`) must not end the scan early.
         let got = urls("<select><xmp><script></script></xmp></select><a href=/after>a</a>");
         assert!(got.contains(&("https://example.com/after".to_owned(), LinkKind::Anchor)));
     }
