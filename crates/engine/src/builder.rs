@@ -31,6 +31,8 @@ pub(crate) struct Ctx {
     pub sitemaps: bool,
     pub router: Option<crate::handler::Router>,
     pub stats: Arc<Stats>,
+    /// Links pushed lately, to skip building requests for repeats.
+    pub recent: crate::recent::RecentLinks,
 }
 
 /// Settings of a crawl. Setters never fail; [`CrawlerBuilder::build`]
@@ -370,6 +372,7 @@ impl CrawlerBuilder {
             sitemaps: self.sitemaps,
             router: self.router,
             stats: Arc::default(),
+            recent: crate::recent::RecentLinks::new(),
         };
         Ok(Crawler {
             ctx: Arc::new(ctx),

@@ -35,6 +35,7 @@ mod event;
 mod handler;
 mod output;
 mod page;
+mod recent;
 mod sitemap;
 mod stats;
 

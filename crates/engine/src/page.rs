@@ -7,6 +7,7 @@ use ferrocrawl_core::{Error, Request, Response};
 use ferrocrawl_extract::extract_links;
 use ferrocrawl_frontier::{Ack, Lease, LeaseKind};
 use ferrocrawl_robots::{FetchResult, from_fetch};
+use ferrocrawl_url::fingerprint;
 
 use crate::builder::Ctx;
 use crate::event::{ErrorRecord, PageRecord};
@@ -111,20 +112,25 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
     let mut out_of_scope = 0;
     let mut items = Vec::new();
     // Every request found here, link or handler's choice, is canonicalized
-    // and scoped the same way.
-    let mut push = |mut next: Request, depth: u32, follow: &mut Vec<Request>| {
-        next.url = ctx.canonicalizer.canonicalize_owned(next.url);
+    // and scoped the same way: `push` takes one whose URL is canonical already.
+    let mut push = |mut next: Request, depth: u32, follow: &mut Vec<Request>| -> bool {
         match ctx.scope.check(&next.url) {
             Ok(()) => {
                 next.depth = depth;
                 next.referrer = Some(request.url.clone());
                 follow.push(next);
+                true
             }
             Err(why) => {
                 tracing::trace!(url = %next.url, %why, "out of scope");
                 out_of_scope += 1;
+                false
             }
         }
+    };
+    let canonical = |mut next: Request| {
+        next.url = ctx.canonicalizer.canonicalize_owned(next.url);
+        next
     };
     let handler = ctx
         .router
@@ -141,7 +147,7 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
             // same request, moved.
             let mut moved = request.clone();
             moved.url = target.clone();
-            push(moved, request.depth, &mut follow);
+            push(canonical(moved), request.depth, &mut follow);
             record.redirect = Some(target);
         }
     } else if let (Some(handler), true) = (handler, resp.status.is_success()) {
@@ -152,7 +158,7 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
             Ok(()) => {
                 items = emitted;
                 for next in requested {
-                    push(next, request.depth + 1, &mut follow);
+                    push(canonical(next), request.depth + 1, &mut follow);
                 }
             }
             Err(e) => {
@@ -168,12 +174,22 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
         record.links = page.links.len();
         let follow_links = ctx.follow_links && !(ctx.links.honour_nofollow && page.meta_nofollow);
         if follow_links && ctx.max_depth.is_none_or(|max| request.depth < max) {
+            let depth = request.depth + 1;
             for l in page.links {
                 if l.nofollow && ctx.links.honour_nofollow {
                     continue;
                 }
-                let next = Request::get(l.url).priority(request.priority);
-                push(next, request.depth + 1, &mut follow);
+                // Most links on a page were pushed by other pages already: those are
+                // told apart here, before a request is built (see recent.rs).
+                let url = ctx.canonicalizer.canonicalize_owned(l.url);
+                let fp = fingerprint(&url, "GET", None);
+                if ctx.recent.contains(fp, depth) {
+                    continue;
+                }
+                let next = Request::get(url).priority(request.priority);
+                if push(next, depth, &mut follow) {
+                    ctx.recent.record(fp, depth);
+                }
             }
         }
     }
