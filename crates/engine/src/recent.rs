@@ -21,9 +21,12 @@ use ferrocrawl_url::Fingerprint;
 const SLOTS: usize = 1024;
 const SHARDS: usize = 64;
 
+/// One shard's slots: a fingerprint and the shallowest depth it was pushed at.
+type Shard = Box<[Option<(u128, u32)>]>;
+
 #[derive(Debug)]
 pub(crate) struct RecentLinks {
-    shards: Box<[Mutex<Box<[Option<(u128, u32)>]>>]>,
+    shards: Box<[Mutex<Shard>]>,
 }
 
 impl RecentLinks {
