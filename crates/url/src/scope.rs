@@ -272,7 +272,11 @@ impl Scope {
             // No segment can repeat too often: the common case, without a copy.
             return Ok(());
         }
-        let parts = path[1..].split('/').take(depth);
+        let parts = path
+            .strip_prefix('/')
+            .unwrap_or(path)
+            .split('/')
+            .take(depth);
         let (mut stack, mut heap) = ([""; 32], Vec::new());
         let segments: &mut [&str] = if depth <= stack.len() {
             for (slot, part) in stack.iter_mut().zip(parts) {
