@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use ferrocrawl::crawl::{Checkpoint, Crawler, Frontier, Output as CrawlOutput, Summary};
-use ferrocrawl::sink::{BoxSink, Item, ItemWriter, JsonlSink, Pipeline, SharedSink, Sink};
+use ferrocrawl::sink::{BoxSink, CsvSink, Item, ItemWriter, JsonlSink, Pipeline, SharedSink, Sink};
 use ferrocrawl::spider::{Output, SinkKind, SinkSpec, Spider};
 use ferrocrawl::{ErrorKind, Url};
 use serde_json::Value;
@@ -274,6 +274,8 @@ impl Writers {
             format!("cannot open the failures file {}", failures_path.display())
         })?));
         let mut sinks: Vec<(String, SharedSink)> = Vec::new();
+        // File sinks resumed at a committed offset: what they hold already.
+        let mut resumed: HashMap<String, (SinkKind, PathBuf, u64)> = HashMap::new();
         let mut by_rule = HashMap::new();
         for o in spider.outputs() {
             let spec = spider.sink_of(o).unwrap_or(&fallback);
@@ -291,6 +293,9 @@ impl Writers {
                         }
                         _ => None,
                     };
+                    if let Some(at @ 1..) = at {
+                        resumed.insert(id.clone(), (spec.kind, PathBuf::from(&spec.to), at));
+                    }
                     let opened =
                         spec.open_at(&table, o.key.clone(), at)
                             .await
@@ -298,14 +303,18 @@ impl Writers {
                                 format!("cannot open the sink {spec} for rule `{}`", o.rule)
                             })?;
                     let shared = SharedSink::new(opened);
-                    sinks.push((id, shared.clone()));
+                    sinks.push((id.clone(), shared.clone()));
                     shared
                 }
             };
+            let mut pipeline = pipeline(o);
+            if let (Some(file), Some(_), true) = (resumed.get(&id), &o.key, o.dedupe) {
+                remember_written(&mut pipeline, file)?;
+            }
             by_rule.insert(
                 o.rule.clone(),
                 RuleWriter {
-                    writer: ItemWriter::new(pipeline(o), sink, failures_sink.clone()),
+                    writer: ItemWriter::new(pipeline, sink, failures_sink.clone()),
                     urls: Vec::new(),
                     items: Vec::new(),
                 },
@@ -354,6 +363,29 @@ impl Writers {
         }
         Ok((lines, written, failed))
     }
+}
+
+/// Seeds a resumed rule's dedupe with the keys its file already holds, so an
+/// item seen before the pause is not written again after it (database sinks
+/// upsert instead). Keys in a file that several rules share count for each.
+fn remember_written(
+    pipeline: &mut Pipeline,
+    (kind, path, upto): &(SinkKind, PathBuf, u64),
+) -> anyhow::Result<()> {
+    let remember = |item: Item| pipeline.remember(&item);
+    let bad = match kind {
+        SinkKind::Csv => CsvSink::read_committed(path, *upto, remember),
+        _ => JsonlSink::read_committed(path, *upto, remember),
+    }
+    .with_context(|| format!("cannot read {} to resume it", path.display()))?;
+    if bad > 0 {
+        eprintln!(
+            "warning: {}: {bad} records written before the pause could not be read back; \
+             their keys are not deduplicated against",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// Required fields (the key among them) and dedupe by key.

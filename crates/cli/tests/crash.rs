@@ -16,25 +16,30 @@ use serde_json::Value;
 const PAGES: u64 = 20_000;
 const KILLS: usize = 20;
 
-fn spider(addr: std::net::SocketAddr, sink: &str) -> String {
+/// A spider over the generated site: every page is one item, with `fields`
+/// (TOML lines of the `page` rule) into `sink`.
+fn site_spider(addr: std::net::SocketAddr, name: &str, fields: &str, sink: &str) -> String {
     format!(
         r#"
-name = "site"
+name = "{name}"
 start = [{{ url = "http://{addr}/site/{PAGES}/10/0", label = "page" }}]
 [settings]
 concurrency = 16
 per_host = 16
 obey_robots = false
 [rules.page]
-fields.url = {{ meta = "url" }}
-fields.title = "h1::text"
-key = "url"
+{fields}
 follow = [{{ css = "a::attr(href)", label = "page" }}]
 [sink]
 to = "{sink}"
 table = "pages"
 "#
     )
+}
+
+fn spider(addr: std::net::SocketAddr, sink: &str) -> String {
+    let fields = "fields.url = { meta = \"url\" }\nfields.title = \"h1::text\"\nkey = \"url\"";
+    site_spider(addr, "site", fields, sink)
 }
 
 fn start(dir: &Path, file: &str) -> Child {
@@ -53,14 +58,26 @@ fn kill9(child: &mut Child) {
     child.wait().unwrap();
 }
 
-/// Run, kill at `KILLS` random moments, then run to the end; returns how
-/// many runs were killed while still working.
-async fn crash_and_resume(dir: &Path, file: &str) -> usize {
+/// Run, kill at `KILLS` random moments, then run to the end, which must
+/// exit with `want`; returns how many runs were killed while still working.
+async fn crash_and_resume(dir: &Path, file: &str, want: i32) -> usize {
+    crash_and_resume_within(dir, file, want, KILLS, 30..300).await
+}
+
+/// [`crash_and_resume`] with `kills` kills, each `window` milliseconds into
+/// its run.
+async fn crash_and_resume_within(
+    dir: &Path,
+    file: &str,
+    want: i32,
+    kills: usize,
+    window: std::ops::Range<u64>,
+) -> usize {
     let mut rng = fastrand::Rng::with_seed(0x5eed);
     let mut killed = 0;
-    for _ in 0..KILLS {
+    for _ in 0..kills {
         let mut child = start(dir, file);
-        let at = Instant::now() + Duration::from_millis(rng.u64(30..300));
+        let at = Instant::now() + Duration::from_millis(rng.u64(window.clone()));
         let finished = loop {
             if let Some(status) = child.try_wait().unwrap() {
                 break Some(status);
@@ -77,7 +94,7 @@ async fn crash_and_resume(dir: &Path, file: &str) -> usize {
             }
             Some(status) => {
                 let err = std::io::read_to_string(child.stderr.take().unwrap()).unwrap();
-                assert!(status.code() == Some(0), "a run failed: {status}: {err}");
+                assert!(status.code() == Some(want), "a run failed: {status}: {err}");
                 return killed;
             }
         }
@@ -91,7 +108,7 @@ async fn crash_and_resume(dir: &Path, file: &str) -> usize {
     .unwrap();
     assert_eq!(
         out.status.code(),
-        Some(0),
+        Some(want),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -126,7 +143,7 @@ async fn kill_9_twenty_times_and_resume_into_jsonl() {
         spider(srv.addr(), "items.jsonl"),
     )
     .unwrap();
-    let killed = crash_and_resume(dir.path(), "site.toml").await;
+    let killed = crash_and_resume(dir.path(), "site.toml", 0).await;
     let text = std::fs::read_to_string(dir.path().join("items.jsonl")).unwrap();
     let mut seen = HashSet::new();
     let mut duplicates = Vec::new();
@@ -153,12 +170,56 @@ async fn kill_9_twenty_times_and_resume_into_jsonl() {
     );
 }
 
+/// Every page's item has one of 110 keys (its number's last two digits),
+/// deduplicated: the first page of each key wins, the rest are rejected.
+fn bucket_spider(addr: std::net::SocketAddr) -> String {
+    let fields = r#"fields.bucket = { regex = 'Page \d*?(\d{1,2})</h1>' }
+fields.url = { meta = "url" }
+key = "bucket""#;
+    site_spider(addr, "buckets", fields, "buckets.jsonl")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_and_resume_keeps_dedupe_keys() {
+    let srv = TestServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("buckets.toml"), bucket_spider(srv.addr())).unwrap();
+    // Exit 1: the rejected duplicates count as items that did not get through.
+    // Kills late enough that runs commit first (every 500 ms, or 2,000 items):
+    // the keys of a committed run must hold in the next.
+    let killed = crash_and_resume_within(dir.path(), "buckets.toml", 1, 8, 600..1500).await;
+    let text = std::fs::read_to_string(dir.path().join("buckets.jsonl")).unwrap();
+    let mut seen = HashSet::new();
+    let mut duplicates = Vec::new();
+    for line in text.lines() {
+        let item: Value = serde_json::from_str(line).unwrap();
+        let bucket = item["bucket"].as_str().unwrap().to_owned();
+        let page = page_of(item["url"].as_str().unwrap()).to_string();
+        assert_eq!(bucket, page[page.len().saturating_sub(2)..], "{line}");
+        if !seen.insert(bucket.clone()) {
+            duplicates.push(bucket);
+        }
+    }
+    every_page_fetched(&srv);
+    assert!(killed >= 4, "only {killed} runs were killed mid-crawl");
+    // Without the keys read back on resume, a key written before a kill is
+    // written again by a later page after it.
+    assert!(
+        duplicates.is_empty(),
+        "{} keys written twice, among them {:?}",
+        duplicates.len(),
+        &duplicates[..duplicates.len().min(10)]
+    );
+    // "0".."9" from pages 0-9, "00".."99" from the rest.
+    assert_eq!(seen.len(), 110, "one item per key");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_twenty_times_and_resume_into_sqlite() {
     let srv = TestServer::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("site.toml"), spider(srv.addr(), "items.db")).unwrap();
-    let killed = crash_and_resume(dir.path(), "site.toml").await;
+    let killed = crash_and_resume(dir.path(), "site.toml", 0).await;
     let conn = rusqlite::Connection::open(dir.path().join("items.db")).unwrap();
     let mut stmt = conn.prepare("select url from pages").unwrap();
     let urls: Vec<String> = stmt

@@ -3,9 +3,10 @@
 use std::collections::HashSet;
 use std::path::Path;
 
+use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 
-use crate::resume::{changed, read_head, reopen};
+use crate::resume::{changed, committed_part, read_head, reopen};
 use crate::value::to_text;
 use crate::{Error, Item, Sink};
 
@@ -84,7 +85,8 @@ impl CsvSink {
             && *columns != header
         {
             return Err(changed(format!(
-                "{} has the header {header:?}, not the columns given {columns:?};                  resume with the same columns, or none",
+                "{} has the header {header:?}, not the columns given {columns:?}; \
+                 resume with the same columns, or none",
                 path.display()
             )));
         }
@@ -104,6 +106,40 @@ impl CsvSink {
             written: offset,
             committed: offset,
         }
+    }
+
+    /// Reads back the rows in the first `upto` bytes of a file an earlier
+    /// sink wrote (a committed offset), calling `each` with every one as an
+    /// item of text values keyed by the header: what a resumed crawl needs to
+    /// know of the output it continues, such as the dedupe keys already there
+    /// ([`crate::Pipeline::remember`]).
+    ///
+    /// Returns how many records could not be read (a file edited by hand);
+    /// they are skipped. Fails only if the file cannot be read.
+    pub fn read_committed(
+        path: impl AsRef<Path>,
+        upto: u64,
+        mut each: impl FnMut(Item),
+    ) -> Result<u64, Error> {
+        let mut reader = ::csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(committed_part(path.as_ref(), upto)?);
+        let header = reader.headers()?.clone();
+        let mut bad = 0;
+        for record in reader.records() {
+            match record {
+                Ok(record) => each(
+                    header
+                        .iter()
+                        .zip(record.iter())
+                        .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
+                        .collect(),
+                ),
+                Err(e) if e.is_io_error() => return Err(e.into()),
+                Err(_) => bad += 1,
+            }
+        }
+        Ok(bad)
     }
 
     /// How many field values were dropped so far because their key is not a

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use tokio::io::AsyncWriteExt;
 
-use crate::resume::reopen;
+use crate::resume::{committed_part, reopen};
 use crate::{Error, Item, Sink};
 
 /// Bytes buffered before they are handed to the file or stream.
@@ -55,6 +55,29 @@ impl JsonlSink {
         let mut sink = Self::with_output(Output::File(file), Some(offset));
         sink.written = offset;
         Ok(sink)
+    }
+
+    /// Reads back the items in the first `upto` bytes of a file an earlier
+    /// sink wrote (a committed offset), calling `each` with every one: what a
+    /// resumed crawl needs to know of the output it continues, such as the
+    /// dedupe keys already there ([`crate::Pipeline::remember`]).
+    ///
+    /// Returns how many lines were not JSON objects (a file edited by hand);
+    /// they are skipped. Fails only if the file cannot be read.
+    pub fn read_committed(
+        path: impl AsRef<Path>,
+        upto: u64,
+        mut each: impl FnMut(Item),
+    ) -> Result<u64, Error> {
+        use std::io::BufRead;
+        let mut bad = 0;
+        for line in committed_part(path.as_ref(), upto)?.lines() {
+            match serde_json::from_str::<Item>(&line?) {
+                Ok(item) => each(item),
+                Err(_) => bad += 1,
+            }
+        }
+        Ok(bad)
     }
 
     /// Writes to standard output; `flush` flushes the stream.

@@ -244,6 +244,21 @@ impl Pipeline {
         }
     }
 
+    /// Marks the dedupe keys of `item` as seen, as if it had passed: for items
+    /// written before, such as those a resumed crawl finds in its output file
+    /// (`JsonlSink::read_committed`, `CsvSink::read_committed`). `item` is as
+    /// written, so this holds when no stage after a dedupe renames or removes
+    /// its field.
+    pub fn remember(&mut self, item: &Item) {
+        for stage in &mut self.stages {
+            if let Kind::Dedupe { field, seen } = &mut stage.kind
+                && let Some(key) = dedupe_key(item.get(field.as_str()))
+            {
+                seen.insert(key);
+            }
+        }
+    }
+
     /// Forgets the dedupe keys an admitted item claimed.
     pub(crate) fn release(&mut self, claims: Claims) {
         for (index, key) in claims.0 {
@@ -322,10 +337,8 @@ impl Stage {
             Kind::Transform(f) => f(item)?,
             Kind::Validate(check) => check(item)?,
             Kind::Dedupe { field, seen } => {
-                let key = match item.get(field.as_str()) {
-                    None | Some(Value::Null) => return Ok(None),
-                    Some(Value::String(s)) => s.clone(),
-                    Some(other) => other.to_string(),
+                let Some(key) = dedupe_key(item.get(field.as_str())) else {
+                    return Ok(None);
                 };
                 if !seen.insert(key.clone()) {
                     return Err(format!(
@@ -336,6 +349,16 @@ impl Stage {
             }
         }
         Ok(None)
+    }
+}
+
+/// What a dedupe stage compares: text as it is, other values as JSON; none
+/// for a missing or null field (such items pass).
+fn dedupe_key(value: Option<&Value>) -> Option<String> {
+    match value {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => Some(other.to_string()),
     }
 }
 

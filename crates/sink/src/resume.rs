@@ -50,6 +50,18 @@ pub(crate) async fn reopen(path: &Path, offset: u64) -> Result<tokio::fs::File, 
     Ok(file)
 }
 
+/// The first `upto` bytes of the file at `path` (a committed offset),
+/// buffered, for reading back what an earlier sink wrote.
+pub(crate) fn committed_part(
+    path: &Path,
+    upto: u64,
+) -> Result<std::io::BufReader<std::io::Take<std::fs::File>>, Error> {
+    use std::io::Read;
+    Ok(std::io::BufReader::new(
+        std::fs::File::open(path)?.take(upto),
+    ))
+}
+
 /// Reads up to `limit` bytes from the start of `file`, then puts the cursor
 /// back at `back_to`.
 pub(crate) async fn read_head(
