@@ -432,6 +432,11 @@ pub async fn run(args: RunArgs, quiet: bool) -> anyhow::Result<u8> {
         Ok(state) => state,
         Err(code) => return Ok(code),
     };
+    if state.resuming && !quiet && writes_to_stdout(&spider) {
+        eprintln!(
+            "warning: resuming onto stdout: items of pages redone since the last save are printed again"
+        );
+    }
     let writers = if state.resuming {
         let lookup = |name: &str| state.offset(name);
         Writers::open(&spider, args.failures.as_deref(), Some(&lookup))
@@ -444,6 +449,16 @@ pub async fn run(args: RunArgs, quiet: bool) -> anyhow::Result<u8> {
     let ran = drive(crawler, writers, quiet, Some(&path)).await?;
     state::finish(&path, &ran, quiet);
     Ok(ran.code)
+}
+
+/// Whether any rule's items go to standard output, which a resume cannot
+/// cut back as it does a file.
+fn writes_to_stdout(spider: &Spider) -> bool {
+    let fallback = default_sink(spider);
+    spider
+        .outputs()
+        .iter()
+        .any(|o| spider.sink_of(o).unwrap_or(&fallback).kind == SinkKind::Stdout)
 }
 
 /// The spider's settings with the command line's overrides.

@@ -260,6 +260,28 @@ to = "{name}.jsonl"
     )
 }
 
+/// Sends Ctrl-C (SIGINT) to `child` after `after`; its exit code and stderr.
+async fn interrupt_after(child: Child, after: Duration) -> (Option<i32>, String) {
+    tokio::time::sleep(after).await;
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    wait(child).await
+}
+
+/// Waits for `child` to exit; its exit code and stderr.
+async fn wait(child: Child) -> (Option<i32>, String) {
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 fn jsonl_pages(path: &Path) -> Vec<u64> {
     std::fs::read_to_string(path)
         .unwrap()
@@ -290,18 +312,8 @@ async fn ctrl_c_pauses_and_the_same_command_resumes() {
             .spawn()
             .unwrap()
     };
-    let child = run();
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    let interrupted = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(interrupted.success());
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(130), "{err}");
+    let (code, err) = interrupt_after(run(), Duration::from_millis(800)).await;
+    assert_eq!(code, Some(130), "{err}");
     assert!(err.contains("paused"), "{err}");
     assert!(
         err.contains("ferrocrawl run slow.toml"),
@@ -315,17 +327,38 @@ async fn ctrl_c_pauses_and_the_same_command_resumes() {
         before.len()
     );
 
-    let out = tokio::task::spawn_blocking(move || run().wait_with_output().unwrap())
-        .await
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    let (code, err) = wait(run()).await;
+    assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("resuming from"), "{err}");
     assert!(err.contains(&format!("{} done", before.len())), "{err}");
     let mut after = jsonl_pages(&dir.path().join("slow.jsonl"));
     after.sort_unstable();
     assert_eq!(after, (0..3000).collect::<Vec<_>>(), "every page once");
     assert!(!dir.path().join("slow.state").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resuming_onto_stdout_warns() {
+    let srv = TestServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("out.toml"), slow_spider(srv.addr(), "out")).unwrap();
+    let path = dir.path().to_owned();
+    let run = move || {
+        Command::new(env!("CARGO_BIN_EXE_ferrocrawl"))
+            .args(["run", "out.toml", "--sink", "-", "--state", "out.state"])
+            .current_dir(&path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (code, err) = interrupt_after(run(), Duration::from_millis(500)).await;
+    assert_eq!(code, Some(130), "{err}");
+    assert!(!err.contains("resuming onto stdout"), "{err}");
+
+    let (code, err) = wait(run()).await;
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("warning: resuming onto stdout"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
