@@ -40,8 +40,8 @@ pub fn fit_concurrency(requested: usize) -> usize {
 /// glibc's default threshold for that starts at 128 KiB and then rises to the size of
 /// every mapped block freed, up to 32 MiB: after the first 10 MB page, bodies of any size
 /// come from the heap arenas, which fragment and are rarely trimmed. On the lab's rust
-/// site that was 84-100 MiB of peak RSS; a fixed 1 MiB threshold measured 73-86 MiB at the
-/// same CPU time (bench/README.md).
+/// site that was 82-97 MiB of peak RSS; a fixed 1 MiB threshold measured 71-84 MiB at the
+/// same CPU time (docs/decisions/0010-mmap-threshold.md).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code, reason = "mallopt is a plain C call; see the SAFETY note")]
 pub fn tune_allocator() {
