@@ -43,8 +43,13 @@ fn spider(addr: std::net::SocketAddr, sink: &str) -> String {
 }
 
 fn start(dir: &Path, file: &str) -> Child {
+    spawn_in(dir, &["run", "-q", file, "--state", "state.db"])
+}
+
+/// `ferrocrawl ARGS` in `dir`, stdout discarded, stderr kept for the test.
+fn spawn_in(dir: &Path, args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_ferrocrawl"))
-        .args(["run", "-q", file, "--state", "state.db"])
+        .args(args)
         .current_dir(dir)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -303,15 +308,7 @@ async fn ctrl_c_pauses_and_the_same_command_resumes() {
     )
     .unwrap();
     let path = dir.path().to_owned();
-    let run = move || {
-        Command::new(env!("CARGO_BIN_EXE_ferrocrawl"))
-            .args(["run", "slow.toml"])
-            .current_dir(&path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
+    let run = move || spawn_in(&path, &["run", "slow.toml"]);
     let (code, err) = interrupt_after(run(), Duration::from_millis(800)).await;
     assert_eq!(code, Some(130), "{err}");
     assert!(err.contains("paused"), "{err}");
@@ -344,13 +341,10 @@ async fn resuming_onto_stdout_warns() {
     std::fs::write(dir.path().join("out.toml"), slow_spider(srv.addr(), "out")).unwrap();
     let path = dir.path().to_owned();
     let run = move || {
-        Command::new(env!("CARGO_BIN_EXE_ferrocrawl"))
-            .args(["run", "out.toml", "--sink", "-", "--state", "out.state"])
-            .current_dir(&path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
+        spawn_in(
+            &path,
+            &["run", "out.toml", "--sink", "-", "--state", "out.state"],
+        )
     };
     let (code, err) = interrupt_after(run(), Duration::from_millis(500)).await;
     assert_eq!(code, Some(130), "{err}");
