@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime};
 
 use ferrocrawl_core::{Error, Request, Response};
-use ferrocrawl_extract::extract_links;
+use ferrocrawl_extract::extract_links_with;
 use ferrocrawl_frontier::{Ack, Lease, LeaseKind};
 use ferrocrawl_robots::{FetchResult, from_fetch};
 use ferrocrawl_url::fingerprint;
@@ -169,26 +169,36 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
             }
         }
     } else if resp.status.is_success() && is_html(content_type.as_deref(), &resp.body) {
-        let page = extract_links(resp.text(), &resp.url, &ctx.links);
+        let depth = request.depth + 1;
+        // Most links on a page were pushed by other pages already. Those written the same
+        // way in the same directory are not even resolved (`known`); the others are told
+        // apart by their canonical fingerprint, before a request is built (see recent.rs).
+        let page = extract_links_with(
+            resp.text(),
+            &resp.url,
+            &ctx.links,
+            &ctx.recent.known_at(depth),
+        );
         record.title = page.title;
-        record.links = page.links.len();
+        record.links = page.links.len() + page.known;
         let follow_links = ctx.follow_links && !(ctx.links.honour_nofollow && page.meta_nofollow);
         if follow_links && ctx.max_depth.is_none_or(|max| request.depth < max) {
-            let depth = request.depth + 1;
             for l in page.links {
                 if l.nofollow && ctx.links.honour_nofollow {
                     continue;
                 }
-                // Most links on a page were pushed by other pages already: those are
-                // told apart here, before a request is built (see recent.rs).
                 let url = ctx.canonicalizer.canonicalize_owned(l.url);
                 let fp = fingerprint(&url, "GET", None);
-                if ctx.recent.contains(fp, depth) {
-                    continue;
-                }
-                let next = Request::get(url).priority(request.priority);
-                if push(next, depth, &mut follow) {
-                    ctx.recent.record(fp, depth);
+                let handled = ctx.recent.contains(fp, depth) || {
+                    let next = Request::get(url).priority(request.priority);
+                    let pushed = push(next, depth, &mut follow);
+                    if pushed {
+                        ctx.recent.record(fp, depth);
+                    }
+                    pushed
+                };
+                if let (true, Some(memo)) = (handled, l.memo) {
+                    ctx.recent.remember(memo, depth);
                 }
             }
         }

@@ -7,12 +7,15 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
+use std::sync::LazyLock;
 
 use foldhash::fast::RandomState;
 
-use url::Url;
+use url::{Position, Url};
 
-use crate::links::{Link, LinkKind, LinkOptions, MAX_LINK_LEN, MAX_TITLE_LEN, PageLinks};
+use crate::links::{
+    KnownLinks, Link, LinkKind, LinkMemo, LinkOptions, MAX_LINK_LEN, MAX_TITLE_LEN, PageLinks,
+};
 use crate::refresh::refresh_url;
 
 /// The attributes of one start tag, by lowercase name, with character references decoded.
@@ -185,8 +188,13 @@ impl Collector {
 
     /// Resolves, filters and de-duplicates. Runs after the whole page so that a `<base>`
     /// or a robots `<meta>` late in the document still applies to every link, as it does
-    /// in a browser's DOM.
-    pub(crate) fn finish(self, page_url: &Url, opts: &LinkOptions) -> PageLinks {
+    /// in a browser's DOM. Links `known` recalls are counted, not resolved.
+    pub(crate) fn finish(
+        self,
+        page_url: &Url,
+        opts: &LinkOptions,
+        known: &(impl KnownLinks + ?Sized),
+    ) -> PageLinks {
         let base = self
             .base
             .as_deref()
@@ -195,6 +203,7 @@ impl Collector {
             .and_then(|b| page_url.join(b).ok())
             .filter(is_http);
         let resolve_against = base.as_ref().unwrap_or(page_url);
+        let dir = directory(resolve_against);
         let raw = if opts.honour_nofollow && self.meta_nofollow {
             &[][..]
         } else {
@@ -202,16 +211,16 @@ impl Collector {
         };
 
         let mut links: Vec<Link> = Vec::with_capacity(raw.len());
+        let mut known_links = 0;
         // Pages repeat the same href a lot (navigation, "top" links): the same text and kind
         // resolve the same way, so each is resolved once. `None` marks a rejected value.
         // foldhash, not SipHash: these maps live for one page, are seeded per page, and
         // hashing was a tenth of this function's time.
-        let mut by_value: HashMap<(&str, LinkKind), Option<usize>, RandomState> =
+        let mut by_value: HashMap<(&str, LinkKind), Option<Slot>, RandomState> =
             HashMap::with_capacity_and_hasher(raw.len(), RandomState::default());
-        // Different texts can still resolve to one URL (`a` and `./a`): that needs the
-        // resolved URL as key. Its hash is the key, so no URL string is copied.
-        let hasher = RandomState::default();
-        let mut by_url: HashMap<u64, usize, RandomState> =
+        // Different texts can still lead to one URL (`a` and `./a`): that needs the target
+        // as key, the resolved URL's hash, so no URL string is copied.
+        let mut by_target: HashMap<(u64, LinkKind), Slot, RandomState> =
             HashMap::with_capacity_and_hasher(raw.len(), RandomState::default());
         for r in raw {
             if opts.honour_nofollow && r.nofollow {
@@ -223,38 +232,56 @@ impl Collector {
             let value = &self.values[r.start..r.end];
             let value = value.find('#').map_or(value, |at| &value[..at]);
             if let Some(seen) = by_value.get(&(value, r.kind)) {
-                if let Some(at) = *seen {
+                if let Some(Slot::Listed(at)) = *seen {
                     // A link is followable if any of its occurrences is.
                     links[at].nofollow &= r.nofollow;
                 }
                 continue;
             }
-            let at = resolve(resolve_against, value, opts).map(|url| {
-                let hash = hasher.hash_one((url.as_str(), r.kind));
-                let same = |l: &Link| l.kind == r.kind && l.url == url;
-                let existing = match by_url.get(&hash) {
-                    Some(&at) if same(&links[at]) => Some(at),
-                    // A hash collision: rare enough for a linear search.
-                    Some(_) => links.iter().position(same),
-                    None => None,
-                };
-                match existing {
-                    Some(at) => {
-                        links[at].nofollow &= r.nofollow;
-                        at
+            let key = dir
+                .filter(|_| same_in_directory(value))
+                .map(|dir| MEMO.hash_one((dir, value)));
+            let slot = if let Some(target) = key.and_then(|key| known.recall(key)) {
+                Some(*by_target.entry((target, r.kind)).or_insert_with(|| {
+                    known_links += 1;
+                    Slot::Known
+                }))
+            } else {
+                resolve(resolve_against, value, opts).map(|url| {
+                    let target = MEMO.hash_one(url.as_str());
+                    let same = |l: &Link| l.kind == r.kind && l.url == url;
+                    let existing = match by_target.get(&(target, r.kind)) {
+                        Some(&Slot::Listed(at)) if same(&links[at]) => Some(Slot::Listed(at)),
+                        // Recalled with the same target: the same URL, as far as 64 bits tell.
+                        Some(&Slot::Known) => Some(Slot::Known),
+                        // A hash collision: rare enough for a linear search.
+                        Some(_) => links.iter().position(same).map(Slot::Listed),
+                        None => None,
+                    };
+                    match existing {
+                        Some(slot) => {
+                            if let Slot::Listed(at) = slot {
+                                links[at].nofollow &= r.nofollow;
+                            }
+                            slot
+                        }
+                        None => {
+                            let at = links.len();
+                            by_target
+                                .entry((target, r.kind))
+                                .or_insert(Slot::Listed(at));
+                            links.push(Link {
+                                url,
+                                kind: r.kind,
+                                nofollow: r.nofollow,
+                                memo: key.map(|key| LinkMemo { key, target }),
+                            });
+                            Slot::Listed(at)
+                        }
                     }
-                    None => {
-                        by_url.entry(hash).or_insert(links.len());
-                        links.push(Link {
-                            url,
-                            kind: r.kind,
-                            nofollow: r.nofollow,
-                        });
-                        links.len() - 1
-                    }
-                }
-            });
-            by_value.insert((value, r.kind), at);
+                })
+            };
+            by_value.insert((value, r.kind), slot);
         }
 
         PageLinks {
@@ -263,8 +290,42 @@ impl Collector {
             base,
             meta_nofollow: self.meta_nofollow,
             meta_noindex: self.meta_noindex,
+            known: known_links,
         }
     }
+}
+
+/// Where a distinct link of the page went in [`Collector::finish`].
+#[derive(Clone, Copy, Debug)]
+enum Slot {
+    /// `links[at]`.
+    Listed(usize),
+    /// Recalled by the caller: counted, not listed.
+    Known,
+}
+
+/// The hasher of [`LinkMemo`] keys and targets, seeded once per process so that keys from
+/// one page match keys from the next.
+static MEMO: LazyLock<RandomState> = LazyLock::new(RandomState::default);
+
+/// The part of `base` a relative path resolves against: the URL up to the last `/` of its
+/// path. `None` for a base with an opaque path, which resolves nothing but fragments.
+fn directory(base: &Url) -> Option<&str> {
+    if base.cannot_be_a_base() {
+        return None;
+    }
+    let through_path = &base[..Position::AfterPath];
+    Some(&through_path[..through_path.rfind('/')? + 1])
+}
+
+/// Whether `value` (fragment removed) resolves the same against every base in one
+/// directory. The URL parser strips leading C0 controls and spaces, so a value that starts
+/// with one could still turn out empty or query-only; such values are left out too.
+fn same_in_directory(value: &str) -> bool {
+    value
+        .as_bytes()
+        .first()
+        .is_some_and(|&b| b > b' ' && b != b'?')
 }
 
 /// The absolute, fragment-free http(s) URL a link value stands for, unless it is filtered.

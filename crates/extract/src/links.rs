@@ -46,6 +46,48 @@ pub struct Link {
     /// Page-wide `<meta name=robots content=nofollow>` is reported in
     /// [`PageLinks::meta_nofollow`], not here.
     pub nofollow: bool,
+    /// How the link was first written on the page, for a caller's [`KnownLinks`]. `None`
+    /// when its resolution depends on the whole page URL (a value that is empty once the
+    /// fragment is gone, or starts with `?`).
+    pub memo: Option<LinkMemo>,
+}
+
+/// A link as written and as resolved, for [`KnownLinks`]: `key` stands for the pair (the
+/// base URL's directory, the link value without its fragment), `target` for the URL it
+/// resolved to.
+///
+/// A value that is not empty and does not start with `?` resolves the same way against
+/// every base in one directory (`d` on `https://h/a/b.html` and on `https://h/a/c.html` is
+/// `https://h/a/d`), so one key stands for one target on every page of that directory.
+/// Both are hashes seeded once per process: keep them within one process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LinkMemo {
+    /// The (directory, value) pair.
+    pub key: u64,
+    /// The resolved, fragment-free URL.
+    pub target: u64,
+}
+
+/// Links a caller has handled before, so that [`extract_links_with`] need not resolve them
+/// again.
+///
+/// Sites repeat their navigation on every page: on the Rust docs 97% of the links on a
+/// page lead to pages a crawler has already queued. Resolving each of them costs a URL
+/// parse and an allocation, only for the caller to drop it. [`extract_links_with`] asks
+/// [`KnownLinks::recall`] before resolving a link; one the caller recalls is counted in
+/// [`PageLinks::known`] instead of being listed. The caller learns keys from
+/// [`Link::memo`] of the links it handled.
+pub trait KnownLinks {
+    /// The target ([`LinkMemo::target`]) of the link written as `key`
+    /// ([`LinkMemo::key`]), when the caller needs nothing more of it.
+    fn recall(&self, key: u64) -> Option<u64>;
+}
+
+/// Nothing is known: every link is resolved and listed.
+impl KnownLinks for () {
+    fn recall(&self, _: u64) -> Option<u64> {
+        None
+    }
 }
 
 /// Everything [`extract_links`] learned from one page.
@@ -63,6 +105,10 @@ pub struct PageLinks {
     pub meta_nofollow: bool,
     /// The page said `<meta name=robots content=noindex>` (or `none`).
     pub meta_noindex: bool,
+    /// Distinct links left out of [`PageLinks::links`] because the caller's [`KnownLinks`]
+    /// recalled them; always 0 from [`extract_links`]. The page links to
+    /// `links.len() + known` distinct (url, kind) pairs.
+    pub known: usize,
 }
 
 /// Link values longer than this (in bytes, after trimming) are skipped: no crawler keeps
@@ -124,9 +170,23 @@ impl LinkOptions {
 /// http or https; the fragment is dropped and each (url, kind) is kept once, in document
 /// order.
 pub fn extract_links(html: &str, page_url: &Url, opts: &LinkOptions) -> PageLinks {
+    extract_links_with(html, page_url, opts, &())
+}
+
+/// [`extract_links`], leaving out the links `known` recalls (see [`KnownLinks`]): they are
+/// neither resolved nor listed, only counted in [`PageLinks::known`].
+///
+/// `known` must only recall keys learned from links extracted with the same `opts`, since a
+/// recalled link skips the filters too.
+pub fn extract_links_with(
+    html: &str,
+    page_url: &Url,
+    opts: &LinkOptions,
+    known: &(impl KnownLinks + ?Sized),
+) -> PageLinks {
     let mut collector = Collector::default();
     crate::scan::scan(html, &mut collector);
-    collector.finish(page_url, opts)
+    collector.finish(page_url, opts, known)
 }
 
 #[cfg(test)]
@@ -587,5 +647,113 @@ mod tests {
         );
         let unclosed = "<a href='/never-closed".repeat(10_000);
         let _ = urls(&unclosed);
+    }
+
+    /// A caller's memory of handled links, as a crawler keeps it.
+    #[derive(Default)]
+    struct Handled(std::collections::HashMap<u64, u64>);
+
+    impl Handled {
+        fn learn(&mut self, page: &PageLinks) {
+            for memo in page.links.iter().filter_map(|l| l.memo) {
+                self.0.insert(memo.key, memo.target);
+            }
+        }
+    }
+
+    impl KnownLinks for Handled {
+        fn recall(&self, key: u64) -> Option<u64> {
+            self.0.get(&key).copied()
+        }
+    }
+
+    fn at(url: &str, html: &str, known: &Handled) -> PageLinks {
+        let url = Url::parse(url).expect("valid");
+        extract_links_with(html, &url, &LinkOptions::default(), known)
+    }
+
+    fn listed(page: &PageLinks) -> Vec<&str> {
+        page.links.iter().map(|l| l.url.as_str()).collect()
+    }
+
+    #[test]
+    fn known_links_are_counted_not_listed() {
+        let nav = r#"<a href=a.html>a</a><a href="../up.html">up</a><a href=/abs>abs</a>
+            <a href="https://other.example/x">x</a>"#;
+        let mut handled = Handled::default();
+        let first = at("https://h.example/d/one.html", nav, &handled);
+        assert_eq!(first.links.len(), 4);
+        assert_eq!(first.known, 0);
+        handled.learn(&first);
+
+        // Another page of the same directory: the same values are recalled, the new one and
+        // the page-relative ones are resolved.
+        let html = format!("{nav}<a href=new.html>n</a><a href=?page=2>p</a><a href=#top>t</a>");
+        let second = at("https://h.example/d/two.html?x=1", &html, &handled);
+        assert_eq!(
+            listed(&second),
+            [
+                "https://h.example/d/new.html",
+                "https://h.example/d/two.html?page=2",
+                "https://h.example/d/two.html?x=1",
+            ]
+        );
+        assert_eq!(second.known, 4);
+        let unaided = at(
+            "https://h.example/d/two.html?x=1",
+            &html,
+            &Handled::default(),
+        );
+        assert_eq!(unaided.links.len(), second.links.len() + second.known);
+        assert_eq!(unaided.known, 0);
+
+        // In another directory `a.html` is another URL: resolved again. Absolute values
+        // are keyed by directory too, so they are resolved once per directory.
+        let elsewhere = at("https://h.example/e/one.html", nav, &handled);
+        assert_eq!(elsewhere.known, 0);
+        assert_eq!(elsewhere.links.len(), 4);
+    }
+
+    #[test]
+    fn memo_keys_follow_the_effective_base() {
+        let handled = Handled::default();
+        let key = |url: &str, html: &str| {
+            let page = at(url, html, &handled);
+            page.links.first().and_then(|l| l.memo).map(|m| m.key)
+        };
+        let a = key("https://h.example/d/one.html", "<a href=x>");
+        assert!(a.is_some());
+        assert_eq!(a, key("https://h.example/d/two.html?q#f", "<a href=x>"));
+        assert_ne!(a, key("https://h.example/e/one.html", "<a href=x>"));
+        assert_ne!(a, key("http://h.example/d/one.html", "<a href=x>"));
+        assert_eq!(
+            a,
+            key(
+                "https://h.example/e/one.html",
+                "<base href=/d/><a href=x#frag>"
+            )
+        );
+        // Values whose meaning depends on the whole page URL get no key.
+        for value in ["", "#top", "?q=1", "&#1;?q"] {
+            let html = format!("<a href='{value}'>");
+            assert_eq!(
+                key("https://h.example/d/one.html", &html),
+                None,
+                "{value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_known_link_spelled_two_ways_counts_once() {
+        let mut handled = Handled::default();
+        handled.learn(&at("https://h.example/d/one.html", "<a href=a>", &handled));
+        let page = at(
+            "https://h.example/d/two.html",
+            "<a href=a><a href=./a><a href=/d/a><a href=b>",
+            &handled,
+        );
+        assert_eq!(page.known, 1);
+        assert_eq!(listed(&page), ["https://h.example/d/b"]);
     }
 }
