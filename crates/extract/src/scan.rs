@@ -60,10 +60,18 @@ enum Tag {
     Noscript,
     Font,
     AnnotationXml,
+    Svg,
+    Math,
+    Textarea,
+    Script,
+    /// `style`, `xmp`, `noembed` and `noframes`: raw text, no link.
+    RawText,
+    Plaintext,
     Other,
 }
 
 impl Tag {
+    /// One match per tag name: every later decision reads the variant.
     fn of(name: &[u8]) -> Tag {
         match name {
             b"a" => Tag::A,
@@ -77,7 +85,28 @@ impl Tag {
             b"noscript" => Tag::Noscript,
             b"font" => Tag::Font,
             b"annotation-xml" => Tag::AnnotationXml,
+            b"svg" => Tag::Svg,
+            b"math" => Tag::Math,
+            b"textarea" => Tag::Textarea,
+            b"script" => Tag::Script,
+            b"style" | b"xmp" | b"noembed" | b"noframes" => Tag::RawText,
+            b"plaintext" => Tag::Plaintext,
             _ => Tag::Other,
+        }
+    }
+
+    /// The element name the collector knows this tag by, for tags that can carry a link,
+    /// a base or a robots directive.
+    fn collected(self) -> Option<&'static str> {
+        match self {
+            Tag::A => Some("a"),
+            Tag::Area => Some("area"),
+            Tag::Link => Some("link"),
+            Tag::Iframe => Some("iframe"),
+            Tag::Frame => Some("frame"),
+            Tag::Base => Some("base"),
+            Tag::Meta => Some("meta"),
+            _ => None,
         }
     }
 
@@ -90,7 +119,15 @@ impl Tag {
             Tag::Meta => &["name", "content", "http-equiv"],
             Tag::Font => &["color", "face", "size"],
             Tag::AnnotationXml => &["encoding"],
-            Tag::Title | Tag::Noscript | Tag::Other => &[],
+            Tag::Title
+            | Tag::Noscript
+            | Tag::Svg
+            | Tag::Math
+            | Tag::Textarea
+            | Tag::Script
+            | Tag::RawText
+            | Tag::Plaintext
+            | Tag::Other => &[],
         }
     }
 }
@@ -223,9 +260,9 @@ impl<'c> LinkEmitter<'c> {
             } else {
                 // A foreign element; `a` is the only one that carries a link (SVG's `<a
                 // href>`), and no tokenizer state changes.
-                let ns = match self.name.as_slice() {
-                    b"svg" => Ns::Svg,
-                    b"math" => Ns::MathMl,
+                let ns = match tag {
+                    Tag::Svg => Ns::Svg,
+                    Tag::Math => Ns::MathMl,
                     _ => self.foreign.last().map_or(Ns::Svg, |top| top.ns),
                 };
                 if tag == Tag::A {
@@ -240,50 +277,33 @@ impl<'c> LinkEmitter<'c> {
         }
 
         // HTML content.
-        match self.name.as_slice() {
-            b"svg" | b"math" => {
-                if !self.self_closing {
-                    let ns = if self.name == b"svg" {
-                        Ns::Svg
-                    } else {
-                        Ns::MathMl
-                    };
-                    self.push_open(ns, false);
-                }
-                return None;
+        if let Tag::Svg | Tag::Math = tag {
+            if !self.self_closing {
+                let ns = if tag == Tag::Svg { Ns::Svg } else { Ns::MathMl };
+                self.push_open(ns, false);
             }
-            _ => {}
+            return None;
         }
-        let name = match tag {
-            Tag::A => Some("a"),
-            Tag::Area => Some("area"),
-            Tag::Link => Some("link"),
-            Tag::Iframe => Some("iframe"),
-            Tag::Frame => Some("frame"),
-            Tag::Base => Some("base"),
-            Tag::Meta => Some("meta"),
-            _ => None,
-        };
-        if let Some(name) = name {
+        if let Some(name) = tag.collected() {
             self.collector.start_tag(name, &self.attrs);
         }
-        let next = match self.name.as_slice() {
-            b"title" => {
+        let next = match tag {
+            Tag::Title => {
                 if self.collector.title_start() {
                     self.text = TextSink::Title;
                 }
                 Some(State::RcData)
             }
-            b"textarea" => Some(State::RcData),
-            b"script" => Some(State::ScriptData),
-            b"style" | b"xmp" | b"iframe" | b"noembed" | b"noframes" => Some(State::RawText),
-            b"noscript" => {
+            Tag::Textarea => Some(State::RcData),
+            Tag::Script => Some(State::ScriptData),
+            Tag::RawText | Tag::Iframe => Some(State::RawText),
+            Tag::Noscript => {
                 if self.depth < MAX_NOSCRIPT_DEPTH {
                     self.text = TextSink::Noscript;
                 }
                 Some(State::RawText)
             }
-            b"plaintext" => Some(State::PlainText),
+            Tag::Plaintext => Some(State::PlainText),
             _ => None,
         };
         // Inside an integration point, HTML elements are tracked too, so that their end
