@@ -53,8 +53,8 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Fetch(args) => fetch::run(args, cli.quiet).await,
-            Command::Crawl(args) => crawl::run(args, cli.quiet).await,
-            Command::Run(args) => spider::run(args, cli.quiet).await,
+            Command::Crawl(args) => on_worker(crawl::run(args, cli.quiet)).await,
+            Command::Run(args) => on_worker(spider::run(args, cli.quiet)).await,
             Command::Check(args) => spider::check(args),
             Command::New(args) => spider::new(args),
             Command::Extract(args) => extract::run(args, cli.quiet).await,
@@ -66,6 +66,22 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(exit::USAGE)
         }
+    }
+}
+
+/// Runs a crawl's own loop (output, progress) on a runtime worker, like the page tasks
+/// that feed it. On the main thread (`block_on`) every event a page task sends would wake
+/// that thread with a futex call, and the main thread would free each page's memory into
+/// the workers' malloc arenas, contending for their locks: about 40,000 futex calls on the
+/// rust-doc crawl, most of its kernel-side scheduling.
+async fn on_worker<F>(command: F) -> anyhow::Result<u8>
+where
+    F: Future<Output = anyhow::Result<u8>> + Send + 'static,
+{
+    match tokio::spawn(command).await {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(anyhow::anyhow!("the command's task was cancelled: {e}")),
     }
 }
 

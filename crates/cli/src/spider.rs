@@ -148,7 +148,7 @@ fn checkpoint_name(id: &str) -> String {
 
 /// How far each output file was committed when the crawl state was last
 /// saved; `None` when the crawl starts afresh (files are created anew).
-type Resume<'a> = Option<&'a dyn Fn(&str) -> anyhow::Result<Option<u64>>>;
+type Resume<'a> = Option<&'a (dyn Fn(&str) -> anyhow::Result<Option<u64>> + Sync)>;
 
 /// Where to open a file sink: fresh, or cut back to its checkpoint (the
 /// whole file when the state never saved one, i.e. nothing was committed).
