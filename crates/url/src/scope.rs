@@ -5,7 +5,8 @@
 //!
 //! 1. its scheme is `http` or `https`;
 //! 2. it is at most `max_url_len` bytes long;
-//! 3. its host passes the [`ScopeMode`];
+//! 3. its host passes the [`ScopeMode`], or is one of the domains added
+//!    with [`ScopeBuilder::allow_domain`] or a subdomain of one;
 //! 4. it matches no exclude pattern;
 //! 5. it matches one of the include patterns, if there are any;
 //! 6. its path is at most `max_depth` segments deep;
@@ -43,7 +44,9 @@ pub enum ScopeMode {
     /// an IP address or a single-label host only admits that host.
     Domain,
     /// The listed domains and all their subdomains, whatever the seeds.
-    /// A leading `.` or `*.` is accepted and means the same.
+    /// A leading `.` or `*.` is accepted and means the same. To add domains
+    /// to the seeds' hosts or domains instead, keep [`ScopeMode::Host`] or
+    /// [`ScopeMode::Domain`] and use [`ScopeBuilder::allow_domain`].
     Domains(Vec<String>),
     /// Every host.
     Any,
@@ -65,7 +68,7 @@ pub enum OutOfScope {
         /// The limit in bytes.
         max: usize,
     },
-    /// The host is not allowed by the [`ScopeMode`].
+    /// The host is not allowed by the [`ScopeMode`] nor an allowed domain.
     OtherHost {
         /// The URL's host (empty if it has none).
         host: String,
@@ -134,7 +137,8 @@ impl std::error::Error for OutOfScope {}
 ///
 /// 1. the scheme is `http` or `https` ([`OutOfScope::Scheme`]);
 /// 2. the URL is at most `max_url_len` bytes ([`OutOfScope::TooLong`]);
-/// 3. the host passes the [`ScopeMode`] ([`OutOfScope::OtherHost`]);
+/// 3. the host passes the [`ScopeMode`] or is in an allowed domain
+///    ([`OutOfScope::OtherHost`]);
 /// 4. no exclude pattern matches ([`OutOfScope::Excluded`]);
 /// 5. an include pattern matches, if there are any
 ///    ([`OutOfScope::NotIncluded`]);
@@ -146,6 +150,8 @@ impl std::error::Error for OutOfScope {}
 #[derive(Debug, Clone)]
 pub struct Scope {
     mode: CompiledMode,
+    /// Domains admitted with their subdomains whatever the mode.
+    allowed: Vec<String>,
     includes: Vec<Pattern>,
     excludes: Vec<Pattern>,
     max_url_len: usize,
@@ -174,6 +180,7 @@ enum CompiledMode {
 pub struct ScopeBuilder {
     seeds: Vec<Url>,
     mode: ScopeMode,
+    allowed: Vec<String>,
     includes: Vec<PatternSpec>,
     excludes: Vec<PatternSpec>,
     max_url_len: usize,
@@ -190,6 +197,7 @@ impl Scope {
         ScopeBuilder {
             seeds: Vec::new(),
             mode: ScopeMode::default(),
+            allowed: Vec::new(),
             includes: Vec::new(),
             excludes: Vec::new(),
             max_url_len: DEFAULT_MAX_URL_LEN,
@@ -240,7 +248,7 @@ impl Scope {
         let Some(host) = url.host_str() else {
             return matches!(self.mode, CompiledMode::Any);
         };
-        match &self.mode {
+        let in_mode = match &self.mode {
             CompiledMode::Any => true,
             CompiledMode::Hosts(hosts) => hosts.contains(host),
             CompiledMode::Domains { domains, hosts } => match url.host() {
@@ -251,7 +259,8 @@ impl Scope {
                 _ => hosts.contains(host),
             },
             CompiledMode::Listed(listed) => listed.iter().any(|d| is_same_or_subdomain(host, d)),
-        }
+        };
+        in_mode || self.allowed.iter().any(|d| is_same_or_subdomain(host, d))
     }
 
     fn check_path(&self, url: &Url) -> Result<(), OutOfScope> {
@@ -339,6 +348,15 @@ impl ScopeBuilder {
         self
     }
 
+    /// Also admits `domain` and all its subdomains, on top of what the
+    /// mode admits: with [`ScopeMode::Host`] the seeds' hosts stay exact,
+    /// with [`ScopeMode::Domain`] their registrable domains stay whole. A
+    /// leading `.` or `*.` is accepted and means the same.
+    pub fn allow_domain(mut self, domain: impl Into<String>) -> Self {
+        self.allowed.push(domain.into());
+        self
+    }
+
     /// Adds an include regex, matched anywhere in the full URL (anchor it
     /// with `^…$` to match the whole URL). Regexes use the `regex` crate's
     /// syntax with ASCII semantics: URLs are ASCII (non-ASCII is
@@ -398,8 +416,8 @@ impl ScopeBuilder {
     /// Compiles the patterns and checks the seeds and limits.
     ///
     /// Fails, naming the input, on a pattern that does not compile, a
-    /// listed domain that is not a host name, a seed that is not an
-    /// `http(s)` URL with a host, [`ScopeMode::Host`] or
+    /// listed or allowed domain that is not a host name, a seed that is not
+    /// an `http(s)` URL with a host, [`ScopeMode::Host`] or
     /// [`ScopeMode::Domain`] without seeds, an empty
     /// [`ScopeMode::Domains`] list, or a limit of 0 for the URL length or
     /// segment repeats (nothing would be in scope).
@@ -463,8 +481,14 @@ impl ScopeBuilder {
             }
             ScopeMode::Any => CompiledMode::Any,
         };
+        let allowed = self
+            .allowed
+            .iter()
+            .map(|d| normalize_listed_domain(d))
+            .collect::<Result<_, _>>()?;
         Ok(Scope {
             mode,
+            allowed,
             includes: compile_all(&self.includes)?,
             excludes: compile_all(&self.excludes)?,
             max_url_len: self.max_url_len,
@@ -565,6 +589,63 @@ mod tests {
         assert!(!scope.allows(&url("https://example.com.evil.net/")));
         assert!(scope.allows(&url("https://www.xn--bcher-kva.de/")));
         assert!(scope.allows(&url("https://org.test/")));
+    }
+
+    #[test]
+    fn allowed_domains_add_to_domain_mode_instead_of_replacing_it() {
+        let scope = Scope::builder()
+            .seed(url("https://www.example.org/"))
+            .mode(ScopeMode::Domain)
+            .allow_domain("other.net")
+            .build()
+            .unwrap();
+        // The seed's registrable domain, whole, as without the listed domain.
+        assert!(scope.allows(&url("https://www.example.org/")));
+        assert!(scope.allows(&url("https://example.org/")));
+        assert!(scope.allows(&url("https://blog.example.org/")));
+        // Plus the listed domain and its subdomains.
+        assert!(scope.allows(&url("https://other.net/")));
+        assert!(scope.allows(&url("https://cdn.other.net/")));
+        assert!(!scope.allows(&url("https://example.com/")));
+    }
+
+    #[test]
+    fn allowed_domains_add_to_host_mode_and_keep_seed_hosts_exact() {
+        let scope = Scope::builder()
+            .seed(url("https://www.example.org/"))
+            .allow_domain("*.Other.net")
+            .build()
+            .unwrap();
+        assert!(scope.allows(&url("https://www.example.org/")));
+        // The seed's host is not widened to its subdomains or parent.
+        assert_eq!(
+            scope.check(&url("https://blog.www.example.org/")),
+            Err(OutOfScope::OtherHost {
+                host: "blog.www.example.org".into()
+            })
+        );
+        assert!(!scope.allows(&url("https://example.org/")));
+        assert!(scope.allows(&url("https://other.net/")));
+        assert!(scope.allows(&url("https://a.b.other.net/")));
+        assert!(!scope.allows(&url("https://notother.net/")));
+    }
+
+    #[test]
+    fn allowed_domains_add_to_listed_domains_and_are_checked() {
+        let scope = Scope::builder()
+            .mode(ScopeMode::Domains(vec!["example.org".into()]))
+            .allow_domain("other.net")
+            .build()
+            .unwrap();
+        assert!(scope.allows(&url("https://www.example.org/")));
+        assert!(scope.allows(&url("https://www.other.net/")));
+        let e = Scope::builder()
+            .seed(url("https://example.org/"))
+            .allow_domain("a b.com")
+            .build()
+            .unwrap_err();
+        assert!(e.is_domain());
+        assert_eq!(e.input(), "a b.com");
     }
 
     #[test]
