@@ -48,6 +48,7 @@ pub struct CrawlerBuilder {
     sort_query: bool,
     strip_tracking: bool,
     scope: ScopeMode,
+    allow_domains: Vec<String>,
     includes: Vec<String>,
     excludes: Vec<String>,
     include_globs: Vec<String>,
@@ -75,6 +76,7 @@ impl Default for CrawlerBuilder {
             sort_query: false,
             strip_tracking: false,
             scope: ScopeMode::Host,
+            allow_domains: Vec::new(),
             includes: Vec::new(),
             excludes: Vec::new(),
             include_globs: Vec::new(),
@@ -204,6 +206,14 @@ impl CrawlerBuilder {
     /// Which hosts are in scope. Default: the seeds' hosts.
     pub fn scope(mut self, mode: ScopeMode) -> Self {
         self.scope = mode;
+        self
+    }
+
+    /// Also follow links into this domain and its subdomains, on top of
+    /// what the [`scope`](Self::scope) mode admits (repeatable; checked by
+    /// `build`).
+    pub fn allow_domain(mut self, domain: impl Into<String>) -> Self {
+        self.allow_domains.push(domain.into());
         self
     }
 
@@ -387,6 +397,9 @@ impl CrawlerBuilder {
         let mut b = Scope::builder()
             .mode(self.scope.clone())
             .seeds(seeds.iter().cloned());
+        for d in &self.allow_domains {
+            b = b.allow_domain(d.clone());
+        }
         for r in &self.includes {
             b = b.include_regex(r.clone());
         }

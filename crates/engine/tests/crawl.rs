@@ -285,6 +285,29 @@ async fn page_budget_and_out_of_scope_links() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allowed_domains_come_on_top_of_the_scope_mode() {
+    // Host scope on 127.0.0.1, plus `localhost` (which resolves to the
+    // seed's address, so the private-address guard lets it through).
+    let srv = TestServer::start().await.unwrap();
+    let other = TestServer::bind("127.0.0.2:0".parse().unwrap())
+        .await
+        .unwrap();
+    let by_name = format!("http://localhost:{}/by-name", srv.addr().port());
+    let seed = format!("{}?to={by_name}&to={}", srv.url("/links"), other.url("/"));
+    let run = crawl(
+        Crawler::builder()
+            .seed(seed)
+            .allow_domain("localhost")
+            .obey_robots(false),
+    )
+    .await;
+    assert_eq!(srv.stats().hits("/links"), 1, "the seed's own host");
+    assert_eq!(srv.stats().hits("/by-name"), 1, "the allowed domain");
+    assert_eq!(other.stats().requests(), 0, "neither: out of scope");
+    assert_eq!(run.summary.out_of_scope, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stopping_is_graceful() {
     let srv = TestServer::start().await.unwrap();
     let crawler = Crawler::builder()
