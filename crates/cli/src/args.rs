@@ -173,7 +173,7 @@ Exit codes:
 /// Which hosts a crawl may follow links to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ScopeArg {
-    /// The seeds' hosts only.
+    /// The seeds' hosts, exactly (not their subdomains).
     Host,
     /// The seeds' registrable domains (example.org and all its subdomains).
     Domain,
@@ -231,7 +231,7 @@ pub struct CrawlArgs {
     /// Which hosts links may lead to.
     #[arg(long, value_enum, default_value_t = ScopeArg::Host)]
     pub scope: ScopeArg,
-    /// Also allow this domain and its subdomains (repeatable).
+    /// Also allow this domain and its subdomains, on top of what --scope allows (repeatable).
     #[arg(long = "allow-domain", value_name = "DOMAIN")]
     pub allow_domains: Vec<String>,
     /// Only follow URLs matching this regex (repeatable).

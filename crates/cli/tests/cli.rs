@@ -470,6 +470,43 @@ async fn crawl_reports_robots_drops_and_failures() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawl_allow_domain_adds_to_the_scope() {
+    // Loopback has few names; which hosts each mode admits is unit-tested in
+    // crawl/mod.rs. Here: `localhost` (the seed's address by another name)
+    // is followed once allowed, on top of the seed's host; 127.0.0.2 is not.
+    let srv = TestServer::start().await.unwrap();
+    let other = TestServer::bind("127.0.0.2:0".parse().unwrap())
+        .await
+        .unwrap();
+    let by_name = format!("http://localhost:{}/by-name", srv.addr().port());
+    let seed = format!("{}?to={by_name}&to={}", srv.url("/links"), other.url("/"));
+    let out = ferrocrawl(
+        args(&[
+            "crawl",
+            "--allow-domain",
+            "localhost",
+            "--ignore-robots",
+            &seed,
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut urls: Vec<String> = lines(&out)
+        .iter()
+        .map(|r| r["url"].as_str().unwrap().to_owned())
+        .collect();
+    urls.sort();
+    assert_eq!(urls, [seed, by_name]);
+    assert_eq!(other.stats().requests(), 0);
+    assert!(
+        stderr(&out).contains("1 links out of scope"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crawl_bad_input_is_a_usage_error() {
     for (a, expect) in [
         (vec!["crawl", "not a url"], "invalid seed URL"),

@@ -219,18 +219,6 @@ fn build(args: &CrawlArgs, concurrency: usize) -> anyhow::Result<CrawlerBuilder>
     if let Some(proxy) = &args.proxy {
         client = client.proxy(proxy.clone());
     }
-    let scope = match (args.scope, args.allow_domains.is_empty()) {
-        (ScopeArg::Any, _) => ScopeMode::Any,
-        (ScopeArg::Host, true) => ScopeMode::Host,
-        (ScopeArg::Domain, true) => ScopeMode::Domain,
-        // Listed domains come on top of the seeds' own hosts (with their
-        // subdomains, as listed domains have theirs).
-        (_, false) => ScopeMode::Domains(
-            seed_hosts(&args.seeds)
-                .chain(args.allow_domains.iter().cloned())
-                .collect(),
-        ),
-    };
     let links = LinkOptions {
         honour_nofollow: !args.follow_nofollow,
         skip_extensions: if args.all_extensions {
@@ -257,7 +245,7 @@ fn build(args: &CrawlArgs, concurrency: usize) -> anyhow::Result<CrawlerBuilder>
         })
         .sort_query(args.sort_query)
         .strip_tracking(args.strip_tracking)
-        .scope(scope)
+        .scope(scope_mode(args.scope))
         .max_url_length(args.max_url_length)
         .max_path_depth(args.max_path_depth)
         .max_repeated_segments(args.max_repeated_segments)
@@ -267,6 +255,9 @@ fn build(args: &CrawlArgs, concurrency: usize) -> anyhow::Result<CrawlerBuilder>
         .keep_bodies(args.save.is_some());
     for s in &args.seeds {
         b = b.seed(s.clone());
+    }
+    for d in &args.allow_domains {
+        b = b.allow_domain(d.clone());
     }
     for r in &args.include {
         b = b.include(r.clone());
@@ -283,12 +274,15 @@ fn build(args: &CrawlArgs, concurrency: usize) -> anyhow::Result<CrawlerBuilder>
     Ok(b)
 }
 
-/// The hosts of the seeds that parse; invalid seeds are reported by `build`.
-fn seed_hosts(seeds: &[String]) -> impl Iterator<Item = String> + '_ {
-    seeds
-        .iter()
-        .filter_map(|s| ferrocrawl::Url::parse(s.trim()).ok())
-        .filter_map(|u| u.host_str().map(str::to_owned))
+/// The scope mode `--scope` names. `--allow-domain` adds its domains on top
+/// of it (`build`) and never replaces it, so `--scope host` keeps the seeds'
+/// hosts exact and `--scope domain` keeps their registrable domains whole.
+fn scope_mode(scope: ScopeArg) -> ScopeMode {
+    match scope {
+        ScopeArg::Host => ScopeMode::Host,
+        ScopeArg::Domain => ScopeMode::Domain,
+        ScopeArg::Any => ScopeMode::Any,
+    }
 }
 
 pub(crate) fn progress_bar(quiet: bool) -> ProgressBar {
@@ -349,5 +343,71 @@ fn print_summary(s: &Summary, save_errors: u64) {
     }
     if save_errors > 0 {
         eprintln!("{save_errors} pages could not be saved (see the warnings above)");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use ferrocrawl::crawl::Scope;
+
+    use super::*;
+    use crate::args::{Cli, Command};
+
+    /// The scope `ferrocrawl crawl ARGS` crawls in: the command line parsed
+    /// as the binary parses it, then the mode and the allowed domains put
+    /// together as the engine puts them (its own test checks that part).
+    fn scope_of(argv: &[&str]) -> Scope {
+        let cli = Cli::try_parse_from(["ferrocrawl", "crawl"].iter().chain(argv)).unwrap();
+        let Command::Crawl(args) = cli.command else {
+            panic!("not a crawl: {argv:?}");
+        };
+        let mut b = Scope::builder().mode(scope_mode(args.scope));
+        for s in &args.seeds {
+            b = b.seed(Url::parse(s).unwrap());
+        }
+        for d in &args.allow_domains {
+            b = b.allow_domain(d.clone());
+        }
+        b.build().unwrap()
+    }
+
+    fn allows(scope: &Scope, url: &str) -> bool {
+        scope.allows(&Url::parse(url).unwrap())
+    }
+
+    #[test]
+    fn allow_domain_does_not_narrow_scope_domain() {
+        let seed = "https://www.example.org/";
+        let plain = scope_of(&["--scope", "domain", seed]);
+        let more = scope_of(&["--scope", "domain", "--allow-domain", "other.net", seed]);
+        for url in [
+            "https://www.example.org/a",
+            "https://example.org/",
+            "https://blog.example.org/",
+        ] {
+            assert!(allows(&plain, url), "{url}");
+            assert!(allows(&more, url), "{url} with --allow-domain");
+        }
+        assert!(!allows(&plain, "https://cdn.other.net/"));
+        assert!(allows(&more, "https://cdn.other.net/"));
+        assert!(!allows(&more, "https://example.com/"));
+    }
+
+    #[test]
+    fn allow_domain_does_not_widen_scope_host() {
+        let seed = "https://www.example.org/";
+        for argv in [
+            &["--allow-domain", "other.net", seed][..],
+            &["--scope", "host", "--allow-domain", "other.net", seed],
+        ] {
+            let scope = scope_of(argv);
+            assert!(allows(&scope, "https://www.example.org/a"), "{argv:?}");
+            assert!(allows(&scope, "https://other.net/"), "{argv:?}");
+            assert!(allows(&scope, "https://cdn.other.net/"), "{argv:?}");
+            // The seed's host exactly, as the help for --scope host says.
+            assert!(!allows(&scope, "https://sub.www.example.org/"), "{argv:?}");
+            assert!(!allows(&scope, "https://example.org/"), "{argv:?}");
+        }
     }
 }
