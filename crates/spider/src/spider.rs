@@ -70,7 +70,8 @@ pub struct Settings {
     pub max_depth: Option<u32>,
     /// `host`, `domain` or `any`: which hosts requests may go to. Default host.
     pub scope: String,
-    /// More domains in scope.
+    /// More domains in scope, each with its subdomains, on top of what
+    /// `scope` admits.
     pub allow_domains: Vec<String>,
     /// Allow requests to private addresses even when no start URL is one.
     pub allow_private: bool,
@@ -356,17 +357,10 @@ impl Spider {
         if let Some(ua) = &s.user_agent {
             client = client.user_agent(ua.clone());
         }
-        let scope = match (s.scope.as_str(), s.allow_domains.is_empty()) {
-            ("any", _) => ScopeMode::Any,
-            ("domain", true) => ScopeMode::Domain,
-            ("host", true) => ScopeMode::Host,
-            (_, false) => ScopeMode::Domains(
-                self.start
-                    .iter()
-                    .filter_map(|r| r.url.host_str().map(str::to_owned))
-                    .chain(s.allow_domains.iter().cloned())
-                    .collect(),
-            ),
+        // `allow_domains` adds to the scope's own rule, never replaces it.
+        let scope = match s.scope.as_str() {
+            "any" => ScopeMode::Any,
+            "domain" => ScopeMode::Domain,
             _ => ScopeMode::Host,
         };
         let mut b = Crawler::builder()
@@ -385,6 +379,9 @@ impl Spider {
             .scope(scope)
             .allow_private(s.allow_private)
             .router(self.router());
+        for d in &s.allow_domains {
+            b = b.allow_domain(d.clone());
+        }
         for r in &self.start {
             b = b.request(r.clone());
         }

@@ -369,6 +369,38 @@ follow = [{{ css = "li.next a::attr(href)" }}]
     assert_eq!(ids, (9941..=10_000).collect::<Vec<_>>());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allow_domains_add_to_the_scope() {
+    // `localhost` is the start URL's address by another name: followed once
+    // allowed, on top of the start host; 127.0.0.2 stays out of scope.
+    let server = TestServer::start().await.unwrap();
+    let other = TestServer::bind("127.0.0.2:0".parse().unwrap())
+        .await
+        .unwrap();
+    let by_name = format!("http://localhost:{}/by-name", server.addr().port());
+    let start = format!(
+        "{}?to={by_name}&to={}",
+        server.url("/links"),
+        other.url("/")
+    );
+    let text = format!(
+        r#"
+start = ["{start}"]
+[settings]
+obey_robots = false
+allow_domains = ["localhost"]
+[rules.page]
+pattern = "."
+follow = [{{ css = "a::attr(href)" }}]
+"#,
+    );
+    let spider = Spider::parse("scope.toml", &text).unwrap();
+    crawl(&spider).await;
+    assert_eq!(server.stats().hits("/links"), 1);
+    assert_eq!(server.stats().hits("/by-name"), 1, "the allowed domain");
+    assert_eq!(other.stats().requests(), 0, "out of scope");
+}
+
 #[cfg(feature = "xpath")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn xpath_fields_match_their_css_twins() {
