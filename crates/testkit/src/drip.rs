@@ -22,6 +22,9 @@ pub(crate) struct Drip {
     interval: Duration,
     sleep: Pin<Box<Sleep>>,
     first: bool,
+    /// Whether `size_hint` tells the length; hyper turns a known length
+    /// into `Content-Length` and an unknown one into chunked encoding.
+    sized: bool,
 }
 
 impl Drip {
@@ -34,7 +37,15 @@ impl Drip {
             interval,
             sleep: Box::pin(tokio::time::sleep(interval)),
             first: true,
+            sized: true,
         }
+    }
+
+    /// The same body with its length kept secret, so that HTTP/1.1 sends it
+    /// chunked, without `Content-Length`.
+    pub(crate) fn without_length(mut self) -> Self {
+        self.sized = false;
+        self
     }
 }
 
@@ -68,7 +79,11 @@ impl Body for Drip {
     }
 
     fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.remaining)
+        if self.sized {
+            SizeHint::with_exact(self.remaining)
+        } else {
+            SizeHint::default()
+        }
     }
 }
 
@@ -91,5 +106,16 @@ mod tests {
         assert_eq!(sizes, [4, 4, 2]);
         // Paused clock: exactly two intervals elapsed, between three chunks.
         assert_eq!(start.elapsed(), Duration::from_millis(200));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_drip_without_length_hides_it() {
+        let mut body = Drip::new(10, 4, Duration::from_millis(100)).without_length();
+        assert_eq!(body.size_hint().exact(), None);
+        let mut len = 0;
+        while let Some(frame) = body.frame().await {
+            len += frame.unwrap().into_data().unwrap().len();
+        }
+        assert_eq!(len, 10);
     }
 }

@@ -22,7 +22,7 @@
 //! | `/bytes/{n}?seed=` | `n` seeded random bytes |
 //! | `/gzip-bomb?mb=` | gzip of `mb` MiB of zeros (default 1024) |
 //! | `/gzip`, `/deflate`, `/brotli`, `/zstd` | small JSON with that `Content-Encoding` |
-//! | `/drip?bytes=&chunk=&interval_ms=` | slow streamed body |
+//! | `/drip?bytes=&chunk=&interval_ms=&chunked=1` | slow streamed body, chunked (no `Content-Length`) with `chunked=1` |
 //! | `/charset/{enc}/{header\|meta\|http-equiv\|none}` | [`charset_sample`] in that encoding |
 //! | `/json` | a small JSON document |
 //! | `/anything[/…]` | the request echoed as JSON |

@@ -283,6 +283,18 @@ async fn encoded_bodies() {
     let drip = get(server.addr(), "/drip?bytes=25&chunk=10&interval_ms=10").await;
     assert_eq!(drip.header("content-length"), Some("25"));
     assert_eq!(drip.body, vec![b'x'; 25]);
+
+    // Chunked: no length up front; the body is read to the close, framing
+    // and all (one chunk per drip, then the last, empty chunk).
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    let path = "/drip?bytes=12&chunk=5&interval_ms=10&chunked=1";
+    let drip = exchange(&mut stream, "GET", path, "Connection: close\r\n").await;
+    assert_eq!(drip.header("content-length"), None);
+    assert_eq!(drip.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(
+        drip.text(),
+        "5\r\nxxxxx\r\n5\r\nxxxxx\r\n2\r\nxx\r\n0\r\n\r\n"
+    );
 }
 
 #[tokio::test]

@@ -102,15 +102,23 @@ fn flaky_params(query: &Query) -> Result<(f64, u64, FailMode), BadRequest> {
     Ok((rate, seed, mode))
 }
 
-/// `/drip?bytes=N&chunk=C&interval_ms=M` → `N` bytes of `x`, `C` at a time,
-/// one chunk every `M` ms, with `Content-Length: N`.
+/// `/drip?bytes=N&chunk=C&interval_ms=M&chunked=1` → `N` bytes of `x`, `C`
+/// at a time, one chunk every `M` ms, with `Content-Length: N`; with
+/// `chunked=1`, without it (chunked transfer encoding), so a client learns
+/// the size only by reading.
 pub(super) fn drip(query: &Query) -> Handled {
     let (total, chunk, interval_ms) = drip_params(query)?;
+    let chunked = query
+        .get("chunked")
+        .is_some_and(|v| v == "1" || v == "true");
     let body = Drip::new(total, chunk, Duration::from_millis(interval_ms));
+    let body = if chunked { body.without_length() } else { body };
     let mut response = Response::new(body.boxed_unsync());
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-    headers.insert(CONTENT_LENGTH, HeaderValue::from(total));
+    if !chunked {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(total));
+    }
     Ok(response)
 }
 
