@@ -233,12 +233,33 @@ async fn body_cap_applies_to_plain_bodies() {
         .await
         .unwrap_err();
     assert!(err.is_body_too_large());
-    // A streamed body with no early length is caught while streaming.
+    assert_eq!(*err.kind(), ErrorKind::BodyTooLarge { limit: 1000 });
+}
+
+#[tokio::test(start_paused = true)]
+async fn body_cap_is_enforced_while_streaming() {
+    let srv = TestServer::start().await.unwrap();
+    let client = Client::builder().max_body(1000).build().unwrap();
+    // 5000 bytes, 400 at a time, one every 100 ms of the paused clock.
+    let drip = "/drip?bytes=5000&chunk=400&interval_ms=100";
+    // A declared Content-Length over the cap is refused before the body.
+    let start = Instant::now();
+    let err = client.execute(&get(srv.url(drip))).await.unwrap_err();
+    assert_eq!(*err.kind(), ErrorKind::BodyTooLarge { limit: 1000 });
+    assert_eq!(start.elapsed(), Duration::ZERO, "refused on the header");
+    // Chunked, with no length up front, the cap is found by reading: the
+    // third chunk (1200 bytes in all) crosses it, two intervals in.
+    let start = Instant::now();
     let err = client
-        .execute(&get(srv.url("/drip?bytes=5000&chunk=500&interval_ms=1")))
+        .execute(&get(srv.url(&format!("{drip}&chunked=1"))))
         .await
         .unwrap_err();
-    assert!(err.is_body_too_large());
+    assert_eq!(*err.kind(), ErrorKind::BodyTooLarge { limit: 1000 });
+    assert_eq!(
+        start.elapsed(),
+        Duration::from_millis(200),
+        "refused while streaming"
+    );
 }
 
 #[tokio::test]
