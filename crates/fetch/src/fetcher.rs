@@ -1,11 +1,15 @@
 //! [`Fetcher`]: run many requests with global and per-host limits and retries.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use ferrocrawl_core::{Request, Response, Result};
 use tokio::sync::{Semaphore, mpsc};
+use tokio::task::{self, JoinSet};
+use tokio::time::Instant;
 
+use crate::batch::{Batch, Job};
 use crate::client::Client;
 use crate::limit::HostLimiter;
 use crate::retry::RetryPolicy;
@@ -23,6 +27,19 @@ pub struct Fetched {
     pub elapsed: Duration,
 }
 
+/// What follows an attempt.
+#[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "made once per attempt and moved straight out; Done is the common case, so boxing it would add an allocation per request"
+)]
+enum Step {
+    /// Try again after this long, holding no slot meanwhile.
+    Retry(Duration),
+    /// The final result.
+    Done(Result<Response>),
+}
+
 /// Configuration of a [`Fetcher`].
 #[derive(Debug)]
 pub struct FetcherBuilder {
@@ -35,9 +52,16 @@ pub struct FetcherBuilder {
 /// Runs a batch of requests: at most `concurrency` in flight overall and
 /// `per_host` per host, each retried by its [`RetryPolicy`].
 ///
-/// A request waits for its host's slot before it takes a global slot, so a
-/// busy host never holds global slots idle. Between attempts it holds
-/// neither: the wait is scheduling, not a sleep inside a download.
+/// A batch schedules by host: requests wait in per-host queues, and one
+/// starts only when its host has a free slot and a global slot is free, so a
+/// busy host never holds global slots idle and never keeps other hosts'
+/// requests from starting, whatever the input's order. Between attempts a
+/// request holds neither slot: the wait is scheduling, not a sleep inside a
+/// download.
+///
+/// The per-host limit is shared by clones of a fetcher: two batches running
+/// at once (or [`Fetcher::fetch_one`] beside a batch) stay within `per_host`
+/// together.
 #[derive(Clone, Debug)]
 pub struct Fetcher {
     client: Client,
@@ -94,7 +118,14 @@ impl Fetcher {
     /// Start fetching `requests` in the background. Each request carries a
     /// tag of the caller's (an index, a line number) that comes back with its
     /// result. Results arrive in completion order; the channel closes after
-    /// the last one. Dropping the receiver stops the batch.
+    /// the last one. Dropping the receiver stops the batch, aborting the
+    /// requests in flight.
+    ///
+    /// `requests` is read lazily, as slots free up that no request already
+    /// read can take. When its head is all one host, the requests behind it
+    /// are read ahead to find other hosts, up to `max(64 × concurrency,
+    /// 65,536)` requests read and not yet finished: queued requests are
+    /// cheap, but a million-line input is never held at once.
     pub fn run<K, I>(&self, requests: I) -> mpsc::Receiver<(K, Fetched)>
     where
         K: Send + 'static,
@@ -112,34 +143,95 @@ impl Fetcher {
         K: Send + 'static,
         I: IntoIterator<Item = (K, Request)>,
     {
-        let global = Arc::new(Semaphore::new(self.concurrency));
-        // Bounds the tasks alive at once, so a million-line input costs a
-        // window of tasks, not a million. Twice the concurrency keeps every
-        // slot busy while finished tasks are replaced.
-        let window = Arc::new(Semaphore::new(self.concurrency.saturating_mul(2).max(256)));
-        for (tag, request) in requests {
-            let Ok(slot) = Arc::clone(&window).acquire_owned().await else {
-                return;
-            };
-            if tx.is_closed() {
+        let mut input = requests.into_iter().fuse();
+        let mut exhausted = false;
+        let mut batch = Batch::new(self.concurrency, self.hosts.per_host());
+        // One task per attempt running, so a task never waits for a slot.
+        // Dropping the set (the receiver went away) aborts them all.
+        let mut tasks = JoinSet::new();
+        // Which host each task is for, to give its slot back if it panics.
+        let mut hosts_by_task: HashMap<task::Id, Arc<str>> = HashMap::new();
+        loop {
+            // Order matters: queued requests take the free slots first; the
+            // input is read only for slots that none of them can use.
+            loop {
+                while let Some(job) = batch.next_job() {
+                    let key = Arc::clone(&job.key);
+                    let this = self.clone();
+                    let id = tasks.spawn(this.attempt_job(job)).id();
+                    hosts_by_task.insert(id, key);
+                }
+                if exhausted || !batch.wants_input() {
+                    break;
+                }
+                match input.next() {
+                    Some((tag, request)) => batch.push(tag, request),
+                    None => exhausted = true,
+                }
+            }
+            if exhausted && batch.is_empty() {
                 return;
             }
-            let this = self.clone();
-            let global = Arc::clone(&global);
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                let fetched = this.fetch_one(request, &global).await;
-                // A closed channel means the caller stopped listening.
-                let _ = tx.send((tag, fetched)).await;
-                drop(slot);
-            });
+            let wake = batch.next_wake();
+            tokio::select! {
+                () = tx.closed() => return,
+                Some(joined) = tasks.join_next_with_id() => {
+                    let (id, job, step) = match joined {
+                        Ok((id, (job, step))) => (id, job, step),
+                        Err(e) => {
+                            // The request's tag went down with its task, so
+                            // its result is lost; the batch goes on.
+                            tracing::error!("a fetch task failed: {e}");
+                            if let Some(key) = hosts_by_task.remove(&e.id()) {
+                                batch.attempted(&key);
+                                batch.finished();
+                            }
+                            continue;
+                        }
+                    };
+                    hosts_by_task.remove(&id);
+                    batch.attempted(&job.key);
+                    match step {
+                        Step::Retry(after) => {
+                            batch.sleep_until(job, Instant::now() + after);
+                        }
+                        Step::Done(result) => {
+                            batch.finished();
+                            let fetched = Fetched {
+                                request: job.request,
+                                result,
+                                elapsed: job.started.map_or(Duration::ZERO, |s| s.elapsed()),
+                            };
+                            if tx.send((job.tag, fetched)).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+                () = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)),
+                    if wake.is_some() => batch.wake(Instant::now()),
+            }
         }
     }
 
-    /// Fetch one request to its final result, retrying as the policy says.
+    /// One attempt of a batch's request, holding a slot of its host in the
+    /// shared [`HostLimiter`] (free at once unless another batch or
+    /// [`fetch_one`](Self::fetch_one) uses the same host).
+    async fn attempt_job<K>(self, mut job: Job<K>) -> (Job<K>, Step) {
+        job.started.get_or_insert_with(Instant::now);
+        let result = {
+            let _host = self.hosts.acquire(&job.key).await;
+            self.client.execute(&job.request).await
+        };
+        let step = self.step(&mut job.request, result);
+        (job, step)
+    }
+
+    /// Fetch one request to its final result, retrying as the policy says,
+    /// with a slot of its host and one of `global` held during each attempt.
     pub async fn fetch_one(&self, mut request: Request, global: &Semaphore) -> Fetched {
         let key = request.host_key();
-        let started = tokio::time::Instant::now();
+        let started = Instant::now();
         loop {
             let result = {
                 // Order matters: host slot first, then a global slot.
@@ -150,24 +242,9 @@ impl Fetcher {
                     .expect("the global semaphore is never closed");
                 self.client.execute(&request).await
             };
-            let decision = self
-                .retry
-                .decide(&request, result.as_ref(), SystemTime::now());
-            request.attempts += 1;
-            match decision {
-                Some((after, reason)) => {
-                    if reason.uses_budget() {
-                        request.retries += 1;
-                    }
-                    tracing::debug!(url = %request.url, ?reason, ?after, "retrying");
-                    tokio::time::sleep(after).await;
-                }
-                None => {
-                    let result = result.map(|mut resp| {
-                        resp.attempts = request.attempts;
-                        resp.request = request.clone();
-                        resp
-                    });
+            match self.step(&mut request, result) {
+                Step::Retry(after) => tokio::time::sleep(after).await,
+                Step::Done(result) => {
                     return Fetched {
                         request,
                         result,
@@ -175,6 +252,29 @@ impl Fetcher {
                     };
                 }
             }
+        }
+    }
+
+    /// What follows an attempt of `request` that gave `result`: counts the
+    /// attempt on the request and asks the retry policy.
+    fn step(&self, request: &mut Request, result: Result<Response>) -> Step {
+        let decision = self
+            .retry
+            .decide(request, result.as_ref(), SystemTime::now());
+        request.attempts += 1;
+        match decision {
+            Some((after, reason)) => {
+                if reason.uses_budget() {
+                    request.retries += 1;
+                }
+                tracing::debug!(url = %request.url, ?reason, ?after, "retrying");
+                Step::Retry(after)
+            }
+            None => Step::Done(result.map(|mut resp| {
+                resp.attempts = request.attempts;
+                resp.request = request.clone();
+                resp
+            })),
         }
     }
 }

@@ -29,6 +29,7 @@
 //! # Ok(()) }
 //! ```
 
+mod batch;
 mod body;
 mod client;
 mod config;

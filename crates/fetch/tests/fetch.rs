@@ -191,6 +191,41 @@ async fn per_host_limit_is_never_exceeded() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn input_sorted_by_host_does_not_block_the_second_host() {
+    // 300 requests for A, then 300 for B: more of A than the old window of
+    // 256 tasks, which filled with A's requests waiting for A's 2 slots.
+    let a = TestServer::start().await.unwrap();
+    let b = TestServer::start().await.unwrap();
+    let fetcher = Fetcher::builder(client())
+        .concurrency(8)
+        .per_host(2)
+        .build();
+    let (url_a, url_b) = (a.url("/delay/1"), b.url("/delay/1"));
+    let reqs = (0..300)
+        .map(move |i| (i, get(url_a.clone())))
+        .chain((300..600).map(move |i| (i, get(url_b.clone()))));
+    let start = Instant::now();
+    let mut rx = fetcher.run(reqs);
+    let mut n = 0;
+    while let Some((_, f)) = rx.recv().await {
+        assert_eq!(f.result.unwrap().status, 200);
+        n += 1;
+    }
+    assert_eq!(n, 600);
+    let first_b = b.stats().arrivals()[0].0 - start;
+    assert!(
+        first_b < Duration::from_secs(1),
+        "B's first request waited {first_b:?}, behind A's queue"
+    );
+    for srv in [&a, &b] {
+        assert_eq!(srv.stats().max_in_flight(), 2, "per-host limit 2");
+    }
+    // Side by side: 150 waves of 1 s for each host at once.
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(155), "{took:?}");
+}
+
+#[tokio::test(start_paused = true)]
 async fn global_limit_is_never_exceeded() {
     let srv = TestServer::start().await.unwrap();
     let fetcher = Fetcher::builder(client())
