@@ -1,6 +1,8 @@
 //! Integration tests of the downloader against testkit's loopback server.
 #![allow(clippy::unwrap_used, reason = "tests assert by unwrapping")]
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use ferrocrawl_core::{ErrorKind, Method, Request, TimeoutPhase, Version};
@@ -223,6 +225,66 @@ async fn input_sorted_by_host_does_not_block_the_second_host() {
     // Side by side: 150 waves of 1 s for each host at once.
     let took = start.elapsed();
     assert!(took < Duration::from_secs(155), "{took:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_waiting_to_retry_leaves_its_host_slot_free() {
+    let srv = TestServer::start().await.unwrap();
+    let fetcher = Fetcher::builder(client()).per_host(1).build();
+    let start = Instant::now();
+    let mut rx = fetcher.run(vec![
+        (
+            "throttled",
+            get(srv.url("/throttle/1?key=slot&retry_after=30")),
+        ),
+        ("next", get(srv.url("/delay/1"))),
+    ]);
+    let (tag, f) = rx.recv().await.unwrap();
+    assert_eq!(tag, "next", "it ran while the throttled one waited");
+    assert_eq!(f.result.unwrap().status, 200);
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    let (tag, f) = rx.recv().await.unwrap();
+    assert_eq!(tag, "throttled");
+    assert_eq!(f.result.unwrap().status, 200);
+    assert_eq!(f.request.attempts, 2);
+    assert!(
+        f.elapsed >= Duration::from_secs(30) && f.elapsed < Duration::from_secs(31),
+        "{:?}",
+        f.elapsed
+    );
+    assert_eq!(srv.stats().hits("/throttle/1"), 2, "one wait, no polling");
+    assert!(rx.recv().await.is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_the_receiver_stops_the_batch() {
+    let srv = TestServer::start().await.unwrap();
+    let fetcher = Fetcher::builder(client())
+        .concurrency(4)
+        .per_host(4)
+        .build();
+    let read = Arc::new(AtomicUsize::new(0));
+    let (counter, url) = (Arc::clone(&read), srv.url("/delay/1"));
+    let endless = (0..).map(move |i| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        (i, get(url.clone()))
+    });
+    let mut rx = fetcher.run(endless);
+    for _ in 0..8 {
+        rx.recv().await.unwrap().1.result.unwrap();
+    }
+    drop(rx);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let sent = srv.stats().requests();
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(srv.stats().requests(), sent, "nothing sent after the drop");
+    // Read as slots free up: 8 received, a few buffered, 4 in flight.
+    let read = read.load(Ordering::SeqCst);
+    assert!(read <= 20, "{read} requests read from the input");
 }
 
 #[tokio::test(start_paused = true)]
