@@ -160,6 +160,11 @@ impl Fetcher {
                     let this = self.clone();
                     let id = tasks.spawn(this.attempt_job(job)).id();
                     hosts_by_task.insert(id, key);
+                    // Let the new tasks run every so often (tokio's task budget):
+                    // thousands of requests all waiting on hyper's connection pool
+                    // at once make each connection that opens scan every waiter
+                    // (10,000 requests: +0.35 CPU-s, +0.5 s wall).
+                    tokio::task::coop::consume_budget().await;
                 }
                 if exhausted || !batch.wants_input() {
                     break;
