@@ -182,8 +182,14 @@ fn build_reqwest(
         b = b.cookie_provider(jar.clone());
     }
     if let Some(policy) = &cfg.addr_policy {
+        let proxy_host = cfg
+            .proxy
+            .as_deref()
+            .and_then(|p| Url::parse(p).ok())
+            .and_then(|p| p.host_str().map(str::to_ascii_lowercase));
         b = b.dns_resolver(Arc::new(crate::guard::GuardedResolver {
             policy: Arc::clone(policy),
+            proxy_host,
         }));
     }
     if cfg.http2_prior_knowledge {

@@ -5,6 +5,11 @@
 //! resolved IP at connect time, through a DNS resolver that drops forbidden
 //! addresses, and checks IP-literal URLs before each request, since those
 //! never reach a resolver.
+//!
+//! Through a proxy, the proxy resolves and connects: only the proxy's own
+//! address is ours to resolve, and it is exempt (the user named it). Host
+//! names behind an HTTP or `socks5h://` proxy are not checked here; IP
+//! literals still are.
 
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -117,15 +122,25 @@ fn forbidden_v6(ip: Ipv6Addr) -> bool {
 #[derive(Clone, Debug)]
 pub(crate) struct GuardedResolver {
     pub policy: Arc<AddrPolicy>,
+    /// The configured proxy's host name, lowercase: the user chose it, so it is
+    /// connected to wherever it resolves (a proxy on localhost is common).
+    pub proxy_host: Option<String>,
 }
 
 impl reqwest::dns::Resolve for GuardedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let policy = Arc::clone(&self.policy);
+        let exempt = self
+            .proxy_host
+            .as_deref()
+            .is_some_and(|p| name.as_str().eq_ignore_ascii_case(p));
         Box::pin(async move {
             let host = name.as_str().to_owned();
             let addrs: Vec<SocketAddr> =
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if exempt {
+                return Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs);
+            }
             let ips: Vec<IpAddr> = addrs.iter().map(SocketAddr::ip).collect();
             let permitted: Vec<SocketAddr> = addrs
                 .into_iter()

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use ferrocrawl_core::{ErrorKind, Method, Request, TimeoutPhase, Version};
-use ferrocrawl_fetch::{Client, Fetched, Fetcher, RetryPolicy};
+use ferrocrawl_fetch::{AddrPolicy, Client, Fetched, Fetcher, RetryPolicy};
 use ferrocrawl_testkit::{TestServer, charset_sample};
 use serde_json::Value;
 use tokio::sync::Semaphore;
@@ -488,6 +488,31 @@ async fn http_proxy_receives_the_request() {
         .unwrap();
     assert_eq!(v["path"], "/anything/via-proxy");
     assert_eq!(v["headers"]["host"], "example.invalid");
+    assert_eq!(proxy.stats().requests(), 1);
+}
+
+#[tokio::test]
+async fn the_private_address_guard_lets_the_chosen_proxy_through() {
+    let proxy = TestServer::start().await.unwrap();
+    let port = proxy.addr().port();
+    // No address is allowed, yet the proxy the user named (on localhost) is.
+    let client = Client::builder()
+        .proxy(format!("http://localhost:{port}/"))
+        .address_policy(AddrPolicy::deny_private([]))
+        .build()
+        .unwrap();
+    let resp = client
+        .execute(&get("http://example.invalid/anything/guarded".to_owned()))
+        .await
+        .unwrap();
+    assert_eq!(resp.status.as_u16(), 200);
+    assert_eq!(proxy.stats().requests(), 1);
+    // An IP literal is still judged before the request leaves.
+    let err = client
+        .execute(&get(format!("http://127.0.0.1:{port}/")))
+        .await
+        .unwrap_err();
+    assert_eq!(*err.kind(), ErrorKind::Forbidden, "{err}");
     assert_eq!(proxy.stats().requests(), 1);
 }
 
