@@ -12,7 +12,7 @@ use ferrocrawl_url::{Fingerprint, SeenSet, fingerprint};
 use tokio::time::Instant;
 
 use crate::config::{FrontierConfig, Order};
-use crate::host::{Host, RobotsState};
+use crate::host::{Host, RobotsState, later};
 use crate::lease::{
     Ack, Counts, DropReason, Dropped, Lease, LeaseId, LeaseKind, Leased, PushStats,
 };
@@ -384,16 +384,18 @@ impl<S: Store> Scheduler<S> {
             } => {
                 if throttled {
                     let host = &mut self.hosts[id];
-                    host.blocked_until = host.blocked_until.max(now + after);
+                    host.blocked_until = host.blocked_until.max(later(now, after));
                 }
                 match held.kind {
                     LeaseKind::Page => {
                         // The retry was leased once already; give its page back.
                         self.pages_leased = self.pages_leased.saturating_sub(1);
-                        self.set_aside(held, *request, now + after, now)?;
+                        self.set_aside(held, *request, later(now, after), now)?;
                     }
                     // robots.txt is asked again when the wait is over.
-                    LeaseKind::Robots => self.hosts[id].robots = RobotsState::RetryAt(now + after),
+                    LeaseKind::Robots => {
+                        self.hosts[id].robots = RobotsState::RetryAt(later(now, after));
+                    }
                 }
             }
             Ack::Robots {
@@ -455,7 +457,7 @@ impl<S: Store> Scheduler<S> {
                     // reported in one call, they can't vanish in a crash.
                     host.robots = RobotsState::Known(Robots::disallow_all());
                 } else {
-                    host.robots = RobotsState::RetryAt(now + cfg.robots_retry_after);
+                    host.robots = RobotsState::RetryAt(later(now, cfg.robots_retry_after));
                 }
             }
         }
@@ -468,7 +470,7 @@ impl<S: Store> Scheduler<S> {
         };
         let host = &mut self.hosts[id];
         let target = latency.div_f64(at.target_concurrency.max(0.01));
-        let next = (host.delay + target) / 2;
+        let next = host.delay.saturating_add(target) / 2;
         // An error answer is no evidence the server got faster.
         if status >= 400 && next < host.delay {
             return;

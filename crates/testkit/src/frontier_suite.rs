@@ -402,6 +402,82 @@ pub async fn auto_throttle<F: Frontier>(make: impl Fn(FrontierConfig) -> F) {
     );
 }
 
+/// Asserts that `f` has work, none of it due within a year.
+async fn all_waiting_for_years<F: Frontier>(f: &F) {
+    let year = Duration::from_secs(365 * 24 * 60 * 60);
+    assert!(f.lease(10).await.unwrap().leases.is_empty());
+    let next = f.next_ready().await.unwrap().expect("work is waiting");
+    assert!(next > Instant::now() + year, "{next:?}");
+    assert!(!f.is_finished().await.unwrap());
+}
+
+/// Waits too long for the clock (a huge delay, `Retry-After` or robots.txt
+/// retry) hold the work back far into the future instead of panicking.
+pub async fn huge_waits_never_panic<F: Frontier>(make: impl Fn(FrontierConfig) -> F) {
+    // Pages: the delay after a start (jittered, then adapted to latency) and
+    // a throttled retry.
+    let f = make(FrontierConfig {
+        delay: Duration::MAX,
+        jitter: true,
+        auto_throttle: Some(ferrocrawl_frontier::AutoThrottle::default()),
+        ..quiet()
+    });
+    f.push(vec![
+        req("http://a/1"),
+        req("http://a/2"),
+        req("http://b/1"),
+    ])
+    .await
+    .unwrap();
+    let leases = f.lease(10).await.unwrap().leases;
+    assert_eq!(leases.len(), 2, "one per host");
+    for l in leases {
+        let ack = if l.request.url.host_str() == Some("a") {
+            Ack::Done {
+                status: 200,
+                bytes: 0,
+                latency: Duration::from_secs(1),
+            }
+        } else {
+            Ack::Retry {
+                request: Box::new(l.request.clone()),
+                after: Duration::MAX,
+                throttled: true,
+            }
+        };
+        f.ack(l, ack).await.unwrap();
+    }
+    all_waiting_for_years(&f).await;
+    // robots.txt: unavailable, and a retry of its lease.
+    let f = make(FrontierConfig {
+        obey_robots: true,
+        robots_retry_after: Duration::MAX,
+        ..quiet()
+    });
+    f.push(vec![req("http://a/1"), req("http://b/1")])
+        .await
+        .unwrap();
+    let leases = f.lease(10).await.unwrap().leases;
+    assert_eq!(leases.len(), 2, "robots.txt of each host");
+    for l in leases {
+        assert_eq!(l.kind, LeaseKind::Robots);
+        let ack = if l.request.url.host_str() == Some("a") {
+            Ack::Robots {
+                robots: Robots::disallow_all(),
+                availability: Availability::TemporarilyUnavailable,
+            }
+        } else {
+            Ack::Retry {
+                request: Box::new(l.request.clone()),
+                after: Duration::MAX,
+                throttled: false,
+            }
+        };
+        f.ack(l, ack).await.unwrap();
+    }
+    all_waiting_for_years(&f).await;
+}
+
 /// Counters follow the work.
 pub async fn counts<F: Frontier>(make: impl Fn(FrontierConfig) -> F) {
     let f = make(quiet());
@@ -434,7 +510,8 @@ macro_rules! frontier_suite {
         $crate::frontier_suite!(@cases $make;
             dedup, depth_budget, priority_and_order, per_host_limit, delay_between_starts,
             robots_first_and_obeyed, robots_unavailable, retries_and_throttling,
-            page_and_byte_budgets, reclaim_and_finish, auto_throttle, counts);
+            page_and_byte_budgets, reclaim_and_finish, auto_throttle, huge_waits_never_panic,
+            counts);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
