@@ -110,8 +110,8 @@ pub struct RunArgs {
     /// Requests in flight at once per host (default: the file's settings.per_host).
     #[arg(long, value_name = "N")]
     pub per_host: Option<usize>,
-    /// Minimum time between request starts to one host (default: the file's settings.delay).
-    #[arg(long, value_parser = duration, value_name = "DURATION")]
+    /// Minimum time between request starts to one host, at most 1 day (default: the file's settings.delay).
+    #[arg(long, value_parser = delay, value_name = "DURATION")]
     pub delay: Option<Duration>,
     /// Do not fetch or obey robots.txt.
     #[arg(long)]
@@ -205,7 +205,8 @@ pub struct CrawlArgs {
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub per_host: usize,
     /// Minimum time between request starts to one host, randomized by 0.5-1.5x (e.g. 500ms, 2s).
-    #[arg(long, default_value = "0s", value_parser = duration, value_name = "DURATION")]
+    /// At most 1 day: a longer wait between two requests is a crawl that never ends.
+    #[arg(long, default_value = "0s", value_parser = delay, value_name = "DURATION")]
     pub delay: Duration,
     /// Adapt each host's delay to its latency (like Scrapy's AutoThrottle).
     #[arg(long)]
@@ -213,8 +214,9 @@ pub struct CrawlArgs {
     /// Do not fetch or obey robots.txt.
     #[arg(long)]
     pub ignore_robots: bool,
-    /// Longest robots.txt Crawl-delay honoured; longer ones are cut to this.
-    #[arg(long, default_value = "30s", value_parser = duration, value_name = "DURATION")]
+    /// Longest robots.txt Crawl-delay honoured; longer ones are cut to this. At most 1 day:
+    /// a robots.txt asking for more than a day is ignored as a typo anyway.
+    #[arg(long, default_value = "30s", value_parser = delay, value_name = "DURATION")]
     pub max_crawl_delay: Duration,
     /// Stop after this many pages.
     #[arg(long, value_name = "N")]
@@ -486,6 +488,22 @@ fn duration(s: &str) -> Result<Duration, String> {
         .map_err(|e| format!("{e}: write a duration such as 500ms, 10s or 2m"))
 }
 
+/// The longest delay between two requests to one host that a flag accepts.
+/// Longer is a typo, not politeness: the crawl would never end.
+const MAX_DELAY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A duration for a per-host delay flag: at most [`MAX_DELAY`].
+fn delay(s: &str) -> Result<Duration, String> {
+    let d = duration(s)?;
+    if d > MAX_DELAY {
+        return Err(format!(
+            "{} is longer than the maximum of 1 day (24h)",
+            humantime::format_duration(d)
+        ));
+    }
+    Ok(d)
+}
+
 /// Parse a byte size: a number with an optional K/M/G suffix (KiB = KB = K = 1024).
 pub fn size(s: &str) -> Result<u64, String> {
     let t = s.trim();
@@ -530,5 +548,15 @@ mod tests {
         assert!(size("12XB").is_err());
         assert!(size("0").is_err());
         assert!(size("MiB").is_err());
+    }
+
+    #[test]
+    fn delays_are_capped_at_a_day() {
+        assert_eq!(delay("0s"), Ok(Duration::ZERO));
+        assert_eq!(delay("24h"), Ok(MAX_DELAY));
+        let err = delay("500000000000y").unwrap_err();
+        assert!(err.contains("maximum of 1 day (24h)"), "{err}");
+        assert!(delay("1day 1s").is_err());
+        assert!(delay("soon").unwrap_err().contains("write a duration"));
     }
 }

@@ -533,3 +533,39 @@ async fn crawl_bad_input_is_a_usage_error() {
         "{text}"
     );
 }
+
+/// Regression: `crawl --delay 500000000000y` panicked the crawl (exit 2,
+/// "the crawl task panicked"). Delays over a day are refused up front,
+/// naming the flag and the maximum; a day itself is accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn absurd_delays_are_usage_errors() {
+    for a in [
+        vec!["crawl", "--delay", "500000000000y", "http://127.0.0.1:9/"],
+        vec!["crawl", "--max-crawl-delay", "25h", "http://127.0.0.1:9/"],
+        vec!["run", "--delay", "2days", "nonexistent.toml"],
+    ] {
+        let out = ferrocrawl(args(&a), None).await;
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{a:?}: {err}");
+        assert!(
+            err.contains(&format!("'{} <DURATION>'", a[1])),
+            "{a:?}: {err}"
+        );
+        assert!(err.contains("maximum of 1 day (24h)"), "{a:?}: {err}");
+        assert!(!err.contains("panicked"), "{a:?}: {err}");
+    }
+    // Port 1 refuses: one failed page, not retried (a retry would wait out
+    // the day), and the crawl ends.
+    let a = [
+        "crawl",
+        "-q",
+        "--ignore-robots",
+        "--retries",
+        "0",
+        "--delay",
+        "24h",
+    ];
+    let out = ferrocrawl(args(&[&a[..], &["http://127.0.0.1:1/"]].concat()), None).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(lines(&out)[0]["error"]["kind"], "connect");
+}
