@@ -15,6 +15,7 @@
 //! | `/delay/{secs}` | sleeps, then `slept {secs}` |
 //! | `/status/{code}` | that status |
 //! | `/redirect/{n}?status=&absolute=1` | chain of `n` redirects, then `done` |
+//! | `/redirect-forever/{n}` | redirect to `/redirect-forever/{n+1}`, endlessly |
 //! | `/redirect-to?url=&status=` | redirect to `url` |
 //! | `/redirect-loop`, `/redirect-loop-b` | redirect to each other |
 //! | `/throttle/{k}?key=&status=&retry_after=&form=secs\|date` | first `k` refused with `Retry-After` |

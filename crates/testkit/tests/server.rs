@@ -152,6 +152,13 @@ async fn redirect_chain_locations() {
 
     let looped = get(server.addr(), "/redirect-loop").await;
     assert_eq!(looped.header("location"), Some("/redirect-loop-b"));
+
+    let forever = get(server.addr(), "/redirect-forever/41").await;
+    assert_eq!(
+        (forever.status, forever.header("location")),
+        (302, Some("/redirect-forever/42"))
+    );
+    assert_eq!(get(server.addr(), "/redirect-forever/x").await.status, 400);
 }
 
 #[tokio::test]

@@ -79,6 +79,7 @@ pub(crate) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Rep
         ["__stats"] => basic::stats(&state.stats).into(),
 
         ["redirect", n] => redirects::chain(&state, n, &query).into(),
+        ["redirect-forever", n] => redirects::forever(n).into(),
         ["redirect-to"] => redirects::to(&query).into(),
         ["redirect-loop"] => redirects::loop_a().into(),
         ["redirect-loop-b"] => redirects::loop_b().into(),

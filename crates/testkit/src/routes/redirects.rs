@@ -1,4 +1,5 @@
-//! Redirect endpoints: `/redirect/{n}`, `/redirect-to`, `/redirect-loop`.
+//! Redirect endpoints: `/redirect/{n}`, `/redirect-forever/{n}`, `/redirect-to`,
+//! `/redirect-loop`.
 
 use hyper::StatusCode;
 
@@ -38,6 +39,18 @@ pub(super) fn chain(state: &State, raw: &str, query: &Query) -> Handled {
         location.push_str(&options.join("&"));
     }
     redirect(status, &location)
+}
+
+/// `/redirect-forever/{n}` → 302 to `/redirect-forever/{n + 1}`: an endless
+/// chain of fresh URLs, which dedup alone never ends.
+pub(super) fn forever(raw: &str) -> Handled {
+    let n: u64 = raw
+        .parse()
+        .map_err(|_| BadRequest::new(format!("redirect number must be a number, got {raw:?}")))?;
+    redirect(
+        StatusCode::FOUND,
+        &format!("/redirect-forever/{}", n.saturating_add(1)),
+    )
 }
 
 /// `/redirect-to?url=U&status=S` → a redirect to `U`, taken verbatim.
