@@ -60,6 +60,11 @@ pub struct Request {
     /// Every attempt made so far, throttled ones included.
     #[serde(default)]
     pub attempts: u32,
+    /// Redirects followed in a row to reach this request: 0 for a request
+    /// made from a link or a seed, one more per hop when a crawl follows a
+    /// redirect. Crawls stop following past their cap.
+    #[serde(default)]
+    pub redirects: u32,
     /// Skip duplicate filtering for this request.
     #[serde(default)]
     pub dont_filter: bool,
@@ -85,6 +90,7 @@ impl Request {
             referrer: None,
             retries: 0,
             attempts: 0,
+            redirects: 0,
             dont_filter: false,
             timeouts: Timeouts::default(),
         }
@@ -268,9 +274,19 @@ mod tests {
         .user_data("id", serde_json::json!(7))
         .priority(-3)
         .timeout(Duration::from_millis(1500));
+        let r = Request { redirects: 2, ..r };
         let s = serde_json::to_string(&r).unwrap();
         let back: Request = serde_json::from_str(&s).unwrap();
         assert_eq!(back, r);
+    }
+
+    /// Crawl state files keep requests as JSON: one stored before a field
+    /// existed still loads, with the field's default.
+    #[test]
+    fn requests_stored_by_older_versions_load() {
+        let old = r#"{"method":"GET","url":"http://h/a","priority":1,"depth":2,"retries":1,"attempts":1,"dont_filter":false,"timeouts":{"connect":null,"read":null,"total":null}}"#;
+        let r: Request = serde_json::from_str(old).unwrap();
+        assert_eq!((r.depth, r.retries, r.redirects), (2, 1, 0));
     }
 
     #[test]

@@ -228,6 +228,29 @@ async fn leased_and_retried_requests_return_to_the_queue_on_reopen() {
     assert!(f.is_finished().await.unwrap());
 }
 
+/// A queued redirect hop keeps its count across a restart, so a resumed
+/// crawl still stops an endless redirect chain at the cap.
+#[tokio::test]
+async fn redirect_hops_survive_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crawl.state");
+    {
+        let (f, _) = open(&path, quiet());
+        let mut hop = req("http://a/r?n=4");
+        hop.redirects = 4;
+        f.push(vec![hop, req("http://a/link")]).await.unwrap();
+    }
+    let (f, _) = open(&path, quiet());
+    let leased = f.lease(10).await.unwrap();
+    let mut hops: Vec<_> = leased
+        .leases
+        .iter()
+        .map(|l| (l.request.url.path(), l.request.redirects))
+        .collect();
+    hops.sort();
+    assert_eq!(hops, [("/link", 0), ("/r", 4)]);
+}
+
 #[tokio::test]
 async fn ack_batch_checkpoint_lands_with_its_acks_or_not_at_all() {
     let dir = tempfile::tempdir().unwrap();
