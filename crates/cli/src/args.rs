@@ -119,6 +119,10 @@ pub struct RunArgs {
     /// Stop after this many pages.
     #[arg(long, value_name = "N")]
     pub max_pages: Option<u64>,
+    /// Redirects followed in a row from one page (default: 10); the page whose redirect goes
+    /// past this fails (too_many_redirects). 0 follows none.
+    #[arg(long, value_name = "N")]
+    pub max_redirects: Option<u32>,
     /// Keep the crawl's state (queue, seen set, progress) in FILE, to pause and resume
     /// [default: NAME.state beside the sink]. Removed when the crawl finishes.
     #[arg(long, value_name = "FILE", conflicts_with = "no_state")]
@@ -281,6 +285,10 @@ pub struct CrawlArgs {
     /// Retries per page for temporary failures.
     #[arg(long, default_value_t = 2, value_name = "N")]
     pub retries: u32,
+    /// Redirects followed in a row from one page; the page whose redirect goes past this fails
+    /// (too_many_redirects). 0 follows none: redirects are recorded as they are.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub max_redirects: u32,
     /// User-Agent header; its first word is the robots.txt agent name.
     #[arg(short = 'A', long, value_name = "UA")]
     pub user_agent: Option<String>,

@@ -479,6 +479,9 @@ fn configure(spider: &Spider, args: &RunArgs) -> ferrocrawl::crawl::CrawlerBuild
     if args.max_pages.is_some() {
         builder = builder.max_pages(args.max_pages);
     }
+    if let Some(n) = args.max_redirects {
+        builder = builder.max_redirects(n);
+    }
     builder
 }
 

@@ -469,6 +469,43 @@ async fn crawl_reports_robots_drops_and_failures() {
     assert_eq!(srv.stats().hits("/status/200"), 0);
 }
 
+/// Regression: a crawl followed redirects to fresh URLs without end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawl_stops_endless_redirects_at_max_redirects() {
+    let srv = TestServer::start().await.unwrap();
+    let seed = srv.url("/redirect-forever/0");
+    let a = [
+        "crawl",
+        "--ignore-robots",
+        "--max-pages",
+        "50",
+        "--max-redirects",
+        "3",
+    ];
+    let out = ferrocrawl(args(&[&a[..], &[seed.as_str()]].concat()), None).await;
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a page failed: {}",
+        stderr(&out)
+    );
+    let recs = lines(&out);
+    assert_eq!(recs.len(), 4, "the seed and 3 redirects");
+    let failed: Vec<_> = recs.iter().filter(|r| r.get("error").is_some()).collect();
+    assert_eq!(failed.len(), 1, "{recs:?}");
+    assert!(
+        failed[0]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/redirect-forever/3")
+    );
+    assert_eq!(failed[0]["error"]["kind"], "too_many_redirects");
+    let message = failed[0]["error"]["message"].as_str().unwrap();
+    assert!(message.contains("more than 3 redirects"), "{message}");
+    assert!(message.contains("--max-redirects"), "{message}");
+    assert_eq!(srv.stats().hits("/redirect-forever/4"), 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crawl_allow_domain_adds_to_the_scope() {
     // Loopback has few names; which hosts each mode admits is unit-tested in

@@ -191,6 +191,43 @@ to = "out.jsonl"
     assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
 }
 
+/// `run --max-redirects` caps a chain of redirects to fresh URLs, as crawl's does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_redirects_stops_an_endless_redirect_chain() {
+    let srv = TestServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let spider = format!(
+        r#"
+start = ["http://{addr}/redirect-forever/0"]
+[rules.page]
+pattern = "/"
+fields.title = {{ css = "title" }}
+[sink]
+to = "out.jsonl"
+"#,
+        addr = srv.addr()
+    );
+    std::fs::write(dir.path().join("s.toml"), spider).unwrap();
+    let a = [
+        "run",
+        "s.toml",
+        "--ignore-robots",
+        "--max-pages",
+        "50",
+        "--max-redirects",
+        "2",
+    ];
+    let out = ferrocrawl(args(&a), dir.path().into()).await;
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a page failed: {}",
+        stderr(&out)
+    );
+    assert_eq!(srv.stats().hits("/redirect-forever/2"), 1);
+    assert_eq!(srv.stats().hits("/redirect-forever/3"), 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_points_at_mistakes_and_new_never_overwrites() {
     let dir = tempfile::tempdir().unwrap();

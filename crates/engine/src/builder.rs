@@ -26,6 +26,8 @@ pub(crate) struct Ctx {
     pub links: LinkOptions,
     pub follow_links: bool,
     pub max_depth: Option<u32>,
+    /// Redirects followed in a row from one request; 0 follows none.
+    pub max_redirects: u32,
     pub user_agent: String,
     pub keep_bodies: bool,
     pub sitemaps: bool,
@@ -58,6 +60,7 @@ pub struct CrawlerBuilder {
     max_repeated_segments: Option<usize>,
     links: LinkOptions,
     follow_links: bool,
+    max_redirects: u32,
     allow_private: bool,
     keep_bodies: bool,
     sitemaps: bool,
@@ -89,6 +92,7 @@ impl Default for CrawlerBuilder {
                 skip_extensions: LinkOptions::default_skip_extensions(),
             },
             follow_links: true,
+            max_redirects: 10,
             allow_private: false,
             keep_bodies: false,
             sitemaps: false,
@@ -113,7 +117,8 @@ impl CrawlerBuilder {
     }
 
     /// The HTTP client settings (timeouts, user agent, proxy, body cap…).
-    /// Redirects are handled by the crawl, so `max_redirects` is overridden.
+    /// Redirects are handled by the crawl, so the client's `max_redirects` is
+    /// overridden: see [`CrawlerBuilder::max_redirects`].
     pub fn client(mut self, client: ClientBuilder) -> Self {
         self.client = client;
         self
@@ -271,6 +276,19 @@ impl CrawlerBuilder {
         self
     }
 
+    /// Redirects followed in a row from one request. Default 10, as for
+    /// [`ClientBuilder::max_redirects`] (browsers allow 20).
+    ///
+    /// Each hop goes back through the frontier, where dedup ends loops; this
+    /// cap ends chains of fresh URLs (`/r?n=1` → `/r?n=2` → …). The redirect
+    /// past the cap is not followed and its page is recorded as failed
+    /// (`too_many_redirects`). 0 follows no redirect and records none as
+    /// failed: each 3xx is a page like any other.
+    pub fn max_redirects(mut self, n: u32) -> Self {
+        self.max_redirects = n;
+        self
+    }
+
     /// Allow private, loopback and link-local targets even when the seeds
     /// are public. Default off (seeds that are themselves private are always
     /// allowed).
@@ -377,6 +395,7 @@ impl CrawlerBuilder {
             links: self.links,
             follow_links: self.follow_links,
             max_depth: self.frontier.max_depth,
+            max_redirects: self.max_redirects,
             user_agent,
             keep_bodies: self.keep_bodies,
             sitemaps: self.sitemaps,

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use ferrocrawl_core::{Error, Request, Response};
+use ferrocrawl_core::{Error, ErrorKind, Request, Response, Url};
 use ferrocrawl_extract::extract_links_with;
 use ferrocrawl_frontier::{Ack, Lease, LeaseKind};
 use ferrocrawl_robots::{FetchResult, from_fetch};
@@ -136,18 +136,30 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
         .router
         .as_ref()
         .and_then(|r| r.get(request.label.as_deref()));
+    // A redirect past the cap: the page failed.
+    let mut gave_up = false;
     if resp.status.is_redirection() {
         // Redirects come back through the frontier, so dedup, scope and
         // politeness see every hop (the crawl client follows none itself).
+        // Dedup ends loops; the hop count ends chains of fresh URLs.
         if let Some(target) = resp
             .header("location")
             .and_then(|l| resp.url.join(l.trim()).ok())
         {
-            // The hop keeps the request's method, label and data: it is the
-            // same request, moved.
-            let mut moved = request.clone();
-            moved.url = target.clone();
-            push(canonical(moved), request.depth, &mut follow);
+            let hops = request.redirects.saturating_add(1);
+            if ctx.max_redirects == 0 {
+                // Following none: the 3xx is the page.
+            } else if hops > ctx.max_redirects {
+                gave_up = true;
+                record.error = Some(too_many_redirects(request, &target, ctx.max_redirects));
+            } else {
+                // The hop keeps the request's method, label and data: it is
+                // the same request, moved.
+                let mut moved = request.clone();
+                moved.url = target.clone();
+                moved.redirects = hops;
+                push(canonical(moved), request.depth, &mut follow);
+            }
             record.redirect = Some(target);
         }
     } else if let (Some(handler), true) = (handler, resp.status.is_success()) {
@@ -206,12 +218,17 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
     if ctx.keep_bodies {
         record.body = Some(resp.body.clone());
     }
-    Done {
-        ack: Ack::Done {
+    let ack = if gave_up {
+        Ack::Failed
+    } else {
+        Ack::Done {
             status,
             bytes: resp.body.len() as u64,
             latency: resp.timings.ttfb,
-        },
+        }
+    };
+    Done {
+        ack,
         lease,
         follow,
         out_of_scope,
@@ -248,6 +265,21 @@ fn failed(lease: Lease, error: &Error) -> Done {
         out_of_scope: 0,
         record: Some(record),
         items: Vec::new(),
+    }
+}
+
+/// The error of a page whose redirect would be one hop past `max`.
+fn too_many_redirects(request: &Request, target: &Url, max: u32) -> ErrorRecord {
+    let kind = ErrorKind::TooManyRedirects {
+        limit: usize::try_from(max).unwrap_or(usize::MAX),
+    };
+    ErrorRecord {
+        kind: kind.name().to_owned(),
+        message: format!(
+            "{} redirects to {target}, more than {max} redirects in a row: not followed; \
+             raise the limit with --max-redirects",
+            request.url
+        ),
     }
 }
 

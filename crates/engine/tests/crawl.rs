@@ -256,6 +256,58 @@ async fn redirects_go_through_the_frontier() {
     assert_eq!(run.summary.pages, 2);
 }
 
+/// Regression: redirects had no hop limit, so a server redirecting to a fresh
+/// URL each time was bounded only by the URL length or the page budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_redirects_stop_at_the_cap() {
+    let srv = TestServer::start().await.unwrap();
+    let from = |n: u32| {
+        Crawler::builder()
+            .seed(srv.url(&format!("/redirect-forever/{n}")))
+            .obey_robots(false)
+            // A backstop: without a cap the test fails instead of running on.
+            .max_pages(Some(50))
+    };
+    // The default cap, 10: the seed and ten redirects are fetched, the
+    // eleventh redirect is not followed and fails its page.
+    let run = crawl(from(0)).await;
+    assert_eq!(srv.stats().hits("/redirect-forever/10"), 1);
+    assert_eq!(srv.stats().hits("/redirect-forever/11"), 0);
+    assert_eq!((run.summary.pages, run.summary.failed), (10, 1));
+    let failed: Vec<_> = run.pages.iter().filter(|p| p.error.is_some()).collect();
+    assert_eq!(failed.len(), 1);
+    let last = failed[0];
+    assert_eq!(last.url.path(), "/redirect-forever/10");
+    assert_eq!(last.status, Some(302));
+    assert_eq!(
+        last.redirect.as_ref().unwrap().path(),
+        "/redirect-forever/11"
+    );
+    let error = last.error.as_ref().unwrap();
+    assert_eq!(error.kind, "too_many_redirects");
+    for part in [
+        last.url.as_str(),
+        "more than 10 redirects",
+        "--max-redirects",
+    ] {
+        assert!(error.message.contains(part), "{part}: {}", error.message);
+    }
+
+    let run = crawl(from(100).max_redirects(2)).await;
+    assert_eq!(srv.stats().hits("/redirect-forever/102"), 1);
+    assert_eq!(srv.stats().hits("/redirect-forever/103"), 0);
+    assert_eq!((run.summary.pages, run.summary.failed), (2, 1));
+
+    // 0 follows none, and a 3xx is then a page like any other.
+    let run = crawl(from(200).max_redirects(0)).await;
+    assert_eq!(srv.stats().hits("/redirect-forever/201"), 0);
+    assert_eq!((run.summary.pages, run.summary.failed), (1, 0));
+    assert_eq!(
+        run.pages[0].redirect.as_ref().unwrap().path(),
+        "/redirect-forever/201"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn page_budget_and_out_of_scope_links() {
     let srv = TestServer::start().await.unwrap();

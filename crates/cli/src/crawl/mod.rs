@@ -243,6 +243,7 @@ fn build(args: &CrawlArgs, concurrency: usize) -> anyhow::Result<CrawlerBuilder>
             max_retries: args.retries,
             ..RetryPolicy::default()
         })
+        .max_redirects(args.max_redirects)
         .sort_query(args.sort_query)
         .strip_tracking(args.strip_tracking)
         .scope(scope_mode(args.scope))
