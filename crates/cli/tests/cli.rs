@@ -281,6 +281,42 @@ async fn save_writes_bodies_by_sha256() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_cannot_be_saved_fails_that_request_only() {
+    let srv = TestServer::start().await.unwrap();
+    let dir = temp_dir("save-gone");
+    let save = dir.join("bodies");
+    // The directory is made at start, then taken away while both requests
+    // wait on the server: each write fails, and neither stops the run.
+    let gone = save.clone();
+    let remover = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        std::fs::remove_dir_all(&gone).unwrap();
+    });
+    let out = ferrocrawl(
+        args(&[
+            "fetch",
+            "--save",
+            save.to_str().unwrap(),
+            &srv.url("/delay/1?n=1"),
+            &srv.url("/delay/1?n=2"),
+        ]),
+        None,
+    )
+    .await;
+    remover.await.unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let recs = lines(&out);
+    assert_eq!(recs.len(), 2, "{recs:?}");
+    for rec in &recs {
+        assert_eq!(rec["error"]["kind"], "save", "{rec}");
+        assert_eq!(rec["status"], 200, "{rec}");
+        let message = rec["error"]["message"].as_str().unwrap();
+        assert!(message.contains("--save directory"), "{message}");
+    }
+    assert!(stderr(&out).contains("save"), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn binary_bodies_come_as_base64_and_charsets_are_decoded() {
     let srv = TestServer::start().await.unwrap();
     let out = ferrocrawl(

@@ -141,9 +141,19 @@ fn write_result(
                 args.body,
                 save_dir.map(|p| p.as_path()),
             );
-            match rec {
-                Ok(rec) => rec.write_to(out)?,
-                Err(e) => bail!("cannot save the body of {}: {e}", inp.raw),
+            match (rec, save_dir) {
+                (Ok(rec), _) => rec.write_to(out)?,
+                (Err(e), dir) => {
+                    // One body that cannot be written (disk full, the directory
+                    // removed) fails that request only; the run goes on.
+                    tally.error("save");
+                    let dir = dir.map_or_else(String::new, |d| d.display().to_string());
+                    let message = format!(
+                        "cannot save the body under {dir}: {e}; check that the --save directory \
+                         exists and has space, then fetch this URL again"
+                    );
+                    Record::unsaved(&inp.raw, inp.line, resp, elapsed, message).write_to(out)?;
+                }
             }
         }
         Err(e) => {

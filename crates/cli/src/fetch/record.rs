@@ -91,6 +91,31 @@ impl<'a> Record<'a> {
         r
     }
 
+    /// A record for a response whose body could not be saved (`--save`): the
+    /// request succeeded, the run goes on, and the record says what to fix.
+    pub fn unsaved(
+        url: &'a str,
+        line: Option<u64>,
+        resp: &'a Response,
+        elapsed: f64,
+        message: String,
+    ) -> Record<'a> {
+        let mut r = Record::empty(
+            url,
+            line,
+            ErrorRecord {
+                kind: "save".to_owned(),
+                message,
+            },
+        );
+        r.final_url = Some(resp.url.as_str());
+        r.status = Some(resp.status.as_u16());
+        r.elapsed = elapsed;
+        r.attempts = resp.attempts;
+        r.bytes = Some(resp.body.len());
+        r
+    }
+
     fn empty(url: &'a str, line: Option<u64>, error: ErrorRecord) -> Record<'a> {
         Record {
             url,
