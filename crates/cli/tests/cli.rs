@@ -317,6 +317,40 @@ async fn a_body_that_cannot_be_saved_fails_that_request_only() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_that_stops_early_ends_the_run_quietly() {
+    use std::io::BufRead;
+    let srv = TestServer::start().await.unwrap();
+    let urls: Vec<String> = (0..300)
+        .map(|i| srv.url(&format!("/bytes/200?seed={i}")))
+        .collect();
+    let (code, err) = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ferrocrawl"))
+            .args(["fetch", "-q", "-c", "4"])
+            .args(&urls)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Like `| head -1`: one line, then the pipe closes.
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(first.contains("/bytes/200"), "{first}");
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("error"), "{err}");
+    assert!(srv.stats().requests() < 300, "the run stopped early");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn binary_bodies_come_as_base64_and_charsets_are_decoded() {
     let srv = TestServer::start().await.unwrap();
     let out = ferrocrawl(
