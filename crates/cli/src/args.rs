@@ -14,7 +14,7 @@ Examples:
   ferrocrawl <command> --help      # flags, defaults and more examples
 
 Exit codes (each command's --help says what counts as a failure):
-  0    success
+  0    success, or stdout was closed by its reader (`| head`): the run stops quietly
   1    the run finished but some requests failed
   2    bad invocation (unknown flag, unreadable input, invalid option value)
   130  interrupted by Ctrl-C";
