@@ -30,6 +30,6 @@ pub use bytes::Bytes;
 pub use error::{Error, ErrorKind, Result, StateProblem, TimeoutPhase};
 pub use http::{HeaderMap, Method, StatusCode, Version};
 pub use outcome::{Outcome, RetryReason};
-pub use request::{Body, Request, Timeouts};
+pub use request::{Body, Request, RequestKind, Timeouts};
 pub use response::{Redirect, Response, Timings};
 pub use url::Url;

@@ -21,6 +21,32 @@ pub struct Timeouts {
     pub total: Option<Duration>,
 }
 
+/// What a request is fetched for. Users' labels route handlers, so the
+/// crawl's own kinds of work are told apart by this, not by a label.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestKind {
+    /// A page of the crawl: recorded, handled, its links followed.
+    #[default]
+    Page,
+    /// A sitemap (or sitemap index) whose URLs seed the crawl; it is not a
+    /// page of its own.
+    Sitemap {
+        /// Indexes followed to reach it: 0 for a sitemap named by the
+        /// seeds' robots.txt or at `/sitemap.xml`.
+        nesting: u32,
+    },
+}
+
+// ===== impl RequestKind =====
+
+impl RequestKind {
+    /// A page of the crawl.
+    pub fn is_page(&self) -> bool {
+        matches!(self, RequestKind::Page)
+    }
+}
+
 /// An HTTP request plus the crawl data that travels with it.
 ///
 /// Setters never fail; bad header names or values are reported when the
@@ -65,6 +91,9 @@ pub struct Request {
     /// redirect. Crawls stop following past their cap.
     #[serde(default)]
     pub redirects: u32,
+    /// What it is fetched for. Default [`RequestKind::Page`].
+    #[serde(default, skip_serializing_if = "RequestKind::is_page")]
+    pub kind: RequestKind,
     /// Skip duplicate filtering for this request.
     #[serde(default)]
     pub dont_filter: bool,
@@ -91,6 +120,7 @@ impl Request {
             retries: 0,
             attempts: 0,
             redirects: 0,
+            kind: RequestKind::Page,
             dont_filter: false,
             timeouts: Timeouts::default(),
         }
@@ -172,6 +202,12 @@ impl Request {
     /// Set one `user_data` entry.
     pub fn user_data(mut self, key: impl Into<String>, value: serde_json::Value) -> Request {
         self.user_data.insert(key.into(), value);
+        self
+    }
+
+    /// Set what the request is fetched for.
+    pub fn kind(mut self, kind: RequestKind) -> Request {
+        self.kind = kind;
         self
     }
 
@@ -274,7 +310,7 @@ mod tests {
         .user_data("id", serde_json::json!(7))
         .priority(-3)
         .timeout(Duration::from_millis(1500));
-        let r = Request { redirects: 2, ..r };
+        let r = Request { redirects: 2, ..r }.kind(RequestKind::Sitemap { nesting: 1 });
         let s = serde_json::to_string(&r).unwrap();
         let back: Request = serde_json::from_str(&s).unwrap();
         assert_eq!(back, r);
@@ -287,6 +323,21 @@ mod tests {
         let old = r#"{"method":"GET","url":"http://h/a","priority":1,"depth":2,"retries":1,"attempts":1,"dont_filter":false,"timeouts":{"connect":null,"read":null,"total":null}}"#;
         let r: Request = serde_json::from_str(old).unwrap();
         assert_eq!((r.depth, r.retries, r.redirects), (2, 1, 0));
+        assert_eq!(r.kind, RequestKind::Page);
+    }
+
+    /// Pages, the bulk of what a frontier stores, are written as before
+    /// `kind` existed; sitemaps carry theirs.
+    #[test]
+    fn kind_is_stored_only_for_sitemaps() {
+        let page = serde_json::to_string(&Request::get(url("http://h/"))).unwrap();
+        assert!(!page.contains("kind"), "{page}");
+        let sitemap =
+            Request::get(url("http://h/sitemap.xml")).kind(RequestKind::Sitemap { nesting: 2 });
+        let s = serde_json::to_string(&sitemap).unwrap();
+        assert!(s.contains(r#""kind":{"sitemap":{"nesting":2}}"#), "{s}");
+        let back: Request = serde_json::from_str(&s).unwrap();
+        assert_eq!(back.kind, RequestKind::Sitemap { nesting: 2 });
     }
 
     #[test]
