@@ -6,7 +6,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::time::Duration;
 
-use ferrocrawl_core::{Error, ErrorKind, Request, Result};
+use ferrocrawl_core::{Error, ErrorKind, Request, RequestKind, Result};
 use ferrocrawl_robots::{Availability, Robots};
 use ferrocrawl_url::{Fingerprint, SeenSet, fingerprint};
 use tokio::time::Instant;
@@ -30,7 +30,9 @@ pub(crate) enum Admission {
 }
 
 /// Decides whether `request` is queued, recording its fingerprint in
-/// `seen` if so. Dedup is by canonical fingerprint of method, URL and body.
+/// `seen` if so. Dedup is by canonical fingerprint of method, URL and body,
+/// and of kind: a sitemap and a page at one address are different work, so
+/// neither keeps the other out.
 pub(crate) fn admit(cfg: &FrontierConfig, seen: &mut SeenSet, request: &Request) -> Admission {
     if cfg.max_depth.is_some_and(|max| request.depth > max) {
         return Admission::TooDeep;
@@ -39,7 +41,13 @@ pub(crate) fn admit(cfg: &FrontierConfig, seen: &mut SeenSet, request: &Request)
         return Admission::New(None);
     }
     let body = request.body.as_deref();
-    let fp = fingerprint(&request.url, request.method.as_str(), body);
+    // Not a method anyone sends: sitemap fingerprints can't meet page ones,
+    // and page fingerprints stay what they were before sitemaps had a kind.
+    let method = match request.kind {
+        RequestKind::Page => request.method.as_str(),
+        RequestKind::Sitemap { .. } => "SITEMAP",
+    };
+    let fp = fingerprint(&request.url, method, body);
     if seen.insert(fp) {
         Admission::New(Some(fp))
     } else {

@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use ferrocrawl_core::Request;
+use ferrocrawl_core::{Request, RequestKind};
 use ferrocrawl_frontier::{Ack, DropReason, Frontier, FrontierConfig, LeaseKind, Order};
 use ferrocrawl_robots::{Availability, Robots};
 use tokio::time::{Instant, advance};
@@ -62,6 +62,15 @@ pub async fn dedup<F: Frontier>(make: impl Fn(FrontierConfig) -> F) {
     // A POST with a body is a different request from the GET.
     let post = Request::post("http://a/1".parse().unwrap()).body(b"x".to_vec());
     assert_eq!(f.push(vec![post]).await.unwrap().added, 1);
+    // A sitemap and a page at one address don't keep each other out; two
+    // sitemaps at one address do.
+    let sitemap = || req("http://a/1").kind(RequestKind::Sitemap { nesting: 0 });
+    let s = f.push(vec![sitemap(), sitemap()]).await.unwrap();
+    assert_eq!((s.added, s.duplicate), (1, 1));
+    let leased = f.lease(10).await.unwrap().leases;
+    assert_eq!(leased.len(), 5);
+    let kinds = leased.iter().filter(|l| !l.request.kind.is_page()).count();
+    assert_eq!(kinds, 1, "the sitemap comes back as one");
 }
 
 /// Requests deeper than `max_depth` are not queued.
