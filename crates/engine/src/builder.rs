@@ -1,7 +1,9 @@
 //! [`CrawlerBuilder`]: every setting of a crawl, validated by `build`.
 
+use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use ferrocrawl_core::{Error, ErrorKind, Request, Result, Url};
@@ -31,6 +33,11 @@ pub(crate) struct Ctx {
     pub user_agent: String,
     pub keep_bodies: bool,
     pub sitemaps: bool,
+    /// The seeds' origins, whose robots.txt `Sitemap:` lines are read when
+    /// `sitemaps` is on, serialized (`http://host:port`).
+    pub seed_origins: HashSet<String>,
+    /// Sitemap requests made so far, against the crawl's cap (sitemap.rs).
+    pub sitemaps_requested: AtomicUsize,
     pub router: Option<crate::handler::Router>,
     pub stats: Arc<Stats>,
     /// Links pushed lately, to skip building requests for repeats.
@@ -299,6 +306,13 @@ impl CrawlerBuilder {
 
     /// Also seed from the seeds' sitemaps (robots.txt `Sitemap:` lines and
     /// `/sitemap.xml`, indexes followed). Default off.
+    ///
+    /// Sitemaps are fetched through the frontier like pages: per-host delay,
+    /// concurrency and robots.txt apply, stopping stops them, and each one
+    /// takes a page of the [`max_pages`](Self::max_pages) budget (but makes
+    /// no page record). `Sitemap:` lines come from the robots.txt fetched to
+    /// obey it, so with [`obey_robots`](Self::obey_robots) off only
+    /// `/sitemap.xml` is read.
     pub fn sitemaps(mut self, on: bool) -> Self {
         self.sitemaps = on;
         self
@@ -399,6 +413,11 @@ impl CrawlerBuilder {
             user_agent,
             keep_bodies: self.keep_bodies,
             sitemaps: self.sitemaps,
+            seed_origins: seed_urls
+                .iter()
+                .map(|u| u.origin().ascii_serialization())
+                .collect(),
+            sitemaps_requested: AtomicUsize::new(0),
             router: self.router,
             stats: Arc::default(),
             recent: crate::recent::RecentLinks::new(),

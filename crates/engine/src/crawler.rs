@@ -101,11 +101,10 @@ impl<F: Frontier> Crawler<F> {
         let frontier = Arc::clone(&self.frontier);
         frontier.push(self.seeds.clone()).await?;
         if self.ctx.sitemaps {
-            let seed_urls: Vec<_> = self.seeds.iter().map(|r| r.url.clone()).collect();
-            let found = crate::sitemap::discover(&self.ctx, &seed_urls).await;
-            tracing::info!(urls = found.len(), "seeded from sitemaps");
+            // The rest (robots.txt `Sitemap:` lines, indexes) comes from
+            // leases, like links do.
             frontier
-                .push(found.into_iter().map(Request::get).collect())
+                .push(crate::sitemap::seeds(&self.ctx, &self.seeds))
                 .await?;
         }
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use ferrocrawl_core::{Error, ErrorKind, Request, Response, Url};
+use ferrocrawl_core::{Error, ErrorKind, Request, RequestKind, Response, Url};
 use ferrocrawl_extract::extract_links_with;
 use ferrocrawl_frontier::{Ack, Lease, LeaseKind};
 use ferrocrawl_robots::{FetchResult, from_fetch};
@@ -43,13 +43,15 @@ async fn robots(ctx: &Ctx, lease: Lease) -> Done {
         }
     };
     let (robots, availability) = from_fetch(fetched, &ctx.user_agent);
+    // With sitemaps on, the sitemaps this robots.txt names seed the crawl.
+    let follow = crate::sitemap::in_robots(ctx, &lease.request.url, &robots);
     Done {
         lease,
         ack: Ack::Robots {
             robots,
             availability,
         },
-        follow: Vec::new(),
+        follow,
         out_of_scope: 0,
         record: None,
         items: Vec::new(),
@@ -82,9 +84,13 @@ async fn page(ctx: &Ctx, lease: Lease) -> Done {
             items: Vec::new(),
         };
     }
-    match result {
-        Ok(resp) => fetched(ctx, lease, resp),
-        Err(error) => failed(lease, &error),
+    match (result, lease.request.kind) {
+        (Ok(resp), RequestKind::Page) => fetched(ctx, lease, resp),
+        (Err(error), RequestKind::Page) => failed(lease, &error),
+        (Ok(resp), RequestKind::Sitemap { nesting }) => {
+            crate::sitemap::fetched(ctx, lease, nesting, resp)
+        }
+        (Err(error), RequestKind::Sitemap { .. }) => crate::sitemap::failed(lease, &error),
     }
 }
 

@@ -438,6 +438,205 @@ async fn sitemaps_seed_the_crawl() {
     assert_eq!(srv.stats().hits("/index.xml"), 0);
 }
 
+const SITEMAP_NS: &str = "http://www.sitemaps.org/schemas/sitemap/0.9";
+
+/// A sitemap index naming `sitemaps`.
+fn sitemap_index(sitemaps: &[String]) -> String {
+    let entries: String = sitemaps
+        .iter()
+        .map(|s| format!("<sitemap><loc>{s}</loc></sitemap>"))
+        .collect();
+    format!("<?xml version=\"1.0\"?><sitemapindex xmlns=\"{SITEMAP_NS}\">{entries}</sitemapindex>")
+}
+
+/// A sitemap listing `urls`.
+fn urlset(urls: &[String]) -> String {
+    let entries: String = urls
+        .iter()
+        .map(|u| format!("<url><loc>{u}</loc></url>"))
+        .collect();
+    format!("<urlset xmlns=\"{SITEMAP_NS}\">{entries}</urlset>")
+}
+
+/// Serve `/index.xml`, named by robots.txt (with `robots_extra` lines),
+/// indexing `n` sitemaps `/sm/{i}.xml` that each list one testkit page.
+fn serve_sitemaps(srv: &TestServer, n: usize, robots_extra: &str) {
+    srv.set_robots(
+        200,
+        &format!(
+            "User-agent: *\n{robots_extra}Sitemap: {}\n",
+            srv.url("/index.xml")
+        ),
+    );
+    let sitemaps: Vec<_> = (0..n).map(|i| srv.url(&format!("/sm/{i}.xml"))).collect();
+    srv.set_file("/index.xml", "application/xml", sitemap_index(&sitemaps));
+    for i in 0..n {
+        let page = srv.url(&format!("/status/200?from={i}"));
+        srv.set_file(&format!("/sm/{i}.xml"), "application/xml", urlset(&[page]));
+    }
+}
+
+/// Regression: sitemap discovery fetched robots.txt itself, then the
+/// frontier's robots lease fetched it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn robots_txt_is_fetched_once_with_sitemaps_on() {
+    let srv = TestServer::start().await.unwrap();
+    serve_sitemaps(&srv, 3, "");
+    let run = crawl(
+        Crawler::builder()
+            .seed(srv.url("/site/3/2/0"))
+            .sitemaps(true),
+    )
+    .await;
+    assert_eq!(
+        srv.stats().hits("/robots.txt"),
+        1,
+        "robots.txt once per host"
+    );
+    assert_eq!(srv.stats().hits("/index.xml"), 1);
+    for i in 0..3 {
+        assert_eq!(srv.stats().hits(&format!("/sm/{i}.xml")), 1);
+    }
+    // Sitemaps make no page records: 3 site pages and 3 listed pages.
+    assert_eq!(run.summary.pages, 3 + 3);
+    assert!(run.pages.iter().all(|p| !p.url.path().ends_with(".xml")));
+}
+
+/// Regression: sitemaps were fetched back to back, outside the frontier's
+/// politeness and robots.txt rules.
+#[tokio::test(start_paused = true)]
+async fn sitemap_fetches_are_polite_and_obey_robots() {
+    let srv = TestServer::start().await.unwrap();
+    serve_sitemaps(
+        &srv,
+        5,
+        &format!(
+            "Disallow: /hidden.xml\nSitemap: {}\n",
+            srv.url("/hidden.xml")
+        ),
+    );
+    srv.set_file(
+        "/hidden.xml",
+        "application/xml",
+        urlset(&[srv.url("/json")]),
+    );
+    let delay = Duration::from_millis(500);
+    let b = Crawler::builder()
+        .seed(srv.url("/site/3/2/0"))
+        .sitemaps(true)
+        .per_host(1)
+        .delay(delay)
+        .jitter(false);
+    let run = crawl(b).await;
+    assert_eq!(srv.stats().hits("/sm/4.xml"), 1, "the sitemaps were read");
+    assert_eq!(
+        srv.stats().hits("/hidden.xml"),
+        0,
+        "disallowed sitemap fetched"
+    );
+    assert_eq!(srv.stats().hits("/json"), 0);
+    assert!(
+        run.dropped.iter().any(|(p, _)| p == "/hidden.xml"),
+        "{:?}",
+        run.dropped
+    );
+    assert!(srv.stats().max_in_flight() <= 1);
+    // robots.txt takes no turn of the host's delay; everything else does.
+    let starts: Vec<_> = srv
+        .stats()
+        .arrivals()
+        .into_iter()
+        .filter(|(_, p)| p != "/robots.txt")
+        .collect();
+    assert!(starts.len() >= 3 + 1 + 5 + 5);
+    for pair in starts.windows(2) {
+        let gap = pair[1].0 - pair[0].0;
+        assert!(
+            gap >= delay,
+            "{} then {} only {gap:?} apart",
+            pair[0].1,
+            pair[1].1
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nested_and_gzipped_sitemaps_are_followed_up_to_the_nesting_cap() {
+    use std::io::Write;
+
+    let srv = TestServer::start().await.unwrap();
+    let url = |p: &str| srv.url(p);
+    srv.set_robots(
+        200,
+        &format!("User-agent: *\nSitemap: {}\n", url("/s0.xml")),
+    );
+    // s0 (nesting 0) → s1 → s2 → s3 (nesting 3), whose index is not followed.
+    srv.set_file(
+        "/s0.xml",
+        "application/xml",
+        sitemap_index(&[url("/pages.xml.gz"), url("/s1.xml")]),
+    );
+    for i in 1..4 {
+        let next = url(&format!("/s{}.xml", i + 1));
+        srv.set_file(
+            &format!("/s{i}.xml"),
+            "application/xml",
+            sitemap_index(&[next]),
+        );
+    }
+    srv.set_file("/s4.xml", "application/xml", urlset(&[url("/user-agent")]));
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(urlset(&[url("/json")]).as_bytes()).unwrap();
+    srv.set_file("/pages.xml.gz", "application/gzip", gz.finish().unwrap());
+    let run = crawl(Crawler::builder().seed(url("/site/1/1/0")).sitemaps(true)).await;
+    assert_eq!(
+        srv.stats().hits("/json"),
+        1,
+        "listed in the gzipped sitemap"
+    );
+    for s in ["/s1.xml", "/s2.xml", "/s3.xml"] {
+        assert_eq!(srv.stats().hits(s), 1, "{s}");
+    }
+    assert_eq!(srv.stats().hits("/s4.xml"), 0, "past the nesting cap");
+    assert_eq!(srv.stats().hits("/user-agent"), 0);
+    assert_eq!(run.summary.pages, 2);
+    assert_eq!(run.summary.failed, 0);
+}
+
+/// Regression: discovery ran to its end before the crawl looked at its stop
+/// signal, so the first Ctrl-C could not stop it.
+#[tokio::test(start_paused = true)]
+async fn stopping_during_sitemap_discovery_is_prompt() {
+    let srv = TestServer::start().await.unwrap();
+    serve_sitemaps(&srv, 20, "");
+    let crawler = Crawler::builder()
+        .seed(srv.url("/site/3/2/0"))
+        .sitemaps(true)
+        .per_host(1)
+        .delay(Duration::from_secs(1))
+        .jitter(false)
+        .build()
+        .await
+        .unwrap();
+    let stopper = crawler.stopper();
+    let (tx, mut rx) = mpsc::channel(64);
+    let task = tokio::spawn(crawler.run(tx));
+    // Stop at the first page: the seed, fetched before any sitemap.
+    while let Some(e) = rx.recv().await {
+        if matches!(e, Event::Page(_)) {
+            stopper.stop();
+        }
+    }
+    let summary = task.await.unwrap().unwrap();
+    assert!(summary.stopped);
+    assert_eq!(summary.pages, 1);
+    let sitemaps: u64 = (0..20)
+        .map(|i| srv.stats().hits(&format!("/sm/{i}.xml")))
+        .sum();
+    assert_eq!(sitemaps, 0, "sitemaps fetched after the stop");
+    assert!(summary.left_queued > 0, "discovery was left queued");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn names_resolving_to_private_addresses_are_refused_at_connect_time() {
     // The seed lives on 127.0.0.2, so only that address is allowed; the link
