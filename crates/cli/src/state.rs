@@ -44,6 +44,10 @@ pub async fn watch<F: Frontier, O: Output>(
     let ticker = tokio::spawn(tick(bar.clone(), Arc::clone(&stats)));
     let mut interrupts = 0;
     let mut failures = 0u64;
+    // One listener for the whole loop, renewed only after it fires: a listener made
+    // afresh each turn misses a Ctrl-C that lands while an event is being handled.
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
     let (summary, output) = loop {
         tokio::select! {
             // The output writes; events only feed the display.
@@ -59,7 +63,8 @@ pub async fn watch<F: Frontier, O: Output>(
                 Some(_) => {}
                 None => break (&mut crawl).await.context("the crawl task panicked")??,
             },
-            _ = tokio::signal::ctrl_c() => {
+            _ = &mut ctrl_c => {
+                ctrl_c.set(tokio::signal::ctrl_c());
                 interrupts += 1;
                 if interrupts == 1 {
                     stopper.stop();
