@@ -273,7 +273,7 @@ pub struct CrawlArgs {
     /// Follow links to non-HTML files too (images, archives, ...).
     #[arg(long)]
     pub all_extensions: bool,
-    /// Also seed the crawl with the URLs in the seeds' sitemaps (robots.txt Sitemap: lines and /sitemap.xml).
+    /// Also seed the crawl with the URLs in the seeds' sitemaps (robots.txt Sitemap: lines and /sitemap.xml). Sitemaps are fetched politely like pages and count toward --max-pages; with --ignore-robots only /sitemap.xml is read.
     #[arg(long)]
     pub sitemaps: bool,
     /// Allow links and redirects into private, loopback and link-local addresses.
