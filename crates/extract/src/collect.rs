@@ -319,13 +319,25 @@ fn directory(base: &Url) -> Option<&str> {
 }
 
 /// Whether `value` (fragment removed) resolves the same against every base in one
-/// directory. The URL parser strips leading C0 controls and spaces, so a value that starts
-/// with one could still turn out empty or query-only; such values are left out too.
+/// directory.
+///
+/// Left out: values that are empty or query-only once the URL parser is done with them.
+/// It strips leading C0 controls and spaces, so a value that starts with one is left out
+/// too. A value naming the base's own scheme without an authority (`https:`,
+/// `https:?page=2`) is relative to the whole base URL, file name and query included, so
+/// a value with a colon is kept only when `//` (or a backslash form) follows the colon.
+/// That still keeps every absolute `scheme://` link; the few others are resolved each time.
 fn same_in_directory(value: &str) -> bool {
-    value
-        .as_bytes()
-        .first()
-        .is_some_and(|&b| b > b' ' && b != b'?')
+    let bytes = value.as_bytes();
+    let starts_well = bytes.first().is_some_and(|&b| b > b' ' && b != b'?');
+    let authority_after_colon = match value.find(':') {
+        None => true,
+        Some(at) => matches!(
+            bytes.get(at + 1..at + 3),
+            Some([b'/' | b'\\', b'/' | b'\\'])
+        ),
+    };
+    starts_well && authority_after_colon
 }
 
 /// The absolute, fragment-free http(s) URL a link value stands for, unless it is filtered.

@@ -734,7 +734,17 @@ mod tests {
             )
         );
         // Values whose meaning depends on the whole page URL get no key.
-        for value in ["", "#top", "?q=1", "&#1;?q"] {
+        for value in [
+            "",
+            "#top",
+            "?q=1",
+            "&#1;?q",
+            "https:",
+            "https:?page=2",
+            "HTTPS:#x",
+            "ht&#9;tps:?x",
+            "https:x.html",
+        ] {
             let html = format!("<a href='{value}'>");
             assert_eq!(
                 key("https://h.example/d/one.html", &html),
@@ -742,6 +752,22 @@ mod tests {
                 "{value:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_value_naming_the_page_s_own_scheme_is_never_recalled() {
+        // `https:?page=2` keeps the page's file name: a different URL on each page.
+        let mut handled = Handled::default();
+        let html = "<a href='https:?page=2'>next</a><a href='https://h.example/abs'>x</a>";
+        let first = at("https://h.example/d/a.html", html, &handled);
+        assert_eq!(
+            listed(&first),
+            ["https://h.example/d/a.html?page=2", "https://h.example/abs"]
+        );
+        handled.learn(&first);
+        let second = at("https://h.example/d/b.html", html, &handled);
+        assert_eq!(listed(&second), ["https://h.example/d/b.html?page=2"]);
+        assert_eq!(second.known, 1, "the absolute link is recalled");
     }
 
     #[test]
