@@ -3,7 +3,6 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use ferrocrawl_core::{Error, ErrorKind, Request, Result, Url};
@@ -36,8 +35,9 @@ pub(crate) struct Ctx {
     /// The seeds' origins, whose robots.txt `Sitemap:` lines are read when
     /// `sitemaps` is on, serialized (`http://host:port`).
     pub seed_origins: HashSet<String>,
-    /// Sitemap requests made so far, against the crawl's cap (sitemap.rs).
-    pub sitemaps_requested: AtomicUsize,
+    /// The distinct sitemap URLs requested so far, against the crawl's cap
+    /// (sitemap.rs). Kept in memory: a resumed crawl counts afresh.
+    pub sitemaps_requested: std::sync::Mutex<HashSet<Url>>,
     pub router: Option<crate::handler::Router>,
     pub stats: Arc<Stats>,
     /// Links pushed lately, to skip building requests for repeats.
@@ -417,7 +417,7 @@ impl CrawlerBuilder {
                 .iter()
                 .map(|u| u.origin().ascii_serialization())
                 .collect(),
-            sitemaps_requested: AtomicUsize::new(0),
+            sitemaps_requested: std::sync::Mutex::default(),
             router: self.router,
             stats: Arc::default(),
             recent: crate::recent::RecentLinks::new(),

@@ -6,8 +6,6 @@
 //! them. The `Sitemap:` lines read are those of the robots.txt the
 //! frontier's robots lease fetched (page.rs): it is never asked for twice.
 
-use std::sync::atomic::Ordering::Relaxed;
-
 use ferrocrawl_core::{Request, RequestKind, Response, Url};
 use ferrocrawl_extract::parse_sitemap;
 use ferrocrawl_frontier::{Ack, Lease};
@@ -16,7 +14,7 @@ use ferrocrawl_robots::Robots;
 use crate::builder::Ctx;
 use crate::page::Done;
 
-/// Sitemap requests made per crawl at most, so a runaway index can't flood it.
+/// Distinct sitemaps requested per crawl at most, so a runaway index can't flood it.
 const MAX_SITEMAPS: usize = 1000;
 /// Index nesting followed at most (an index of indexes of sitemaps).
 const MAX_NESTING: u32 = 3;
@@ -56,14 +54,30 @@ pub(crate) fn in_robots(ctx: &Ctx, robots_url: &Url, robots: &Robots) -> Vec<Req
         .collect()
 }
 
-/// A sitemap request for `url`, unless the crawl's sitemap cap is spent.
+/// A sitemap request for `url`, unless it was requested already or the
+/// crawl's sitemap cap is spent.
 fn sitemap_request(ctx: &Ctx, url: Url, nesting: u32) -> Option<Request> {
-    if ctx.sitemaps_requested.fetch_add(1, Relaxed) >= MAX_SITEMAPS {
-        tracing::debug!(%url, "sitemap cap reached: not requested");
-        return None;
-    }
     let url = ctx.canonicalizer.canonicalize_owned(url);
-    Some(Request::get(url).kind(RequestKind::Sitemap { nesting }))
+    admit(ctx, &url).then(|| Request::get(url).kind(RequestKind::Sitemap { nesting }))
+}
+
+/// Whether the sitemap at `url` (canonical) may be requested. Each distinct
+/// URL counts once toward [`MAX_SITEMAPS`], redirect targets included, so an
+/// index that lists one child a thousand times does not spend the cap; a URL
+/// requested already is left to the frontier's copy.
+fn admit(ctx: &Ctx, url: &Url) -> bool {
+    let mut requested = ctx
+        .sitemaps_requested
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if requested.contains(url) {
+        return false;
+    }
+    if requested.len() >= MAX_SITEMAPS {
+        tracing::debug!(%url, "sitemap cap reached: not requested");
+        return false;
+    }
+    requested.insert(url.clone())
 }
 
 /// A sitemap came back: its page URLs in scope, and the sitemaps it
@@ -82,10 +96,13 @@ pub(crate) fn fetched(ctx: &Ctx, lease: Lease, nesting: u32, resp: Response) -> 
         let hops = request.redirects.saturating_add(1);
         match target {
             Some(target) if hops <= ctx.max_redirects => {
-                let mut moved = request.clone();
-                moved.url = ctx.canonicalizer.canonicalize_owned(target);
-                moved.redirects = hops;
-                follow.push(moved);
+                let target = ctx.canonicalizer.canonicalize_owned(target);
+                if admit(ctx, &target) {
+                    let mut moved = request.clone();
+                    moved.url = target;
+                    moved.redirects = hops;
+                    follow.push(moved);
+                }
             }
             _ => tracing::info!(%sitemap, status, "sitemap redirect not followed"),
         }

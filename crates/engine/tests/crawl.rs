@@ -561,6 +561,35 @@ async fn sitemap_fetches_are_polite_and_obey_robots() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sitemap_listed_many_times_counts_once_toward_the_cap() {
+    let srv = TestServer::start().await.unwrap();
+    let url = |p: &str| srv.url(p);
+    srv.set_robots(
+        200,
+        &format!("User-agent: *\nSitemap: {}\n", url("/index.xml")),
+    );
+    // One child listed 1,500 times, over the cap of 1,000, then another.
+    let mut children = vec![url("/same.xml"); 1500];
+    children.push(url("/last.xml"));
+    srv.set_file("/index.xml", "application/xml", sitemap_index(&children));
+    srv.set_file("/same.xml", "application/xml", urlset(&[url("/json")]));
+    srv.set_file(
+        "/last.xml",
+        "application/xml",
+        urlset(&[url("/user-agent")]),
+    );
+    let run = crawl(Crawler::builder().seed(url("/site/1/1/0")).sitemaps(true)).await;
+    assert_eq!(srv.stats().hits("/same.xml"), 1);
+    assert_eq!(
+        srv.stats().hits("/last.xml"),
+        1,
+        "the cap was not spent on repeats"
+    );
+    assert_eq!(srv.stats().hits("/user-agent"), 1);
+    assert_eq!(run.summary.failed, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nested_and_gzipped_sitemaps_are_followed_up_to_the_nesting_cap() {
     use std::io::Write;
 
