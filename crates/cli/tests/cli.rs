@@ -310,6 +310,7 @@ async fn a_body_that_cannot_be_saved_fails_that_request_only() {
     for rec in &recs {
         assert_eq!(rec["error"]["kind"], "save", "{rec}");
         assert_eq!(rec["status"], 200, "{rec}");
+        assert!(rec["headers"].is_object(), "the response is kept: {rec}");
         let message = rec["error"]["message"].as_str().unwrap();
         assert!(message.contains("--save directory"), "{message}");
     }

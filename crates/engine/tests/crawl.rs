@@ -401,21 +401,12 @@ async fn sitemaps_seed_the_crawl() {
     srv.set_file(
         "/index.xml",
         "application/xml",
-        format!(
-            "<?xml version=\"1.0\"?><sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\
-             <sitemap><loc>{}</loc></sitemap></sitemapindex>",
-            url("/pages.xml")
-        ),
+        sitemap_index(&[url("/pages.xml")]),
     );
     srv.set_file(
         "/pages.xml",
         "application/xml",
-        format!(
-            "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"><url><loc>{}</loc></url>\
-             <url><loc>{}</loc></url></urlset>",
-            url("/status/204"),
-            url("/json")
-        ),
+        urlset(&[url("/status/204"), url("/json")]),
     );
     srv.set_file(
         "/sitemap.xml",

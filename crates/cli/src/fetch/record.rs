@@ -92,7 +92,8 @@ impl<'a> Record<'a> {
     }
 
     /// A record for a response whose body could not be saved (`--save`): the
-    /// request succeeded, the run goes on, and the record says what to fix.
+    /// response's status, headers and redirects as usual, no body, and an error
+    /// of kind `save` saying what to fix. The run goes on.
     pub fn unsaved(
         url: &'a str,
         line: Option<u64>,
@@ -100,19 +101,11 @@ impl<'a> Record<'a> {
         elapsed: f64,
         message: String,
     ) -> Record<'a> {
-        let mut r = Record::empty(
-            url,
-            line,
-            ErrorRecord {
-                kind: "save".to_owned(),
-                message,
-            },
-        );
-        r.final_url = Some(resp.url.as_str());
-        r.status = Some(resp.status.as_u16());
-        r.elapsed = elapsed;
-        r.attempts = resp.attempts;
-        r.bytes = Some(resp.body.len());
+        let mut r = Record::head(url, line, resp, elapsed);
+        r.error = Some(ErrorRecord {
+            kind: "save".to_owned(),
+            message,
+        });
         r
     }
 
@@ -146,43 +139,7 @@ impl<'a> Record<'a> {
         mode: BodyMode,
         save: Option<&Path>,
     ) -> std::io::Result<Record<'a>> {
-        let mut headers = serde_json::Map::new();
-        for (name, value) in &resp.headers {
-            let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
-            match headers.get_mut(name.as_str()) {
-                // RFC 9110 §5.3: repeated fields combine with ", " (Set-Cookie
-                // can't, so it becomes a list everywhere it repeats).
-                Some(serde_json::Value::String(prev)) if name != "set-cookie" => {
-                    prev.push_str(", ");
-                    prev.push_str(&v);
-                }
-                Some(serde_json::Value::String(prev)) => {
-                    let first = std::mem::take(prev);
-                    headers.insert(name.as_str().to_owned(), serde_json::json!([first, v]));
-                }
-                Some(serde_json::Value::Array(list)) => list.push(v.into()),
-                _ => {
-                    headers.insert(name.as_str().to_owned(), v.into());
-                }
-            }
-        }
-        let mut r = Record {
-            url,
-            line,
-            final_url: Some(resp.url.as_str()),
-            status: Some(resp.status.as_u16()),
-            headers: Some(headers),
-            elapsed,
-            attempts: resp.attempts,
-            redirects: &resp.redirects,
-            error: None,
-            charset: None,
-            body: None,
-            body_base64: None,
-            path: None,
-            sha256: None,
-            bytes: Some(resp.body.len()),
-        };
+        let mut r = Record::head(url, line, resp, elapsed);
         if let Some(dir) = save {
             let digest = format!("{:x}", Sha256::digest(&resp.body));
             let path = dir.join(&digest);
@@ -207,6 +164,47 @@ impl<'a> Record<'a> {
             r.body_base64 = Some(base64::engine::general_purpose::STANDARD.encode(&resp.body));
         }
         Ok(r)
+    }
+
+    /// A response's record without its body: URL, status, headers, timing.
+    fn head(url: &'a str, line: Option<u64>, resp: &'a Response, elapsed: f64) -> Record<'a> {
+        let mut headers = serde_json::Map::new();
+        for (name, value) in &resp.headers {
+            let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            match headers.get_mut(name.as_str()) {
+                // RFC 9110 §5.3: repeated fields combine with ", " (Set-Cookie
+                // can't, so it becomes a list everywhere it repeats).
+                Some(serde_json::Value::String(prev)) if name != "set-cookie" => {
+                    prev.push_str(", ");
+                    prev.push_str(&v);
+                }
+                Some(serde_json::Value::String(prev)) => {
+                    let first = std::mem::take(prev);
+                    headers.insert(name.as_str().to_owned(), serde_json::json!([first, v]));
+                }
+                Some(serde_json::Value::Array(list)) => list.push(v.into()),
+                _ => {
+                    headers.insert(name.as_str().to_owned(), v.into());
+                }
+            }
+        }
+        Record {
+            url,
+            line,
+            final_url: Some(resp.url.as_str()),
+            status: Some(resp.status.as_u16()),
+            headers: Some(headers),
+            elapsed,
+            attempts: resp.attempts,
+            redirects: &resp.redirects,
+            error: None,
+            charset: None,
+            body: None,
+            body_base64: None,
+            path: None,
+            sha256: None,
+            bytes: Some(resp.body.len()),
+        }
     }
 
     /// Write as one JSON line.
