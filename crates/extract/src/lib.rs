@@ -30,6 +30,7 @@ mod collect;
 mod error;
 pub mod fields;
 mod links;
+mod reader;
 mod refresh;
 mod scan;
 mod sitemap;

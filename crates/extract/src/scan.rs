@@ -1,7 +1,8 @@
 //! The tokenizer pass: html5gum's WHATWG tokenizer, driven by an emitter that keeps only
 //! what link extraction needs.
 //!
-//! html5gum replaced lol_html by benchmark (see `docs/decisions/0009-html5gum.md`). It
+//! html5gum replaced lol_html by benchmark (see `docs/decisions/0009-html5gum.md`), and
+//! reads the page through [`PageReader`] (decision 0012). It
 //! implements the spec's tokenizer states, character references included, and passes
 //! html5lib's tokenizer suite. What a bare tokenizer lacks is the feedback from tree
 //! construction, and this module supplies the part of it that decides what is markup:
@@ -26,6 +27,7 @@ use std::convert::Infallible;
 use html5gum::{Emitter, Error, State, Tokenizer};
 
 use crate::collect::{Collector, TagAttrs};
+use crate::reader::PageReader;
 
 /// `<noscript>` inside `<noscript>` content is scanned at most this deep.
 const MAX_NOSCRIPT_DEPTH: u8 = 2;
@@ -43,7 +45,7 @@ fn scan_at(html: &str, collector: &mut Collector, depth: u8) {
     let emitter = LinkEmitter::new(collector, depth);
     // The token type is `Infallible` (the emitter keeps what it needs itself) and a
     // string reader never fails, so this only drives the tokenizer to the end.
-    let _ = Tokenizer::new_with_emitter(html, emitter).finish();
+    let _ = Tokenizer::new_with_emitter(PageReader::new(html), emitter).finish();
 }
 
 /// The elements whose start tags matter here, recognised once per tag.
