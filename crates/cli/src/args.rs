@@ -194,7 +194,8 @@ pub struct CrawlArgs {
     /// Write the JSON lines to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Also save every page under DIR/HOST/PATH (a mirror).
+    /// Also save every page under DIR/HOST/PATH (a mirror). A path ending in `/`, or one that
+    /// is also a directory (`/a` next to `/a/b`), is saved as that directory's index.html.
     #[arg(long, value_name = "DIR")]
     pub save: Option<PathBuf>,
     /// Keep the crawl's state (queue, seen set, progress) in FILE so that a stopped or killed

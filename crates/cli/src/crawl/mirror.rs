@@ -49,14 +49,44 @@ impl Mirror {
     }
 
     /// Save one body.
+    ///
+    /// A URL can name a file and a directory at once (`/a` and `/a/b`), as a
+    /// site's paths often do. The page that stands for the directory is then
+    /// kept as its `index.html`, whichever of the two comes first.
     pub fn save(&self, url: &Url, body: &[u8]) -> anyhow::Result<()> {
-        let path = self.path_for(url);
+        let mut path = self.path_for(url);
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
+            self.make_dirs(dir)
                 .with_context(|| format!("cannot save {url}: cannot create {}", dir.display()))?;
+        }
+        if path.is_dir() {
+            path.push("index.html");
         }
         std::fs::write(&path, body)
             .with_context(|| format!("cannot save {url} to {}", path.display()))
+    }
+
+    /// Creates `dir` and its parents. A saved page where a directory must go
+    /// moves into that directory as its `index.html`.
+    fn make_dirs(&self, dir: &Path) -> std::io::Result<()> {
+        if std::fs::create_dir_all(dir).is_ok() {
+            return Ok(());
+        }
+        let Ok(below_root) = dir.strip_prefix(&self.root) else {
+            return std::fs::create_dir_all(dir);
+        };
+        let mut at = self.root.clone();
+        for part in below_root {
+            at.push(part);
+            if std::fs::symlink_metadata(&at).is_ok_and(|m| m.is_file()) {
+                let mut aside = at.clone().into_os_string();
+                aside.push(".ferrocrawl-moving");
+                std::fs::rename(&at, &aside)?;
+                std::fs::create_dir(&at)?;
+                std::fs::rename(&aside, at.join("index.html"))?;
+            }
+        }
+        std::fs::create_dir_all(dir)
     }
 }
 
@@ -83,5 +113,43 @@ mod tests {
             p("http://h/x.html?q=1/2"),
             PathBuf::from("/m/h/x.html?q=1%2F2")
         );
+    }
+
+    fn read(path: &Path) -> String {
+        std::fs::read_to_string(path).unwrap()
+    }
+
+    #[test]
+    fn a_page_that_is_also_a_directory_becomes_its_index() {
+        for first_the_file in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            let m = Mirror::new(dir.path()).unwrap();
+            let (file, inside): (Url, Url) = (
+                "http://h/a".parse().unwrap(),
+                "http://h/a/b/c".parse().unwrap(),
+            );
+            if first_the_file {
+                m.save(&file, b"page a").unwrap();
+                m.save(&inside, b"page c").unwrap();
+            } else {
+                m.save(&inside, b"page c").unwrap();
+                m.save(&file, b"page a").unwrap();
+            }
+            let site = dir.path().join("h");
+            assert_eq!(
+                read(&site.join("a/index.html")),
+                "page a",
+                "{first_the_file}"
+            );
+            assert_eq!(read(&site.join("a/b/c")), "page c", "{first_the_file}");
+            // `/a/` is the same file as `/a` now, and nothing was left aside.
+            m.save(&"http://h/a/".parse().unwrap(), b"page a/").unwrap();
+            assert_eq!(read(&site.join("a/index.html")), "page a/");
+            let names: Vec<_> = std::fs::read_dir(&site)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(names, ["a"]);
+        }
     }
 }
