@@ -623,6 +623,19 @@ impl Compiler<'_> {
             }),
         };
         let defaults = Settings::default();
+        let delay = duration(&s.delay, defaults.delay)?;
+        if delay > MAX_DELAY
+            && let Some(d) = &s.delay
+        {
+            return Err(self.err(
+                d.span(),
+                format!(
+                    "settings.delay `{}` is longer than the maximum of 1 day (24h): a longer \
+                     delay between two requests to one host would keep the crawl from ending",
+                    d.get_ref()
+                ),
+            ));
+        }
         let scope = match &s.scope {
             None => defaults.scope.clone(),
             Some(sc) => match sc.get_ref().as_str() {
@@ -646,7 +659,7 @@ impl Compiler<'_> {
         Ok(Settings {
             concurrency: s.concurrency.unwrap_or(defaults.concurrency),
             per_host: s.per_host.unwrap_or(defaults.per_host),
-            delay: duration(&s.delay, defaults.delay)?,
+            delay,
             obey_robots: s.obey_robots.unwrap_or(defaults.obey_robots),
             auto_throttle: s.auto_throttle.unwrap_or(defaults.auto_throttle),
             user_agent: s.user_agent,
@@ -660,6 +673,9 @@ impl Compiler<'_> {
         })
     }
 }
+
+/// The longest `settings.delay` a spider file may ask for, as for the CLI's `--delay`.
+const MAX_DELAY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Every combination of the variables' values.
 fn product<'a, 'v>(vars: &'a [(&'v str, Vec<String>)]) -> Vec<Vec<(&'v str, &'a String)>> {

@@ -175,6 +175,12 @@ fn every_kind_of_mistake_is_placed_and_explained() {
             &["not a duration", "500ms"],
         ),
         (
+            "a delay past a day",
+            format!("start = [{{ url = \"http://a/\", label = \"p\" }}]\n[settings]\ndelay = \"30days\"\n{rule}"),
+            (3, 9),
+            &["longer than the maximum of 1 day", "24h"],
+        ),
+        (
             "unknown sink kind",
             format!("start = [{{ url = \"http://a/\", label = \"p\" }}]\n[sink]\nto = \"out.parquet\"\n{rule}"),
             (3, 6),
