@@ -152,18 +152,15 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
             .header("location")
             .and_then(|l| resp.url.join(l.trim()).ok())
         {
-            let hops = request.redirects.saturating_add(1);
             if ctx.max_redirects == 0 {
                 // Following none: the 3xx is the page.
-            } else if hops > ctx.max_redirects {
+            } else if request.redirects >= ctx.max_redirects {
                 gave_up = true;
                 record.error = Some(too_many_redirects(request, &target, ctx.max_redirects));
             } else {
-                // The hop keeps the request's method, label and data: it is
-                // the same request, moved.
-                let mut moved = request.clone();
-                moved.url = target.clone();
-                moved.redirects = hops;
+                // The same request, moved: label and data stay, the method,
+                // body and credentials follow the redirect rules of `fetch`.
+                let moved = ferrocrawl_fetch::redirected(request, resp.status, target.clone());
                 push(canonical(moved), request.depth, &mut follow);
             }
             record.redirect = Some(target);

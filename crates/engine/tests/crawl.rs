@@ -256,6 +256,50 @@ async fn redirects_go_through_the_frontier() {
     assert_eq!(run.summary.pages, 2);
 }
 
+/// Regression: a followed redirect re-sent the request unchanged, so a form
+/// POST answered with 303 was POSTed again to the result page, and the
+/// caller's credentials went along to other origins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn followed_redirects_change_method_and_credentials_as_fetch_does() {
+    let srv = TestServer::start().await.unwrap();
+    let other = TestServer::start().await.unwrap();
+    let form = |to: &str, status: u16| {
+        let url = srv.url(&format!("/redirect-to?url={to}&status={status}"));
+        Request::post(url.parse().unwrap())
+            .header("Authorization", "Bearer secret")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(b"q=1".to_vec())
+            .label("ECHO")
+    };
+    let b = Crawler::builder()
+        // 303 to another origin: a GET without body, type or credentials.
+        .request(form(&other.url("/anything/see-other"), 303))
+        // 307 on the same origin: the same POST, credentials included.
+        .request(form("/anything/temporary", 307))
+        .router(Router::new().route("ECHO", |resp, ctx| {
+            let echo: Value = resp.json()?;
+            ctx.emit(&echo)
+        }))
+        .obey_robots(false);
+    let run = crawl(b).await;
+    assert_eq!(run.summary.failed, 0);
+    let echo = |path: &str| {
+        run.items
+            .iter()
+            .find(|e| e["path"] == path)
+            .unwrap_or_else(|| panic!("no echo of {path} in {:?}", run.items))
+    };
+    let see_other = echo("/anything/see-other");
+    assert_eq!(see_other["method"], "GET");
+    assert_eq!(see_other["body"], "");
+    assert!(see_other["headers"].get("authorization").is_none());
+    assert!(see_other["headers"].get("content-type").is_none());
+    let temporary = echo("/anything/temporary");
+    assert_eq!(temporary["method"], "POST");
+    assert_eq!(temporary["body"], "q=1");
+    assert_eq!(temporary["headers"]["authorization"], "Bearer secret");
+}
+
 /// Regression: redirects had no hop limit, so a server redirecting to a fresh
 /// URL each time was bounded only by the URL length or the page budget.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

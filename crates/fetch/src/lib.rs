@@ -45,6 +45,7 @@ pub use config::ClientBuilder;
 pub use fetcher::{Fetched, Fetcher, FetcherBuilder};
 pub use guard::{AddrPolicy, is_forbidden};
 pub use limit::{HostLimiter, HostPermit};
+pub use redirect::redirected;
 pub use retry::{RetryPolicy, parse_retry_after};
 
 pub use ferrocrawl_core::{Error, ErrorKind, Request, Response, Result, Timeouts};

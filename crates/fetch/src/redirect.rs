@@ -1,8 +1,8 @@
 //! Following one redirect: where to, with which method, body and headers.
 
-use ferrocrawl_core::{Body, Error, ErrorKind, Redirect, Result};
+use ferrocrawl_core::{Body, Error, ErrorKind, Redirect, Request, Result};
 use http::header::{
-    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HeaderMap, PROXY_AUTHORIZATION,
+    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HeaderMap, HeaderName, PROXY_AUTHORIZATION,
 };
 use http::{Method, StatusCode};
 use url::Url;
@@ -57,33 +57,114 @@ pub(crate) fn follow(
         )
         .with_url(next));
     }
-    // RFC 9110 §15.4: 303 turns into GET; 301/302 turn POST into GET as every
-    // browser does; 307/308 keep the method and body.
-    let to_get = match status.as_u16() {
-        303 => hop.method != Method::HEAD,
-        301 | 302 => hop.method == Method::POST,
-        _ => false,
-    };
-    if to_get {
+    if becomes_get(status, &hop.method) {
         hop.method = Method::GET;
         hop.body = None;
-        hop.headers.remove(CONTENT_TYPE);
-        hop.headers.remove(CONTENT_LENGTH);
+        for name in BODY_HEADERS {
+            hop.headers.remove(name);
+        }
     }
-    // Credentials set by the caller are for the origin they named, not for
-    // wherever it redirects. (Cookies from the jar are re-chosen per URL.)
     if next.origin() != hop.url.origin() {
-        hop.headers.remove(AUTHORIZATION);
-        hop.headers.remove(PROXY_AUTHORIZATION);
-        hop.headers.remove(COOKIE);
+        for name in ORIGIN_BOUND {
+            hop.headers.remove(name);
+        }
     }
     hop.url = next;
     Ok(hop)
 }
 
+/// Whether a redirect answered with `status` turns a `method` request into a
+/// GET without a body. RFC 9110 §15.4: 303 turns into GET; 301/302 turn POST
+/// into GET as every browser does; 307/308 keep the method and body.
+fn becomes_get(status: StatusCode, method: &Method) -> bool {
+    match status.as_u16() {
+        303 => *method != Method::HEAD,
+        301 | 302 => *method == Method::POST,
+        _ => false,
+    }
+}
+
+/// The headers that describe a body, dropped with it.
+const BODY_HEADERS: [HeaderName; 2] = [CONTENT_TYPE, CONTENT_LENGTH];
+
+/// Credentials set by the caller are for the origin they named, not for
+/// wherever it redirects. (Cookies from the jar are re-chosen per URL.)
+const ORIGIN_BOUND: [HeaderName; 3] = [AUTHORIZATION, PROXY_AUTHORIZATION, COOKIE];
+
+/// The request a crawl queues when `request` was answered with the redirect
+/// `status` to `target`: the same request moved, with the method, body and
+/// header rules of a followed redirect, one more hop, and a fresh retry
+/// budget (the budget is per URL).
+///
+/// ```
+/// use ferrocrawl_fetch::{Request, redirected};
+/// use http::{Method, StatusCode};
+///
+/// let form = "https://a.example/form".parse().expect("valid URL");
+/// let post = Request::post(form)
+///     .header("Authorization", "Bearer t")
+///     .header("Content-Type", "application/x-www-form-urlencoded")
+///     .body(b"q=1".to_vec());
+/// let done = "https://b.example/done".parse().expect("valid URL");
+/// let next = redirected(&post, StatusCode::SEE_OTHER, done);
+/// assert_eq!(next.method, Method::GET);
+/// assert!(next.body.is_none() && next.headers.is_empty());
+/// assert_eq!(next.redirects, 1);
+/// ```
+pub fn redirected(request: &Request, status: StatusCode, target: Url) -> Request {
+    let mut moved = request.clone();
+    let drop_headers = |moved: &mut Request, names: &[HeaderName]| {
+        moved
+            .headers
+            .retain(|(name, _)| !names.iter().any(|n| n.as_str().eq_ignore_ascii_case(name)));
+    };
+    if becomes_get(status, &moved.method) {
+        moved.method = Method::GET;
+        moved.body = None;
+        drop_headers(&mut moved, &BODY_HEADERS);
+    }
+    if target.origin() != request.url.origin() {
+        drop_headers(&mut moved, &ORIGIN_BOUND);
+    }
+    moved.url = target;
+    moved.redirects = request.redirects.saturating_add(1);
+    moved.retries = 0;
+    moved.attempts = 0;
+    moved
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_crawl_hop_is_a_fresh_request_for_the_new_url() {
+        let mut retried = Request::get("https://a.example/x".parse().unwrap())
+            .header("authorization", "Bearer t")
+            .header("Accept", "text/html")
+            .label("PAGE");
+        retried.retries = 2;
+        retried.attempts = 3;
+        retried.redirects = 4;
+        let same = redirected(
+            &retried,
+            StatusCode::MOVED_PERMANENTLY,
+            "https://a.example/y".parse().unwrap(),
+        );
+        assert_eq!((same.retries, same.attempts, same.redirects), (0, 0, 5));
+        assert_eq!(same.url.as_str(), "https://a.example/y");
+        assert_eq!(same.label.as_deref(), Some("PAGE"));
+        assert_eq!(same.header_value("Authorization"), Some("Bearer t"));
+        // Another origin: the credentials stay behind, whatever their case.
+        let moved = redirected(
+            &retried,
+            StatusCode::TEMPORARY_REDIRECT,
+            "https://b.example/y".parse().unwrap(),
+        );
+        assert_eq!(moved.header_value("authorization"), None);
+        assert_eq!(moved.header_value("accept"), Some("text/html"));
+        assert_eq!(moved.method, Method::GET);
+    }
 
     fn hop(method: Method, url: &str) -> NextHop {
         let mut headers = HeaderMap::new();
