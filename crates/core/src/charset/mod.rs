@@ -126,7 +126,21 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
 /// ASCII-compatible encoding), the text shares the buffer instead of copying
 /// it. Responses decode this way.
 pub fn decode_shared(body: &Bytes, content_type: Option<&str>) -> Decoded {
-    decode_with(body, content_type, |text, bom_length| match text {
+    let decision = decide(body, content_type);
+    if decision.encoding == UTF_8 {
+        // Valid UTF-8 is its own text: validating it while taking the shared
+        // buffer is the only pass over it (encoding_rs would make a second).
+        let bom_length = decision.bom_length.min(body.len());
+        if let Ok(text) = ByteString::try_from(body.slice(bom_length..)) {
+            return Decoded {
+                text,
+                encoding: UTF_8,
+                source: decision.source,
+                had_errors: false,
+            };
+        }
+    }
+    decode_decided(body, decision, |text, bom_length| match text {
         // Borrowed means the payload itself is the text: share it.
         Cow::Borrowed(_) => ByteString::try_from(body.slice(bom_length..))
             .unwrap_or_else(|_| ByteString::from(text.as_ref())),
@@ -139,11 +153,19 @@ fn decode_with(
     content_type: Option<&str>,
     text: impl FnOnce(Cow<'_, str>, usize) -> ByteString,
 ) -> Decoded {
+    decode_decided(body, decide(body, content_type), text)
+}
+
+fn decode_decided(
+    body: &[u8],
+    decision: Decision,
+    text: impl FnOnce(Cow<'_, str>, usize) -> ByteString,
+) -> Decoded {
     let Decision {
         encoding,
         source,
         bom_length,
-    } = decide(body, content_type);
+    } = decision;
     // The BOM, if any, was consumed by the decision; decoding without BOM
     // handling keeps `had_errors` honest and the decision authoritative.
     let bom_length = bom_length.min(body.len());
