@@ -59,7 +59,7 @@ impl Mirror {
             self.make_dirs(dir)
                 .with_context(|| format!("cannot save {url}: cannot create {}", dir.display()))?;
         }
-        if path.is_dir() {
+        while path.is_dir() {
             path.push("index.html");
         }
         std::fs::write(&path, body)
@@ -79,8 +79,9 @@ impl Mirror {
         for part in below_root {
             at.push(part);
             if std::fs::symlink_metadata(&at).is_ok_and(|m| m.is_file()) {
+                // No saved name holds a `#`: a URL's path and query cannot.
                 let mut aside = at.clone().into_os_string();
-                aside.push(".ferrocrawl-moving");
+                aside.push("#ferrocrawl-moving");
                 std::fs::rename(&at, &aside)?;
                 std::fs::create_dir(&at)?;
                 std::fs::rename(&aside, at.join("index.html"))?;
@@ -151,5 +152,22 @@ mod tests {
                 .collect();
             assert_eq!(names, ["a"]);
         }
+    }
+
+    #[test]
+    fn moving_a_page_aside_never_touches_another_saved_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = Mirror::new(dir.path()).unwrap();
+        let save = |url: &str, body: &[u8]| m.save(&url.parse().unwrap(), body).unwrap();
+        save("http://h/a.ferrocrawl-moving", b"neighbour");
+        save("http://h/a", b"page a");
+        save("http://h/a/b", b"page b");
+        let site = dir.path().join("h");
+        assert_eq!(read(&site.join("a.ferrocrawl-moving")), "neighbour");
+        assert_eq!(read(&site.join("a/index.html")), "page a");
+        // An `index.html` that is itself a directory: the page goes one deeper.
+        save("http://h/p/index.html/k", b"page k");
+        save("http://h/p", b"page p");
+        assert_eq!(read(&site.join("p/index.html/index.html")), "page p");
     }
 }
