@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ferrocrawl::crawl::MAX_DELAY;
 
 const EXIT_CODES: &str = "\
 Examples:
@@ -496,10 +497,6 @@ fn duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s)
         .map_err(|e| format!("{e}: write a duration such as 500ms, 10s or 2m"))
 }
-
-/// The longest delay between two requests to one host that a flag accepts.
-/// Longer is a typo, not politeness: the crawl would never end.
-const MAX_DELAY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// A duration for a per-host delay flag: at most [`MAX_DELAY`].
 fn delay(s: &str) -> Result<Duration, String> {

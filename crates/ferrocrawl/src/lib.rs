@@ -36,8 +36,8 @@ pub mod crawl {
     };
     pub use ferrocrawl_extract::{Link, LinkKind, LinkOptions, PageLinks, extract_links};
     pub use ferrocrawl_frontier::{
-        Ack, Checkpoint, Frontier, FrontierConfig, Lease, LeaseKind, MemoryFrontier, Order,
-        Resumed, SqliteFrontier,
+        Ack, Checkpoint, Frontier, FrontierConfig, Lease, LeaseKind, MAX_DELAY, MemoryFrontier,
+        Order, Resumed, SqliteFrontier,
     };
     pub use ferrocrawl_robots::Robots;
     pub use ferrocrawl_url::{Canonicalizer, Scope, ScopeMode, fingerprint, registrable_domain};

@@ -33,6 +33,11 @@ impl Default for AutoThrottle {
     }
 }
 
+/// The longest per-host delay the CLI and spider files accept. Longer is a
+/// typo, not politeness: the crawl would never end. (The frontier itself
+/// saturates whatever it is given.)
+pub const MAX_DELAY: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// How the frontier schedules. The library default is neutral; the CLI sets
 /// its own polite defaults.
 #[derive(Clone, Debug)]

@@ -46,7 +46,7 @@ mod scheduler;
 mod sqlite;
 mod store;
 
-pub use config::{AutoThrottle, FrontierConfig, Order};
+pub use config::{AutoThrottle, FrontierConfig, MAX_DELAY, Order};
 pub use lease::{Ack, Counts, DropReason, Dropped, Lease, LeaseId, LeaseKind, Leased, PushStats};
 pub use memory::MemoryFrontier;
 pub use sqlite::{Resumed, SqliteFrontier};

@@ -624,7 +624,7 @@ impl Compiler<'_> {
         };
         let defaults = Settings::default();
         let delay = duration(&s.delay, defaults.delay)?;
-        if delay > MAX_DELAY
+        if delay > ferrocrawl_frontier::MAX_DELAY
             && let Some(d) = &s.delay
         {
             return Err(self.err(
@@ -673,9 +673,6 @@ impl Compiler<'_> {
         })
     }
 }
-
-/// The longest `settings.delay` a spider file may ask for, as for the CLI's `--delay`.
-const MAX_DELAY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Every combination of the variables' values.
 fn product<'a, 'v>(vars: &'a [(&'v str, Vec<String>)]) -> Vec<Vec<(&'v str, &'a String)>> {
