@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use ferrocrawl::crawl::{Checkpoint, Crawler, Frontier, Output as CrawlOutput, Summary};
+use ferrocrawl::crawl::{Checkpoint, Crawler, Output as CrawlOutput, Summary};
 use ferrocrawl::sink::{BoxSink, CsvSink, Item, ItemWriter, JsonlSink, Pipeline, SharedSink, Sink};
 use ferrocrawl::spider::{Output, SinkKind, SinkSpec, Spider};
 use ferrocrawl::{ErrorKind, Url};
@@ -428,10 +428,11 @@ pub async fn run(args: RunArgs, quiet: bool) -> anyhow::Result<u8> {
         return Ok(drive(crawler, writers, quiet, None).await?.code);
     }
     let path = args.state.clone().unwrap_or_else(|| default_state(&spider));
-    let state = match state::open(&path, builder.frontier_config(), &identity(&spider), quiet)? {
-        Ok(state) => state,
-        Err(code) => return Ok(code),
-    };
+    let state =
+        match state::open(&path, builder.frontier_config(), &identity(&spider), quiet).await? {
+            Ok(state) => state,
+            Err(code) => return Ok(code),
+        };
     if state.resuming && !quiet && writes_to_stdout(&spider) {
         eprintln!(
             "warning: resuming onto stdout: items of pages redone since the last save are printed again"
@@ -519,8 +520,8 @@ fn identity(spider: &Spider) -> String {
 }
 
 /// Crawl into the writers, showing progress; close them; summarize.
-async fn drive<F: Frontier>(
-    crawler: Crawler<F>,
+async fn drive(
+    crawler: Crawler,
     writers: Writers,
     quiet: bool,
     state: Option<&Path>,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use ferrocrawl::ErrorKind;
 use ferrocrawl::crawl::{
-    Crawler, Event, Frontier, FrontierConfig, Output, SqliteFrontier, Summary,
+    Checkpoint, Crawler, Event, Frontier, FrontierConfig, Output, SqliteFrontier, Summary,
 };
 
 use crate::crawl::{progress_bar, tick};
@@ -29,8 +29,8 @@ pub struct Watched<O> {
 /// Ctrl-C pauses (no new requests; those in flight finish and are saved), the
 /// second quits at once: then `None`, and the state holds the last commit.
 /// With `show_failures`, the first page failures are printed as they come.
-pub async fn watch<F: Frontier, O: Output>(
-    crawler: Crawler<F>,
+pub async fn watch<O: Output>(
+    crawler: Crawler,
     output: O,
     quiet: bool,
     show_failures: bool,
@@ -114,12 +114,14 @@ pub struct State {
     pub frontier: SqliteFrontier,
     /// The file existed: this run resumes it.
     pub resuming: bool,
+    /// What the outputs had committed when the state was last saved.
+    checkpoint: Checkpoint,
 }
 
 /// Opens (or resumes) `path` for the crawl `identity`, saying which on
 /// stderr. `Err(code)` when the file can't be used (the message is printed;
 /// the file is left as it was).
-pub fn open(
+pub async fn open(
     path: &Path,
     config: FrontierConfig,
     identity: &str,
@@ -151,21 +153,25 @@ pub fn open(
             );
         }
     }
+    let checkpoint = frontier
+        .checkpoint()
+        .await
+        .context("cannot read the crawl state")?;
     Ok(Ok(State {
         frontier,
         resuming: !resumed.created,
+        checkpoint,
     }))
 }
 
 impl State {
     /// The committed length saved for the output `name`, if any.
     pub fn offset(&self, name: &str) -> anyhow::Result<Option<u64>> {
-        let saved = self
-            .frontier
-            .checkpoint(name)
-            .context("cannot read the crawl state")?;
-        Ok(saved
-            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+        Ok(self
+            .checkpoint
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, b)| <[u8; 8]>::try_from(b.as_slice()).ok())
             .map(u64::from_le_bytes))
     }
 }

@@ -8,7 +8,9 @@ use std::time::Duration;
 use ferrocrawl_core::{Error, ErrorKind, Request, Result, Url};
 use ferrocrawl_extract::LinkOptions;
 use ferrocrawl_fetch::{AddrPolicy, Client, ClientBuilder, RetryPolicy};
-use ferrocrawl_frontier::{AutoThrottle, Frontier, FrontierConfig, MemoryFrontier, Order};
+use ferrocrawl_frontier::{
+    AutoThrottle, BoxFrontier, Frontier, FrontierConfig, MemoryFrontier, Order,
+};
 use ferrocrawl_url::{Canonicalizer, Scope, ScopeMode};
 use tokio::sync::watch;
 
@@ -340,13 +342,18 @@ impl CrawlerBuilder {
     }
 
     /// Validate and build, with an in-memory frontier.
-    pub async fn build(self) -> Result<Crawler<MemoryFrontier>> {
+    pub async fn build(self) -> Result<Crawler> {
         let frontier = MemoryFrontier::new(self.frontier.clone());
         self.build_with(frontier).await
     }
 
     /// Validate and build around a given frontier.
-    pub async fn build_with<F: Frontier>(self, frontier: F) -> Result<Crawler<F>> {
+    pub async fn build_with(self, frontier: impl Frontier) -> Result<Crawler> {
+        self.build_boxed(Arc::new(frontier)).await
+    }
+
+    /// Validate and build around a frontier of any backend.
+    pub async fn build_boxed(self, frontier: BoxFrontier) -> Result<Crawler> {
         let canonicalizer = Canonicalizer::builder()
             .sort_query(self.sort_query)
             .strip_tracking(self.strip_tracking)
@@ -424,7 +431,7 @@ impl CrawlerBuilder {
         };
         Ok(Crawler {
             ctx: Arc::new(ctx),
-            frontier: Arc::new(frontier),
+            frontier,
             seeds,
             concurrency: self.concurrency,
             stop_tx,

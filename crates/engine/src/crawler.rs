@@ -5,9 +5,9 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use ferrocrawl_core::{Request, Result};
-use ferrocrawl_frontier::{Frontier, MemoryFrontier};
+use ferrocrawl_frontier::{Ack, BoxFrontier, Completion, Lease, Status};
 use tokio::sync::{mpsc, watch};
-use tokio::time::{Instant, sleep_until};
+use tokio::time::{Instant, sleep};
 
 use crate::builder::{CrawlerBuilder, Ctx};
 use crate::event::Event;
@@ -39,9 +39,9 @@ pub struct Summary {
 }
 
 /// A configured crawl. Build it with [`Crawler::builder`], run it once.
-pub struct Crawler<F: Frontier = MemoryFrontier> {
+pub struct Crawler {
     pub(crate) ctx: Arc<Ctx>,
-    pub(crate) frontier: Arc<F>,
+    pub(crate) frontier: BoxFrontier,
     pub(crate) seeds: Vec<Request>,
     pub(crate) concurrency: usize,
     pub(crate) stop_tx: watch::Sender<bool>,
@@ -49,14 +49,12 @@ pub struct Crawler<F: Frontier = MemoryFrontier> {
 
 // ===== impl Crawler =====
 
-impl Crawler<MemoryFrontier> {
+impl Crawler {
     /// A builder with neutral library defaults.
     pub fn builder() -> CrawlerBuilder {
         CrawlerBuilder::default()
     }
-}
 
-impl<F: Frontier> Crawler<F> {
     /// Live counters.
     pub fn stats(&self) -> Arc<Stats> {
         Arc::clone(&self.ctx.stats)
@@ -97,6 +95,9 @@ impl<F: Frontier> Crawler<F> {
     ) -> Result<(Summary, O)> {
         let started = Instant::now();
         let mut commit = Commits::new();
+        // A backend whose acks are durable at once can't roll one back with
+        // the outputs: its pages' acks wait for the output's next commit.
+        commit.hold = use_output && self.frontier.acks_durable_at_once();
         let stats = Arc::clone(&self.ctx.stats);
         let frontier = Arc::clone(&self.frontier);
         frontier.push(self.seeds.clone()).await?;
@@ -139,17 +140,19 @@ impl<F: Frontier> Crawler<F> {
                 }
             }
             if in_flight == 0 {
-                if stopping || frontier.is_finished().await? {
-                    break;
-                }
-                // Idle until the next host is ready: a good moment to commit.
+                // Idle: a good moment to commit (held acks must land before
+                // the frontier can look finished).
                 if commit.dirty() {
                     self.commit(&mut output, &mut commit).await?;
                 }
-                match frontier.next_ready().await? {
-                    Some(at) => {
+                let status = frontier.status().await?;
+                if stopping || status.finished {
+                    break;
+                }
+                match status.next_ready {
+                    Some(wait) => {
                         tokio::select! {
-                            _ = sleep_until(at) => {}
+                            _ = sleep(wait) => {}
                             _ = stop_rx.changed() => stopping = true,
                         }
                     }
@@ -162,7 +165,7 @@ impl<F: Frontier> Crawler<F> {
                 continue;
             }
             let wake = if !stopping && in_flight < self.concurrency {
-                frontier.next_ready().await?
+                frontier.status().await?.next_ready
             } else {
                 None
             };
@@ -178,16 +181,16 @@ impl<F: Frontier> Crawler<F> {
                     if commit.due() {
                         self.commit(&mut output, &mut commit).await?;
                     }
-                    let counts = frontier.counts().await?;
+                    let Status { counts, .. } = frontier.status().await?;
                     stats.queued.store(counts.queued, Relaxed);
                     stats.hosts.store(counts.hosts, Relaxed);
                 }
-                _ = sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {}
+                _ = sleep(wake.unwrap_or_default()), if wake.is_some() => {}
                 _ = stop_rx.changed(), if !stopping => stopping = true,
             }
         }
         self.commit(&mut output, &mut commit).await?;
-        let counts = frontier.counts().await?;
+        let counts = frontier.status().await?.counts;
         let summary = Summary {
             pages: stats.pages(),
             failed: stats.failed(),
@@ -202,10 +205,18 @@ impl<F: Frontier> Crawler<F> {
         Ok((summary, output))
     }
 
-    /// Commit the output, then the frontier with the output's checkpoint.
+    /// Commit the output, then the frontier with the output's checkpoint
+    /// (and the acks held for it), in one completion.
     async fn commit<O: Output>(&self, output: &mut O, commit: &mut Commits) -> Result<()> {
         let checkpoint = output.commit().await?;
-        self.frontier.commit(checkpoint).await?;
+        let acks = std::mem::take(&mut commit.held);
+        self.frontier
+            .complete(Completion {
+                children: Vec::new(),
+                acks,
+                checkpoint: Some(checkpoint),
+            })
+            .await?;
         commit.done();
         Ok(())
     }
@@ -219,9 +230,6 @@ impl<F: Frontier> Crawler<F> {
     ) -> Result<()> {
         let stats = &self.ctx.stats;
         stats.out_of_scope.fetch_add(done.out_of_scope, Relaxed);
-        if !done.follow.is_empty() {
-            self.frontier.push(done.follow).await?;
-        }
         if !done.items.is_empty() {
             stats.items.fetch_add(done.items.len() as u64, Relaxed);
             commit.items += done.items.len() as u64;
@@ -256,7 +264,23 @@ impl<F: Frontier> Crawler<F> {
             let _ = events.send(Event::Page(Box::new(record))).await;
         }
         commit.acks += 1;
-        self.frontier.ack(done.lease, done.ack).await
+        let (children, lease) = (done.follow, done.lease);
+        let acks = if commit.hold {
+            commit.held.push((lease, done.ack));
+            Vec::new()
+        } else {
+            vec![(lease, done.ack)]
+        };
+        // The page's links and its ack in one step: the frontier never looks
+        // finished in between, and a crash can't keep one without the other.
+        self.frontier
+            .complete(Completion {
+                children,
+                acks,
+                checkpoint: None,
+            })
+            .await
+            .map(drop)
     }
 }
 
@@ -265,6 +289,9 @@ struct Commits {
     items: u64,
     acks: u64,
     last: Instant,
+    /// Hold acks until the output commits (see `drive`).
+    hold: bool,
+    held: Vec<(Lease, Ack)>,
 }
 
 impl Commits {
@@ -280,6 +307,8 @@ impl Commits {
             items: 0,
             acks: 0,
             last: Instant::now(),
+            hold: false,
+            held: Vec::new(),
         }
     }
 
@@ -288,7 +317,9 @@ impl Commits {
     }
 
     fn due(&self) -> bool {
-        self.items >= Self::ITEMS
+        // Held acks hold host slots: commit them with every batch.
+        !self.held.is_empty()
+            || self.items >= Self::ITEMS
             || self.acks >= Self::ACKS
             || (self.dirty() && self.last.elapsed() >= Self::EVERY)
     }

@@ -25,7 +25,9 @@
 use std::time::{Duration, Instant};
 
 use ferrocrawl_core::{Request, Url};
-use ferrocrawl_frontier::{Ack, Frontier, FrontierConfig, MemoryFrontier, SqliteFrontier};
+use ferrocrawl_frontier::{
+    Ack, Completion, Frontier, FrontierConfig, MemoryFrontier, SqliteFrontier,
+};
 
 #[derive(Debug, Clone)]
 struct Args {
@@ -164,7 +166,7 @@ async fn crawl<F: Frontier>(f: &F, a: &Args) -> Report {
         let leased = clock.time(LEASE, f.lease(a.batch)).await.unwrap();
         if leased.leases.is_empty() {
             assert!(
-                clock.time(LEASE, f.is_finished()).await.unwrap(),
+                clock.time(LEASE, f.status()).await.unwrap().finished,
                 "nothing waits"
             );
             break;
@@ -205,12 +207,18 @@ async fn crawl<F: Frontier>(f: &F, a: &Args) -> Report {
         }
         if !acks.is_empty() {
             clock
-                .time(ACK, f.ack_batch(acks, Vec::new()))
+                .time(
+                    ACK,
+                    f.complete(Completion {
+                        acks,
+                        ..Completion::default()
+                    }),
+                )
                 .await
                 .unwrap();
         }
     }
-    let queued = f.counts().await.unwrap().queued;
+    let queued = f.status().await.unwrap().counts.queued;
     Report {
         pages,
         pushed,
@@ -255,11 +263,17 @@ async fn grow<F: Frontier>(f: &F, a: &Args) -> Report {
             acks.push((lease, Ack::done(200, 20_000)));
         }
         clock
-            .time(ACK, f.ack_batch(acks, Vec::new()))
+            .time(
+                ACK,
+                f.complete(Completion {
+                    acks,
+                    ..Completion::default()
+                }),
+            )
             .await
             .unwrap();
     }
-    let queued = f.counts().await.unwrap().queued;
+    let queued = f.status().await.unwrap().counts.queued;
     Report {
         pages,
         pushed,

@@ -67,6 +67,11 @@ pub struct FrontierConfig {
     pub max_bytes: Option<u64>,
     /// Adaptive throttling. Default off.
     pub auto_throttle: Option<AutoThrottle>,
+    /// How long a lease is held before the frontier may take it back and
+    /// lease it again (a worker that died, or hung). It must outlast the
+    /// longest page: its fetch with every timeout, its handler and its
+    /// output. Default 10 minutes.
+    pub lease_ttl: Duration,
 }
 
 impl Default for FrontierConfig {
@@ -84,6 +89,7 @@ impl Default for FrontierConfig {
             max_depth: None,
             max_bytes: None,
             auto_throttle: None,
+            lease_ttl: Duration::from_secs(600),
         }
     }
 }

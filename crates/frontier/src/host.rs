@@ -1,26 +1,12 @@
 //! One host's queue and politeness state.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use ferrocrawl_core::Url;
 use ferrocrawl_robots::Robots;
-use tokio::time::Instant;
 
 use crate::config::FrontierConfig;
-
-/// The furthest ahead the frontier schedules anything: about 30 years, which
-/// for a crawl means "not in this run" (tokio's own far future is the same).
-const FAR_FUTURE: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
-
-/// `t + wait`, but at most [`FAR_FUTURE`] ahead. Waits come from settings,
-/// servers (`Retry-After`, `Crawl-delay`) and library callers, and `Instant`
-/// addition panics on overflow: an absurd wait must mean "later", never a
-/// crashed crawl.
-pub(crate) fn later(t: Instant, wait: Duration) -> Instant {
-    // `unwrap_or(t)` is unreachable in practice: 30 years fit on every
-    // platform's clock. It exists so that no input can panic here.
-    t.checked_add(wait.min(FAR_FUTURE)).unwrap_or(t)
-}
+use crate::policy::{self, later};
 
 /// Where a host stands with its robots.txt.
 #[derive(Debug)]
@@ -30,7 +16,7 @@ pub(crate) enum RobotsState {
     /// Leased, waiting for the answer; the host's pages wait too.
     Pending,
     /// 5xx or unreachable: ask again at `at`.
-    RetryAt(Instant),
+    RetryAt(SystemTime),
     /// The rules to apply.
     Known(Robots),
     /// Not obeying robots.txt.
@@ -50,11 +36,11 @@ pub(crate) struct Host {
     /// When the last request to this host started; the next may start a
     /// (jittered) delay later. The delay is read when asked, so a change by
     /// the adaptive throttle applies at once.
-    pub last_start: Option<Instant>,
+    pub last_start: Option<SystemTime>,
     /// The jitter factor drawn for the gap after `last_start`.
     pub jitter: f64,
     /// Held back after throttling (429, 503 with Retry-After).
-    pub blocked_until: Instant,
+    pub blocked_until: SystemTime,
     /// Delay from the configuration or Crawl-delay: the adaptive throttle
     /// never goes below it.
     pub base_delay: Duration,
@@ -71,7 +57,12 @@ pub(crate) struct Host {
 }
 
 impl Host {
-    pub fn new(now: Instant, delay: Duration, obey_robots: bool, robots_url: Option<Url>) -> Host {
+    pub fn new(
+        now: SystemTime,
+        delay: Duration,
+        obey_robots: bool,
+        robots_url: Option<Url>,
+    ) -> Host {
         Host {
             queued: 0,
             robots_url,
@@ -96,8 +87,8 @@ impl Host {
     /// Take the rules of a robots.txt that answered (fetched or not found);
     /// its Crawl-delay, capped, becomes the host's minimum delay.
     pub fn apply_robots(&mut self, cfg: &FrontierConfig, robots: Robots) {
-        if let Some(cd) = robots.crawl_delay() {
-            self.crawl_delay = cd.min(cfg.max_crawl_delay);
+        if robots.crawl_delay().is_some() {
+            self.crawl_delay = policy::crawl_delay(cfg, &robots);
             self.base_delay = cfg.delay.max(self.crawl_delay);
             self.delay = self.delay.max(self.base_delay);
         }
@@ -105,7 +96,7 @@ impl Host {
     }
 
     /// When this host may next be leased from.
-    pub fn ready_at(&self) -> Instant {
+    pub fn ready_at(&self) -> SystemTime {
         let next = self.last_start.map(|t| later(t, self.gap()));
         let t = next.map_or(self.blocked_until, |n| n.max(self.blocked_until));
         match self.robots {
@@ -119,24 +110,16 @@ impl Host {
         self.queued > 0 && self.in_flight < per_host && !matches!(self.robots, RobotsState::Pending)
     }
 
-    /// The gap after the last start: the delay times its jitter factor. A
-    /// site's Crawl-delay is a promise, so the gap never goes below it.
+    /// The gap after the last start ([`policy::gap`]).
     fn gap(&self) -> Duration {
-        if self.delay.is_zero() {
-            return Duration::ZERO;
-        }
-        // What `mul_f64` computes, without its panic when the product no
-        // longer fits a `Duration` (a delay near `Duration::MAX`).
-        let jittered = Duration::try_from_secs_f64(self.delay.as_secs_f64() * self.jitter)
-            .unwrap_or(Duration::MAX);
-        jittered.max(self.crawl_delay)
+        policy::gap(self.delay, self.jitter, self.crawl_delay)
     }
 
     /// Record a request start. With `jitter`, the next gap is spread over
     /// 0.5..1.5 of the delay, so request times form no detectable beat.
-    pub fn started(&mut self, now: Instant, jitter: bool) {
+    pub fn started(&mut self, now: SystemTime, jitter: bool) {
         self.last_start = Some(now);
-        self.jitter = if jitter { 0.5 + fastrand::f64() } else { 1.0 };
+        self.jitter = policy::jitter_factor(jitter, fastrand::f64());
     }
 }
 
@@ -146,8 +129,10 @@ mod tests {
 
     const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
-    fn host(delay: Duration) -> (Instant, Host) {
-        let now = Instant::now();
+    use crate::policy::FAR_FUTURE;
+
+    fn host(delay: Duration) -> (SystemTime, Host) {
+        let now = SystemTime::now();
         let mut host = Host::new(now, delay, false, None);
         host.started(now, true);
         // The largest factor `started` draws.

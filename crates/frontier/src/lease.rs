@@ -1,7 +1,7 @@
 //! What the frontier hands out and what it is told back.
 
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use ferrocrawl_core::Request;
 use ferrocrawl_robots::{Availability, Robots};
@@ -20,11 +20,22 @@ pub enum LeaseKind {
 }
 
 /// A request handed out for fetching. It holds a slot of its host until it
-/// is acked or reclaimed.
+/// is acked, reclaimed, or expires.
+///
+/// A lease is valid while its `(id, token)` pair is the one the frontier
+/// holds for it and its expiry has not passed. After expiry the frontier
+/// may take the request back (on the next `lease` call, by any handle) and
+/// lease it again under a new token: an ack or reclaim that comes with the
+/// old token is *stale*, counted in [`Counts::stale`] and ignored, so a
+/// worker that lost its lease can never ack over the new holder.
 #[derive(Debug)]
 pub struct Lease {
     /// Its id.
     pub id: LeaseId,
+    /// The fencing token: grows with every lease the frontier grants.
+    pub token: u64,
+    /// When the frontier may take the request back.
+    pub expires: SystemTime,
     /// What it is for.
     pub kind: LeaseKind,
     /// The request to fetch.
@@ -126,6 +137,50 @@ pub struct PushStats {
     pub too_deep: usize,
 }
 
+/// One atomic step of the protocol: push the requests a page found, ack
+/// its lease (or several pages' leases), and record the sinks' checkpoint,
+/// all or nothing. Children are pushed before the acks are applied, so the
+/// frontier never looks finished in between and a crash can't lose them.
+#[derive(Debug, Default)]
+pub struct Completion {
+    /// New requests (links, redirects, a handler's follows).
+    pub children: Vec<Request>,
+    /// How each lease ended. A stale lease is counted and skipped.
+    pub acks: Vec<(Lease, Ack)>,
+    /// What the outputs had durably written, for resume: when given, the
+    /// whole step (and every call before it) is durable when it returns.
+    pub checkpoint: Option<Checkpoint>,
+}
+
+/// What [`crate::Frontier::complete`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Completed {
+    /// What happened to the children.
+    pub pushed: PushStats,
+    /// Acks applied.
+    pub acked: usize,
+    /// Acks ignored as stale (the lease had expired and moved on, or was
+    /// acked already).
+    pub stale: usize,
+}
+
+/// What item sinks had durably written at a commit: named opaque values,
+/// e.g. `("items.jsonl", byte length)`.
+pub type Checkpoint = Vec<(String, Vec<u8>)>;
+
+/// The frontier's state in one answer: [`crate::Frontier::status`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Status {
+    /// Nothing queued that may still be fetched, nothing leased, no retry
+    /// waiting: the crawl is over.
+    pub finished: bool,
+    /// How long until a lease may become available: zero if one may be
+    /// leased now, `None` if nothing is queued (or the budget is spent).
+    pub next_ready: Option<Duration>,
+    /// The counters.
+    pub counts: Counts,
+}
+
 /// Counters for progress displays.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -143,4 +198,8 @@ pub struct Counts {
     pub hosts: u64,
     /// Body bytes downloaded.
     pub bytes: u64,
+    /// Acks and reclaims ignored because their lease was no longer held.
+    pub stale: u64,
+    /// Leases taken back after their expiry.
+    pub expired: u64,
 }

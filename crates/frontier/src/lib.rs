@@ -12,20 +12,32 @@
 //!   host's pages wait until the answer is acked;
 //! - dedup by canonical fingerprint; priorities; BFS by default, DFS as an
 //!   option; depth, page and byte budgets;
-//! - [`Frontier::is_finished`]: nothing queued and nothing leased.
+//! - [`Frontier::status`]: finished (nothing queued, nothing leased), when
+//!   the next lease may come, and the counters, in one call.
+//!
+//! # Protocol v2
+//!
+//! The trait is object-safe ([`BoxFrontier`]) so a backend can live outside
+//! the process. Time is wall-clock or a [`Duration`], read from an injected
+//! [`Clock`]. A [`Lease`] carries an id, a fencing token and an expiry: after
+//! expiry any handle may take the request back and lease it again, and an
+//! ack with the old token is stale: counted and ignored, never an error.
+//! [`Frontier::complete`] pushes a page's children, acks its lease and
+//! records the sinks' checkpoint in one atomic step. The policy every
+//! backend must reproduce (dedup key, politeness arithmetic, robots
+//! decision) is public and pure in [`policy`]. `docs/decisions/0013` has
+//! what a backend guarantees and what the engine assumes.
 //!
 //! Two implementations share the scheduling (`scheduler.rs`, over a
-//! `Store` of queued requests): [`MemoryFrontier`], and [`SqliteFrontier`],
-//! which keeps the queue, seen set, leases, counters, robots.txt cache and
-//! checkpoints in one SQLite file so a crawl resumes after `kill -9`
-//! ([`SqliteFrontier::open`] reports what it found in [`Resumed`]).
-//! [`Frontier::ack_batch`] records a checkpoint (a sink's committed offset)
-//! in the transaction of its acks.
+//! `Store` of queued requests): [`MemoryFrontier`], and (feature `sqlite`,
+//! on by default) `SqliteFrontier`, which keeps the queue, seen set,
+//! counters, robots.txt cache and checkpoints in one SQLite file so a crawl
+//! resumes after `kill -9`.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
 //! use ferrocrawl_core::Request;
-//! use ferrocrawl_frontier::{Ack, Frontier, FrontierConfig, MemoryFrontier};
+//! use ferrocrawl_frontier::{Ack, Completion, Frontier, FrontierConfig, MemoryFrontier};
 //!
 //! let frontier = MemoryFrontier::new(FrontierConfig { obey_robots: false, ..Default::default() });
 //! let seed = Request::get("http://127.0.0.1:8080/".parse().unwrap());
@@ -33,93 +45,120 @@
 //! let leased = frontier.lease(10).await.unwrap();
 //! assert_eq!(leased.leases.len(), 1, "the duplicate was dropped");
 //! let lease = leased.leases.into_iter().next().unwrap();
-//! frontier.ack(lease, Ack::done(200, 1024)).await.unwrap();
-//! assert!(frontier.is_finished().await.unwrap());
+//! let child = Request::get("http://127.0.0.1:8080/next".parse().unwrap());
+//! let done = frontier
+//!     .complete(Completion { children: vec![child], acks: vec![(lease, Ack::done(200, 1024))], checkpoint: None })
+//!     .await
+//!     .unwrap();
+//! assert_eq!((done.pushed.added, done.acked), (1, 1));
+//! assert!(!frontier.status().await.unwrap().finished, "the child is queued");
 //! # }
 //! ```
 
+mod clock;
 mod config;
 mod host;
 mod lease;
+mod location;
 mod memory;
+pub mod policy;
 mod scheduler;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
 
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock, TokioClock};
 pub use config::{AutoThrottle, FrontierConfig, MAX_DELAY, Order};
-pub use lease::{Ack, Counts, DropReason, Dropped, Lease, LeaseId, LeaseKind, Leased, PushStats};
+pub use lease::{
+    Ack, Checkpoint, Completed, Completion, Counts, DropReason, Dropped, Lease, LeaseId, LeaseKind,
+    Leased, PushStats, Status,
+};
+pub use location::FrontierLocation;
 pub use memory::MemoryFrontier;
+#[cfg(feature = "sqlite")]
 pub use sqlite::{Resumed, SqliteFrontier};
 
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
 
 use ferrocrawl_core::{Request, Result};
-use tokio::time::Instant;
 
-/// The crawl's to-do list with its manners. Every implementation (memory,
-/// SQLite, Redis) runs the same test suite, `ferrocrawl_testkit::frontier_suite`.
+/// The future a [`Frontier`] call returns: boxed, so the trait is
+/// object-safe and a backend may do I/O.
+pub type FrontierFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
+
+/// A frontier behind a pointer: any backend, chosen at run time. Clones are
+/// handles on the same frontier.
+pub type BoxFrontier = Arc<dyn Frontier>;
+
+/// The crawl's to-do list with its manners. Every implementation runs the
+/// same test suite, `ferrocrawl_testkit::frontier_suite`.
+///
+/// What a backend guarantees (decision 0013):
+/// - a request is leased to one holder at a time; its host's slot is held
+///   until the lease is acked, reclaimed or expired;
+/// - acks and reclaims of stale leases are counted and ignored;
+/// - each call is atomic; [`Frontier::complete`] pushes its children before
+///   applying its acks, in one step;
+/// - durability (for backends that have it): a completion with a
+///   checkpoint is durable, with every call before it, when it returns, and
+///   the checkpoint read back by [`Frontier::checkpoint`] after a crash
+///   matches exactly the acks that survived. Acks between checkpoints may be
+///   lost in a crash (their pages are fetched again), never reordered
+///   before the children they came with.
 pub trait Frontier: Send + Sync + 'static {
-    /// Add requests. Duplicates (by fingerprint, unless `dont_filter`) and
-    /// requests past the depth budget are counted and not queued.
-    fn push(&self, requests: Vec<Request>) -> impl Future<Output = Result<PushStats>> + Send;
+    /// Add requests. Duplicates (by [`policy::dedup_key`], unless
+    /// `dont_filter`) and requests past the depth budget are counted and not
+    /// queued.
+    fn push(&self, requests: Vec<Request>) -> FrontierFuture<'_, PushStats>;
 
     /// Up to `max` requests that may be fetched now, each holding its host's
-    /// slot until acked or reclaimed; plus the requests dropped on the way
-    /// (disallowed by robots.txt, robots.txt unavailable).
-    fn lease(&self, max: usize) -> impl Future<Output = Result<Leased>> + Send;
+    /// slot until acked, reclaimed or expired; plus the requests dropped on
+    /// the way (disallowed by robots.txt, robots.txt unavailable). Expired
+    /// leases are taken back first.
+    fn lease(&self, max: usize) -> FrontierFuture<'_, Leased>;
 
-    /// Report how a lease ended.
-    fn ack(&self, lease: Lease, ack: Ack) -> impl Future<Output = Result<()>> + Send;
+    /// Push children, apply acks and record a checkpoint, as one step (see
+    /// [`Completion`]).
+    fn complete(&self, completion: Completion) -> FrontierFuture<'_, Completed>;
 
-    /// Ack several leases at once and record `checkpoint` (e.g. a sink's
-    /// committed byte offset) with them: in a durable frontier both land in
-    /// one transaction, or neither does, so on resume the checkpoint read
-    /// back matches exactly the pages acked.
-    ///
-    /// The provided implementation acks each lease in turn and ignores the
-    /// checkpoint, which is all a frontier that forgets everything on exit
-    /// can offer; it stops at the first lease that fails.
-    fn ack_batch(
-        &self,
-        acks: Vec<(Lease, Ack)>,
-        checkpoint: Vec<(String, Vec<u8>)>,
-    ) -> impl Future<Output = Result<()>> + Send {
-        async move {
-            drop(checkpoint);
-            for (lease, ack) in acks {
-                self.ack(lease, ack).await?;
-            }
-            Ok(())
-        }
+    /// Give a lease back unfinished (shutdown); it may be leased again
+    /// `after` from now. `false` if the lease was stale (ignored).
+    fn reclaim(&self, lease: Lease, after: Duration) -> FrontierFuture<'_, bool>;
+
+    /// Finished or not, when the next lease may come, and the counters.
+    fn status(&self) -> FrontierFuture<'_, Status>;
+
+    /// The checkpoint of the last durable completion (empty for a new crawl
+    /// or a frontier that keeps nothing), to resume outputs from.
+    fn checkpoint(&self) -> FrontierFuture<'_, Checkpoint>;
+
+    /// Whether an ack is durable as soon as its call returns. Such a backend
+    /// can't roll an ack back with the outputs, so the engine holds a page's
+    /// ack until the page's output is durable. Backends whose acks become
+    /// durable only with the next checkpoint (and memory) say `false`.
+    fn acks_durable_at_once(&self) -> bool {
+        false
     }
 
-    /// Give a lease back unfinished (shutdown, expiry); it may be leased again
-    /// from `not_before` on.
-    fn reclaim(&self, lease: Lease, not_before: Instant)
-    -> impl Future<Output = Result<()>> + Send;
+    /// One ack: [`Frontier::complete`] with nothing else. `false` if stale.
+    fn ack(&self, lease: Lease, ack: Ack) -> FrontierFuture<'_, bool> {
+        let done = self.complete(Completion {
+            acks: vec![(lease, ack)],
+            ..Completion::default()
+        });
+        Box::pin(async move { Ok(done.await?.acked == 1) })
+    }
 
-    /// Nothing queued that may still be fetched, and nothing leased.
-    fn is_finished(&self) -> impl Future<Output = Result<bool>> + Send;
-
-    /// The earliest moment a lease may become available, if anything is
-    /// queued; the engine sleeps until then instead of polling.
-    fn next_ready(&self) -> impl Future<Output = Result<Option<Instant>>> + Send;
-
-    /// Counters for progress displays.
-    fn counts(&self) -> impl Future<Output = Result<Counts>> + Send;
-
-    /// Make every push and ack so far durable, together with `checkpoint`
-    /// (what the item sinks had committed at that moment, such as a file's
-    /// byte length), in one step: after a crash, a durable frontier resumes
-    /// from the last commit and hands back the checkpoint, so output past it
-    /// can be cut off and redone. The engine calls it after its sinks have
-    /// flushed. In-memory frontiers have nothing to make durable.
-    fn commit(&self, checkpoint: Checkpoint) -> impl Future<Output = Result<()>> + Send {
-        let _ = checkpoint;
-        async { Ok(()) }
+    /// Make everything so far durable with `checkpoint`:
+    /// [`Frontier::complete`] with only a checkpoint.
+    fn commit(&self, checkpoint: Checkpoint) -> FrontierFuture<'_, ()> {
+        let done = self.complete(Completion {
+            checkpoint: Some(checkpoint),
+            ..Completion::default()
+        });
+        Box::pin(async move { done.await.map(drop) })
     }
 }
-
-/// What item sinks had durably written at a commit: named opaque values,
-/// e.g. `("items.jsonl", byte length)`.
-pub type Checkpoint = Vec<(String, Vec<u8>)>;

@@ -2,31 +2,37 @@
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use ferrocrawl_core::{Request, Result, Url};
 use ferrocrawl_url::Fingerprint;
-use tokio::time::Instant;
 
-use crate::Frontier;
+use crate::clock::{SharedClock, TokioClock};
 use crate::config::FrontierConfig;
 use crate::host::Host;
-use crate::lease::{Ack, Counts, Lease, Leased, PushStats};
+use crate::lease::{Completed, Completion, Lease, Leased, PushStats, Status};
 use crate::scheduler::Scheduler;
 use crate::store::{Slot, Store};
+use crate::{Checkpoint, Frontier, FrontierFuture};
 
 /// A frontier held in memory: fast, and gone when the process ends.
-#[derive(Debug)]
+///
+/// Clones are handles on the same frontier (as two workers would hold).
+#[derive(Clone, Debug)]
 pub struct MemoryFrontier {
-    state: Mutex<Scheduler<MemoryStore>>,
+    state: Arc<Mutex<Scheduler<MemoryStore>>>,
+    clock: SharedClock,
 }
 
-/// Per-host heaps, plus the requests waiting out a retry.
+/// Per-host heaps, plus the requests leased or waiting out a retry.
 #[derive(Debug, Default)]
 struct MemoryStore {
     queues: Vec<BinaryHeap<Queued>>,
+    /// Leased requests (a copy, to queue again if the lease expires) and
+    /// those waiting out a retry, by slot.
     aside: HashMap<Slot, (usize, Request)>,
-    next_aside: Slot,
+    next_slot: Slot,
 }
 
 /// A queued request with its ordering key.
@@ -41,46 +47,58 @@ struct Queued {
 // ===== impl MemoryFrontier =====
 
 impl MemoryFrontier {
-    /// An empty frontier.
+    /// An empty frontier on tokio's clock.
     pub fn new(cfg: FrontierConfig) -> MemoryFrontier {
+        MemoryFrontier::with_clock(cfg, TokioClock::shared())
+    }
+
+    /// An empty frontier reading the time from `clock`.
+    pub fn with_clock(cfg: FrontierConfig, clock: SharedClock) -> MemoryFrontier {
+        let now = clock.now();
         MemoryFrontier {
-            state: Mutex::new(Scheduler::new(cfg, MemoryStore::default())),
+            state: Arc::new(Mutex::new(Scheduler::new(cfg, MemoryStore::default(), now))),
+            clock,
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Scheduler<MemoryStore>> {
+    fn run<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&mut Scheduler<MemoryStore>, std::time::SystemTime) -> Result<T>,
+    ) -> FrontierFuture<'_, T> {
         // Every method leaves the state consistent before it can panic.
+        let out = call(&mut self.lock(), self.clock.now());
+        Box::pin(std::future::ready(out))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Scheduler<MemoryStore>> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
 impl Frontier for MemoryFrontier {
-    async fn push(&self, requests: Vec<Request>) -> Result<PushStats> {
-        self.lock().push(requests, Instant::now())
+    fn push(&self, requests: Vec<Request>) -> FrontierFuture<'_, PushStats> {
+        self.run(|s, now| s.push(requests, now))
     }
 
-    async fn lease(&self, max: usize) -> Result<Leased> {
-        self.lock().lease(max, Instant::now())
+    fn lease(&self, max: usize) -> FrontierFuture<'_, Leased> {
+        self.run(|s, now| s.lease(max, now))
     }
 
-    async fn ack(&self, lease: Lease, ack: Ack) -> Result<()> {
-        self.lock().ack(lease, ack, Instant::now())
+    fn complete(&self, completion: Completion) -> FrontierFuture<'_, Completed> {
+        self.run(|s, now| s.complete(completion, now))
     }
 
-    async fn reclaim(&self, lease: Lease, not_before: Instant) -> Result<()> {
-        self.lock().reclaim(lease, not_before, Instant::now())
+    fn reclaim(&self, lease: Lease, after: Duration) -> FrontierFuture<'_, bool> {
+        self.run(|s, now| s.reclaim(lease, after, now))
     }
 
-    async fn is_finished(&self) -> Result<bool> {
-        Ok(self.lock().is_finished())
+    fn status(&self) -> FrontierFuture<'_, Status> {
+        self.run(|s, now| Ok(s.status(now)))
     }
 
-    async fn next_ready(&self) -> Result<Option<Instant>> {
-        Ok(self.lock().next_ready())
-    }
-
-    async fn counts(&self) -> Result<Counts> {
-        Ok(self.lock().counts())
+    fn checkpoint(&self) -> FrontierFuture<'_, Checkpoint> {
+        // Nothing is kept across runs: there is never a checkpoint to resume.
+        Box::pin(std::future::ready(Ok(Vec::new())))
     }
 }
 
@@ -109,18 +127,24 @@ impl Store for MemoryStore {
     }
 
     fn pop(&mut self, host: usize) -> Result<Option<(Slot, Request)>> {
-        // The lease carries the request; nothing is kept for it here.
-        Ok(self.queues[host].pop().map(|q| (0, q.request)))
+        let Some(q) = self.queues[host].pop() else {
+            return Ok(None);
+        };
+        // The lease carries the request; a copy stays, to queue it again
+        // should the lease expire.
+        self.next_slot += 1;
+        self.aside.insert(self.next_slot, (host, q.request.clone()));
+        Ok(Some((self.next_slot, q.request)))
     }
 
-    fn remove(&mut self, _slot: Slot) -> Result<()> {
+    fn remove(&mut self, slot: Slot) -> Result<()> {
+        self.aside.remove(&slot);
         Ok(())
     }
 
-    fn set_aside(&mut self, _slot: Slot, host: usize, request: Request) -> Result<Slot> {
-        self.next_aside += 1;
-        self.aside.insert(self.next_aside, (host, request));
-        Ok(self.next_aside)
+    fn set_aside(&mut self, slot: Slot, host: usize, request: Request) -> Result<Slot> {
+        self.aside.insert(slot, (host, request));
+        Ok(slot)
     }
 
     fn requeue(&mut self, slot: Slot, seq: i64) -> Result<()> {

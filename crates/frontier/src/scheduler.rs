@@ -4,18 +4,19 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use ferrocrawl_core::{Error, ErrorKind, Request, RequestKind, Result};
+use ferrocrawl_core::{Request, Result};
 use ferrocrawl_robots::{Availability, Robots};
-use ferrocrawl_url::{Fingerprint, SeenSet, fingerprint};
-use tokio::time::Instant;
+use ferrocrawl_url::{Fingerprint, SeenSet};
 
 use crate::config::{FrontierConfig, Order};
-use crate::host::{Host, RobotsState, later};
+use crate::host::{Host, RobotsState};
 use crate::lease::{
-    Ack, Counts, DropReason, Dropped, Lease, LeaseId, LeaseKind, Leased, PushStats,
+    Ack, Completed, Completion, Counts, Dropped, Lease, LeaseId, LeaseKind, Leased, PushStats,
+    Status,
 };
+use crate::policy::{self, RobotsRetry, later, until};
 use crate::store::{Slot, Store};
 
 /// The outcome of dedup and the depth budget for one pushed request.
@@ -30,28 +31,15 @@ pub(crate) enum Admission {
 }
 
 /// Decides whether `request` is queued, recording its fingerprint in
-/// `seen` if so. Dedup is by canonical fingerprint of method, URL and body,
-/// and of kind: a sitemap and a page at one address are different work, so
-/// neither keeps the other out.
+/// `seen` if so ([`policy::dedup_key`], [`policy::too_deep`]).
 pub(crate) fn admit(cfg: &FrontierConfig, seen: &mut SeenSet, request: &Request) -> Admission {
-    if cfg.max_depth.is_some_and(|max| request.depth > max) {
+    if policy::too_deep(cfg, request) {
         return Admission::TooDeep;
     }
-    if request.dont_filter {
-        return Admission::New(None);
-    }
-    let body = request.body.as_deref();
-    // Not a method anyone sends: sitemap fingerprints can't meet page ones,
-    // and page fingerprints stay what they were before sitemaps had a kind.
-    let method = match request.kind {
-        RequestKind::Page => request.method.as_str(),
-        RequestKind::Sitemap { .. } => "SITEMAP",
-    };
-    let fp = fingerprint(&request.url, method, body);
-    if seen.insert(fp) {
-        Admission::New(Some(fp))
-    } else {
-        Admission::Duplicate
+    match policy::dedup_key(request) {
+        None => Admission::New(None),
+        Some(fp) if seen.insert(fp) => Admission::New(Some(fp)),
+        Some(_) => Admission::Duplicate,
     }
 }
 
@@ -61,6 +49,7 @@ struct Held {
     host: usize,
     kind: LeaseKind,
     slot: Slot,
+    token: u64,
 }
 
 /// The frontier's state apart from the queued requests themselves.
@@ -72,14 +61,18 @@ pub(crate) struct Scheduler<S> {
     host_ids: HashMap<String, usize>,
     /// Hosts that want a slot, by the time they may have one. At most one
     /// entry per host (`Host::in_heap`); times are re-checked when popped.
-    ready: BinaryHeap<Reverse<(Instant, usize)>>,
+    ready: BinaryHeap<Reverse<(SystemTime, usize)>>,
     /// Requests waiting out a retry backoff, by when they may go back; the
     /// number breaks ties and keys `delayed_slots`.
-    delayed: BinaryHeap<Reverse<(Instant, u64)>>,
+    delayed: BinaryHeap<Reverse<(SystemTime, u64)>>,
     delayed_slots: HashMap<u64, (usize, Slot)>,
     next_delayed: u64,
     seen: SeenSet,
     leases: HashMap<LeaseId, Held>,
+    /// Outstanding leases by expiry; entries of leases that ended since are
+    /// skipped when met.
+    expiries: BinaryHeap<Reverse<(SystemTime, LeaseId)>>,
+    /// The last lease id (and fencing token) handed out.
     next_id: u64,
     /// The last queue sequence number handed out.
     pub(crate) seq: i64,
@@ -105,19 +98,20 @@ pub(crate) struct Restored {
 
 impl<S: Store> Scheduler<S> {
     /// An empty scheduler over `store`.
-    pub fn new(cfg: FrontierConfig, store: S) -> Self {
-        Self::restore(cfg, store, Restored::default())
+    pub fn new(cfg: FrontierConfig, store: S, now: SystemTime) -> Self {
+        Self::restore(cfg, store, Restored::default(), now)
     }
 
     /// A scheduler continuing from `restored`. Politeness timing starts
     /// afresh: every host may be leased from at once.
-    pub fn restore(cfg: FrontierConfig, store: S, restored: Restored) -> Self {
+    pub fn restore(cfg: FrontierConfig, store: S, restored: Restored, now: SystemTime) -> Self {
         let mut counts = restored.counts;
         counts.queued = restored.hosts.iter().map(|(_, h)| h.queued as u64).sum();
         let mut host_ids = HashMap::with_capacity(restored.hosts.len());
         let mut hosts = Vec::with_capacity(restored.hosts.len());
-        for (id, (key, host)) in restored.hosts.into_iter().enumerate() {
+        for (id, (key, mut host)) in restored.hosts.into_iter().enumerate() {
             host_ids.insert(key, id);
+            host.blocked_until = now;
             hosts.push(host);
         }
         let mut s = Scheduler {
@@ -131,6 +125,7 @@ impl<S: Store> Scheduler<S> {
             next_delayed: 0,
             seen: restored.seen,
             leases: HashMap::new(),
+            expiries: BinaryHeap::new(),
             next_id: 0,
             seq: restored.seq,
             pages_leased: restored.pages_leased,
@@ -149,7 +144,7 @@ impl<S: Store> Scheduler<S> {
         c
     }
 
-    pub fn push(&mut self, requests: Vec<Request>, now: Instant) -> Result<PushStats> {
+    pub fn push(&mut self, requests: Vec<Request>, now: SystemTime) -> Result<PushStats> {
         let mut stats = PushStats::default();
         for request in requests {
             match admit(&self.cfg, &mut self.seen, &request) {
@@ -183,7 +178,7 @@ impl<S: Store> Scheduler<S> {
         self.schedule(host);
     }
 
-    fn host_id(&mut self, request: &Request, now: Instant) -> Result<usize> {
+    fn host_id(&mut self, request: &Request, now: SystemTime) -> Result<usize> {
         let key = request.host_key();
         if let Some(&id) = self.host_ids.get(&key) {
             return Ok(id);
@@ -212,7 +207,7 @@ impl<S: Store> Scheduler<S> {
     }
 
     /// Move retries whose wait is over back onto their hosts' queues.
-    fn release_delayed(&mut self, now: Instant) -> Result<()> {
+    fn release_delayed(&mut self, now: SystemTime) -> Result<()> {
         while let Some(Reverse((at, key))) = self.delayed.peek().copied() {
             if at > now {
                 break;
@@ -233,7 +228,35 @@ impl<S: Store> Scheduler<S> {
         Ok(())
     }
 
-    pub fn lease(&mut self, max: usize, now: Instant) -> Result<Leased> {
+    /// Take back the leases whose expiry has passed: their requests go back
+    /// to their queues (robots.txt is asked again), their tokens are dead.
+    fn expire(&mut self, now: SystemTime) -> Result<()> {
+        while let Some(Reverse((at, id))) = self.expiries.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.expiries.pop();
+            let Some(held) = self.leases.get(&id).copied() else {
+                continue; // ended before its expiry
+            };
+            self.leases.remove(&id);
+            let h = &mut self.hosts[held.host];
+            h.in_flight = h.in_flight.saturating_sub(1);
+            self.counts.expired += 1;
+            match held.kind {
+                LeaseKind::Robots => self.hosts[held.host].robots = RobotsState::Unknown,
+                LeaseKind::Page => {
+                    self.pages_leased = self.pages_leased.saturating_sub(1);
+                    self.requeue((held.host, held.slot))?;
+                }
+            }
+            self.schedule(held.host);
+        }
+        Ok(())
+    }
+
+    pub fn lease(&mut self, max: usize, now: SystemTime) -> Result<Leased> {
+        self.expire(now)?;
         self.release_delayed(now)?;
         let mut out = Leased {
             leases: Vec::new(),
@@ -270,12 +293,9 @@ impl<S: Store> Scheduler<S> {
                         Some(url) => {
                             host.robots = RobotsState::Pending;
                             host.in_flight += 1;
-                            let held = Held {
-                                host: id,
-                                kind: LeaseKind::Robots,
-                                slot: 0,
-                            };
-                            out.leases.push(self.new_lease(held, Request::get(url)));
+                            let held = (id, LeaseKind::Robots, 0);
+                            out.leases
+                                .push(self.new_lease(held, Request::get(url), now));
                         }
                         None => {
                             // No robots.txt for non-HTTP URLs: nothing to obey.
@@ -293,12 +313,8 @@ impl<S: Store> Scheduler<S> {
                 host.in_flight += 1;
                 host.started(now, self.cfg.jitter);
                 self.pages_leased += 1;
-                let held = Held {
-                    host: id,
-                    kind: LeaseKind::Page,
-                    slot,
-                };
-                out.leases.push(self.new_lease(held, request));
+                let held = (id, LeaseKind::Page, slot);
+                out.leases.push(self.new_lease(held, request, now));
             }
             self.schedule(id);
         }
@@ -317,17 +333,14 @@ impl<S: Store> Scheduler<S> {
             let host = &mut self.hosts[id];
             host.queued = host.queued.saturating_sub(1);
             self.counts.queued = self.counts.queued.saturating_sub(1);
-            let allowed = match &host.robots {
-                RobotsState::Known(robots) => robots.is_allowed(&request.url),
-                _ => true,
+            let refused = match &host.robots {
+                RobotsState::Known(robots) => {
+                    policy::robots_decision(robots, host.robots_gave_up, &request.url)
+                }
+                _ => None,
             };
-            if allowed {
+            let Some(reason) = refused else {
                 return Ok(Some((slot, request)));
-            }
-            let reason = if host.robots_gave_up {
-                DropReason::RobotsUnavailable
-            } else {
-                DropReason::Disallowed
             };
             self.store.remove(slot)?;
             dropped.push(Dropped { request, reason });
@@ -335,40 +348,72 @@ impl<S: Store> Scheduler<S> {
         Ok(None)
     }
 
-    fn new_lease(&mut self, held: Held, request: Request) -> Lease {
+    fn new_lease(
+        &mut self,
+        (host, kind, slot): (usize, LeaseKind, Slot),
+        request: Request,
+        now: SystemTime,
+    ) -> Lease {
         self.next_id += 1;
         let id = LeaseId(self.next_id);
+        let token = self.next_id;
+        let expires = later(now, self.cfg.lease_ttl);
+        let held = Held {
+            host,
+            kind,
+            slot,
+            token,
+        };
         self.leases.insert(id, held);
+        self.expiries.push(Reverse((expires, id)));
         Lease {
             id,
-            kind: held.kind,
+            token,
+            expires,
+            kind,
             request,
         }
     }
 
-    /// Fails, changing nothing, unless every lease is outstanding once.
-    pub fn check_leases<'a>(&self, leases: impl IntoIterator<Item = &'a Lease>) -> Result<()> {
-        let mut ids = std::collections::HashSet::new();
-        for lease in leases {
-            if !self.leases.contains_key(&lease.id) || !ids.insert(lease.id) {
-                return Err(not_outstanding(lease.id));
+    /// The lease's hold, ended, freeing its host slot; `None` for a stale
+    /// lease (not outstanding, or outstanding under another token), which is
+    /// counted and changes nothing else.
+    fn take_lease(&mut self, lease: &Lease) -> Option<Held> {
+        match self.leases.get(&lease.id) {
+            Some(held) if held.token == lease.token => {}
+            _ => {
+                self.counts.stale += 1;
+                return None;
             }
         }
-        Ok(())
-    }
-
-    fn take_lease(&mut self, lease: &Lease) -> Result<Held> {
-        let held = self
-            .leases
-            .remove(&lease.id)
-            .ok_or_else(|| not_outstanding(lease.id))?;
+        let held = self.leases.remove(&lease.id)?;
         let h = &mut self.hosts[held.host];
         h.in_flight = h.in_flight.saturating_sub(1);
-        Ok(held)
+        Some(held)
     }
 
-    pub fn ack(&mut self, lease: Lease, ack: Ack, now: Instant) -> Result<()> {
-        let held = self.take_lease(&lease)?;
+    /// Push the children, then apply the acks: one step.
+    pub fn complete(&mut self, completion: Completion, now: SystemTime) -> Result<Completed> {
+        let mut done = Completed {
+            pushed: self.push(completion.children, now)?,
+            ..Completed::default()
+        };
+        self.expire(now)?;
+        for (lease, ack) in completion.acks {
+            if self.ack(lease, ack, now)? {
+                done.acked += 1;
+            } else {
+                done.stale += 1;
+            }
+        }
+        Ok(done)
+    }
+
+    /// Apply one ack; `false` (and nothing changed) if the lease is stale.
+    pub fn ack(&mut self, lease: Lease, ack: Ack, now: SystemTime) -> Result<bool> {
+        let Some(held) = self.take_lease(&lease) else {
+            return Ok(false);
+        };
         let id = held.host;
         match ack {
             Ack::Done {
@@ -392,7 +437,7 @@ impl<S: Store> Scheduler<S> {
             } => {
                 if throttled {
                     let host = &mut self.hosts[id];
-                    host.blocked_until = host.blocked_until.max(later(now, after));
+                    host.blocked_until = policy::held_until(host.blocked_until, now, after);
                 }
                 match held.kind {
                     LeaseKind::Page => {
@@ -418,7 +463,7 @@ impl<S: Store> Scheduler<S> {
             }
         }
         self.schedule(id);
-        Ok(())
+        Ok(true)
     }
 
     /// A page lease ended for good: its request leaves the store.
@@ -431,7 +476,13 @@ impl<S: Store> Scheduler<S> {
 
     /// Keep a page lease's `request` aside until `at`, or queue it again now
     /// if `at` has come.
-    fn set_aside(&mut self, held: Held, request: Request, at: Instant, now: Instant) -> Result<()> {
+    fn set_aside(
+        &mut self,
+        held: Held,
+        request: Request,
+        at: SystemTime,
+        now: SystemTime,
+    ) -> Result<()> {
         let host = self.host_id(&request, now)?;
         let slot = self.store.set_aside(held.slot, host, request)?;
         if at <= now {
@@ -448,7 +499,7 @@ impl<S: Store> Scheduler<S> {
         id: usize,
         robots: Robots,
         availability: Availability,
-        now: Instant,
+        now: SystemTime,
     ) -> Result<()> {
         let cfg = &self.cfg;
         let host = &mut self.hosts[id];
@@ -458,14 +509,15 @@ impl<S: Store> Scheduler<S> {
             }
             Availability::TemporarilyUnavailable => {
                 host.robots_attempts += 1;
-                if host.robots_attempts >= cfg.robots_attempts {
-                    host.robots_gave_up = true;
-                    // The host's pages stay queued until its next turn in
-                    // `lease` drops them all and reports them: dropped and
-                    // reported in one call, they can't vanish in a crash.
-                    host.robots = RobotsState::Known(Robots::disallow_all());
-                } else {
-                    host.robots = RobotsState::RetryAt(later(now, cfg.robots_retry_after));
+                match policy::robots_unavailable(cfg, host.robots_attempts, now) {
+                    RobotsRetry::GiveUp => {
+                        host.robots_gave_up = true;
+                        // The host's pages stay queued until its next turn in
+                        // `lease` drops them all and reports them: dropped and
+                        // reported in one call, they can't vanish in a crash.
+                        host.robots = RobotsState::Known(Robots::disallow_all());
+                    }
+                    RobotsRetry::At(at) => host.robots = RobotsState::RetryAt(at),
                 }
             }
         }
@@ -477,50 +529,60 @@ impl<S: Store> Scheduler<S> {
             return;
         };
         let host = &mut self.hosts[id];
-        let target = latency.div_f64(at.target_concurrency.max(0.01));
-        let next = host.delay.saturating_add(target) / 2;
-        // An error answer is no evidence the server got faster.
-        if status >= 400 && next < host.delay {
-            return;
-        }
-        host.delay = next.clamp(host.base_delay, at.max_delay.max(host.base_delay));
+        host.delay = policy::auto_throttle(&at, host.delay, host.base_delay, status, latency);
     }
 
-    pub fn reclaim(&mut self, lease: Lease, not_before: Instant, now: Instant) -> Result<()> {
-        let held = self.take_lease(&lease)?;
+    /// Give a lease back, to be leased again `after` from now; `false`
+    /// (and nothing changed) if the lease is stale.
+    pub fn reclaim(&mut self, lease: Lease, after: Duration, now: SystemTime) -> Result<bool> {
+        self.expire(now)?;
+        let Some(held) = self.take_lease(&lease) else {
+            return Ok(false);
+        };
         match held.kind {
             LeaseKind::Robots => self.hosts[held.host].robots = RobotsState::Unknown,
             LeaseKind::Page => {
                 self.pages_leased = self.pages_leased.saturating_sub(1);
-                self.set_aside(held, lease.request, not_before, now)?;
+                self.set_aside(held, lease.request, later(now, after), now)?;
             }
         }
         self.schedule(held.host);
-        Ok(())
+        Ok(true)
     }
 
-    pub fn is_finished(&self) -> bool {
+    fn is_finished(&self) -> bool {
         self.leases.is_empty()
             && self.delayed.is_empty()
             && (self.counts.queued == 0 || self.budget_spent())
     }
 
-    pub fn next_ready(&self) -> Option<Instant> {
-        let host = self
-            .ready
-            .peek()
-            .map(|Reverse((_, id))| self.hosts[*id].ready_at());
+    /// The earliest time something may change without a call: a host ready,
+    /// a retry due, or a lease expiring.
+    fn next_ready(&mut self) -> Option<SystemTime> {
+        while let Some(Reverse((_, id))) = self.expiries.peek() {
+            if self.leases.contains_key(id) {
+                break;
+            }
+            self.expiries.pop();
+        }
+        let host = (!self.budget_spent())
+            .then(|| {
+                self.ready
+                    .peek()
+                    .map(|Reverse((_, id))| self.hosts[*id].ready_at())
+            })
+            .flatten();
         let retry = self.delayed.peek().map(|Reverse((at, _))| *at);
-        match (host, retry) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        let expiry = self.expiries.peek().map(|Reverse((at, _))| *at);
+        [host, retry, expiry].into_iter().flatten().min()
+    }
+
+    /// Finished, the wait until the next change, and the counters.
+    pub fn status(&mut self, now: SystemTime) -> Status {
+        Status {
+            finished: self.is_finished(),
+            next_ready: self.next_ready().map(|at| until(now, at)),
+            counts: self.counts(),
         }
     }
-}
-
-fn not_outstanding(id: LeaseId) -> Error {
-    Error::new(
-        ErrorKind::Config,
-        format!("lease {} is not outstanding (acked twice?)", id.0),
-    )
 }

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use ferrocrawl_core::{ErrorKind, Request, StateProblem};
 use ferrocrawl_frontier::{
-    Ack, DropReason, Frontier, FrontierConfig, LeaseKind, MemoryFrontier, Order, SqliteFrontier,
+    Ack, Completion, Counts, DropReason, Frontier, FrontierConfig, Lease, LeaseKind,
+    MemoryFrontier, Order, SqliteFrontier,
 };
 use ferrocrawl_robots::{Availability, Robots};
 
@@ -32,6 +33,16 @@ fn quiet() -> FrontierConfig {
 
 fn open(path: &Path, cfg: FrontierConfig) -> (SqliteFrontier, ferrocrawl_frontier::Resumed) {
     SqliteFrontier::open(path, cfg, ID).unwrap()
+}
+
+async fn counts(f: &impl Frontier) -> Counts {
+    f.status().await.unwrap().counts
+}
+
+/// The checkpoint value saved under `name`.
+async fn saved(f: &impl Frontier, name: &str) -> Option<Vec<u8>> {
+    let all = f.checkpoint().await.unwrap();
+    all.into_iter().find(|(n, _)| n == name).map(|(_, v)| v)
 }
 
 fn paths(f: &ferrocrawl_frontier::Leased) -> Vec<String> {
@@ -76,7 +87,7 @@ async fn reopen_resumes_queue_seen_set_counters_and_robots() {
                 };
                 f.ack(l, ack).await.unwrap();
             } else {
-                f.reclaim(l, tokio::time::Instant::now()).await.unwrap();
+                f.reclaim(l, Duration::ZERO).await.unwrap();
             }
         }
         let leased = f.lease(1).await.unwrap();
@@ -84,7 +95,7 @@ async fn reopen_resumes_queue_seen_set_counters_and_robots() {
         for l in leased.leases {
             f.ack(l, Ack::done(200, 1234)).await.unwrap();
         }
-        let c = f.counts().await.unwrap();
+        let c = counts(&f).await;
         assert_eq!((c.queued, c.done, c.bytes, c.hosts), (3, 1, 1234, 2));
     }
     let (f, resumed) = open(&path, cfg);
@@ -93,7 +104,7 @@ async fn reopen_resumes_queue_seen_set_counters_and_robots() {
         (resumed.queued, resumed.returned, resumed.done, resumed.seen),
         (3, 0, 1, 4)
     );
-    let c = f.counts().await.unwrap();
+    let c = counts(&f).await;
     assert_eq!((c.queued, c.done, c.bytes, c.hosts), (3, 1, 1234, 2));
     // The seen set survived: everything pushed before is a duplicate.
     let s = f
@@ -183,7 +194,7 @@ async fn robots_crawl_delay_and_give_up_survive_a_restart() {
     for l in leased.leases {
         f.ack(l, Ack::done(200, 0)).await.unwrap();
     }
-    let wait = f.next_ready().await.unwrap().unwrap() - tokio::time::Instant::now();
+    let wait = f.status().await.unwrap().next_ready.unwrap();
     assert!(wait > Duration::from_secs(6), "Crawl-delay 7 s: {wait:?}");
 }
 
@@ -214,7 +225,7 @@ async fn leased_and_retried_requests_return_to_the_queue_on_reopen() {
         .await
         .unwrap();
         // The two others stay leased when the process goes away.
-        assert_eq!(f.counts().await.unwrap().leased, 2);
+        assert_eq!(counts(&f).await.leased, 2);
     }
     let (f, resumed) = open(&path, cfg);
     assert_eq!((resumed.queued, resumed.returned), (4, 2));
@@ -225,7 +236,7 @@ async fn leased_and_retried_requests_return_to_the_queue_on_reopen() {
         f.ack(l, Ack::done(200, 0)).await.unwrap();
     }
     assert!(f.lease(10).await.unwrap().leases.is_empty(), "budget spent");
-    assert!(f.is_finished().await.unwrap());
+    assert!(f.status().await.unwrap().finished);
 }
 
 /// A queued redirect hop keeps its count across a restart, so a resumed
@@ -252,12 +263,13 @@ async fn redirect_hops_survive_a_reopen() {
 }
 
 #[tokio::test]
-async fn ack_batch_checkpoint_lands_with_its_acks_or_not_at_all() {
+async fn a_completion_lands_with_its_checkpoint_and_skips_stale_acks() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crawl.state");
     {
         let (f, _) = open(&path, quiet());
-        assert_eq!(f.checkpoint("sink").unwrap(), None);
+        f.set_manual_commit(true);
+        assert_eq!(saved(&f, "sink").await, None);
         f.push((0..4).map(|i| req(&format!("http://a/{i}"))).collect())
             .await
             .unwrap();
@@ -268,34 +280,36 @@ async fn ack_batch_checkpoint_lands_with_its_acks_or_not_at_all() {
             leases.next().unwrap(),
             leases.next().unwrap(),
         );
-        let stale = ferrocrawl_frontier::Lease {
-            id: l0.id,
-            kind: l0.kind,
+        let stale = Lease {
             request: l0.request.clone(),
+            ..l0
         };
-        f.ack_batch(
-            vec![(l0, Ack::done(200, 10)), (l1, Ack::Failed)],
-            vec![("sink".to_owned(), b"offset 100".to_vec())],
-        )
-        .await
-        .unwrap();
-        assert_eq!(f.checkpoint("sink").unwrap().unwrap(), b"offset 100");
-        // A batch with a lease that is no longer outstanding is refused
-        // whole: neither l2's ack nor the checkpoint land.
-        let refused = f
-            .ack_batch(
-                vec![(l2, Ack::done(200, 1)), (stale, Ack::done(200, 1))],
-                vec![("sink".to_owned(), b"offset 200".to_vec())],
-            )
-            .await;
-        assert!(refused.is_err());
-        assert_eq!(f.checkpoint("sink").unwrap().unwrap(), b"offset 100");
-        let c = f.counts().await.unwrap();
-        assert_eq!((c.done, c.failed, c.leased), (1, 1, 2));
+        let done = f
+            .complete(Completion {
+                children: vec![req("http://a/child")],
+                acks: vec![(l0, Ack::done(200, 10)), (l1, Ack::Failed)],
+                checkpoint: Some(vec![("sink".to_owned(), b"offset 100".to_vec())]),
+            })
+            .await
+            .unwrap();
+        assert_eq!((done.pushed.added, done.acked, done.stale), (1, 2, 0));
+        assert_eq!(saved(&f, "sink").await.unwrap(), b"offset 100");
+        // A stale ack in a batch is skipped; the rest lands, but only with
+        // the next checkpoint, which never comes before the "crash".
+        let done = f
+            .complete(Completion {
+                acks: vec![(l2, Ack::done(200, 1)), (stale, Ack::done(200, 1))],
+                ..Completion::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!((done.acked, done.stale), (1, 1));
+        let c = counts(&f).await;
+        assert_eq!((c.done, c.failed, c.leased, c.stale), (2, 1, 1, 1));
         drop(l3);
     }
     let (f, resumed) = open(&path, quiet());
-    assert_eq!(f.checkpoint("sink").unwrap().unwrap(), b"offset 100");
+    assert_eq!(saved(&f, "sink").await.unwrap(), b"offset 100");
     assert_eq!(
         (
             resumed.done,
@@ -303,13 +317,13 @@ async fn ack_batch_checkpoint_lands_with_its_acks_or_not_at_all() {
             resumed.returned,
             resumed.queued
         ),
-        (1, 1, 2, 2)
+        (1, 1, 2, 3)
     );
-    assert_eq!(paths(&f.lease(10).await.unwrap()), ["/2", "/3"]);
+    assert_eq!(paths(&f.lease(10).await.unwrap()), ["/2", "/3", "/child"]);
 }
 
 #[tokio::test]
-async fn memory_frontier_ack_batch_acks_every_lease() {
+async fn memory_frontier_completes_every_lease_and_keeps_no_checkpoint() {
     let f = MemoryFrontier::new(quiet());
     f.push(vec![req("http://a/1"), req("http://a/2")])
         .await
@@ -322,12 +336,18 @@ async fn memory_frontier_ack_batch_acks_every_lease() {
         .into_iter()
         .map(|l| (l, Ack::done(200, 5)))
         .collect();
-    f.ack_batch(acks, vec![("ignored".to_owned(), vec![1])])
-        .await
-        .unwrap();
-    let c = f.counts().await.unwrap();
+    let checkpoint = Some(vec![("ignored".to_owned(), vec![1])]);
+    f.complete(Completion {
+        acks,
+        checkpoint,
+        ..Completion::default()
+    })
+    .await
+    .unwrap();
+    let c = counts(&f).await;
     assert_eq!((c.done, c.bytes, c.leased), (2, 10, 0));
-    assert!(f.is_finished().await.unwrap());
+    assert!(f.status().await.unwrap().finished);
+    assert!(f.checkpoint().await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -371,13 +391,13 @@ async fn a_state_file_with_100k_queued_requests_reopens() {
                 .collect();
             assert_eq!(f.push(requests).await.unwrap().added, n / 100);
         }
-        assert_eq!(f.counts().await.unwrap().queued, n as u64);
+        assert_eq!(counts(&f).await.queued, n as u64);
     }
     let started = std::time::Instant::now();
     let (f, resumed) = open(&path, quiet());
     let took = started.elapsed();
     assert_eq!((resumed.queued, resumed.seen), (n as u64, n as u64));
-    let c = f.counts().await.unwrap();
+    let c = counts(&f).await;
     assert_eq!((c.queued, c.hosts), (n as u64, 50));
     eprintln!("reopened 100k queued requests in {took:?}");
     let leased = f.lease(100).await.unwrap();
@@ -595,9 +615,14 @@ fn child_process() {
                 (leases.next().unwrap(), Ack::done(200, 7)),
                 (leases.next().unwrap(), Ack::done(200, 7)),
             ];
-            f.ack_batch(acks, vec![("out.jsonl".to_owned(), b"2 lines".to_vec())])
-                .await
-                .unwrap();
+            let checkpoint = Some(vec![("out.jsonl".to_owned(), b"2 lines".to_vec())]);
+            f.complete(Completion {
+                acks,
+                checkpoint,
+                ..Completion::default()
+            })
+            .await
+            .unwrap();
             // After the committed batch: an ack and a push that wait for a
             // group commit that never comes. One lease stays in flight.
             f.set_commit_interval(Duration::from_secs(3600));
@@ -647,13 +672,14 @@ fn kill_9_keeps_committed_batches_and_checkpoints_and_returns_the_rest() {
     let (f, resumed) = open(&path, quiet());
     // The batch and its checkpoint are there; the uncommitted ack and push
     // are not: their lease is back in the queue, the new URL unseen.
-    assert_eq!(f.checkpoint("out.jsonl").unwrap().unwrap(), b"2 lines");
+    let checkpoint = rt.block_on(f.checkpoint()).unwrap();
+    assert_eq!(checkpoint, [("out.jsonl".to_owned(), b"2 lines".to_vec())]);
     assert_eq!(
         (resumed.done, resumed.returned, resumed.queued, resumed.seen),
         (2, 2, 3, 5)
     );
     rt.block_on(async {
-        assert_eq!(f.counts().await.unwrap().bytes, 14);
+        assert_eq!(counts(&f).await.bytes, 14);
         let leased = f.lease(10).await.unwrap();
         assert_eq!(paths(&leased), ["/2", "/3", "/4"]);
         assert_eq!(f.push(vec![req("http://a/new")]).await.unwrap().added, 1);

@@ -1,6 +1,4 @@
 //! The shared frontier suite against the SQLite frontier, each case on a
-//! fresh state file in the temporary directory.
+//! fresh state file in its own temporary directory.
 
-ferrocrawl_testkit::frontier_suite!(|cfg| {
-    ferrocrawl_frontier::SqliteFrontier::temporary(cfg).expect("a temporary state file")
-});
+ferrocrawl_testkit::frontier_suite!(ferrocrawl_testkit::frontier_suite::SqliteBackend::default());

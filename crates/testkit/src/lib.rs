@@ -60,6 +60,7 @@ pub mod books;
 mod charset_pages;
 mod drip;
 mod flaky;
+pub mod frontier_model;
 pub mod frontier_suite;
 mod query;
 mod response;

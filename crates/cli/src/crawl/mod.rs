@@ -9,8 +9,8 @@ use std::time::Duration;
 use anyhow::Context;
 use ferrocrawl::Url;
 use ferrocrawl::crawl::{
-    Checkpoint, Crawler, CrawlerBuilder, Frontier, LinkOptions, Order, Output, PageRecord,
-    ScopeMode, Stats, Summary,
+    Checkpoint, Crawler, CrawlerBuilder, LinkOptions, Order, Output, PageRecord, ScopeMode, Stats,
+    Summary,
 };
 use ferrocrawl::sink::{JsonlSink, Sink};
 use ferrocrawl::{AutoThrottle, Client, RetryPolicy};
@@ -41,7 +41,7 @@ pub async fn run(args: CrawlArgs, quiet: bool) -> anyhow::Result<u8> {
             .as_ref()
             .map_or("-".into(), |p| p.display().to_string())
     );
-    let state = match state::open(&path, builder.frontier_config(), &identity, quiet)? {
+    let state = match state::open(&path, builder.frontier_config(), &identity, quiet).await? {
         Ok(state) => state,
         Err(code) => return Ok(code),
     };
@@ -184,8 +184,8 @@ impl Output for PageOutput {
 }
 
 /// Crawl into `out`, with progress; returns how it ended.
-async fn drive<F: Frontier>(
-    crawler: Crawler<F>,
+async fn drive(
+    crawler: Crawler,
     out: PageOutput,
     quiet: bool,
     state: Option<&Path>,

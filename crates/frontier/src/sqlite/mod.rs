@@ -17,16 +17,16 @@ mod store;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ferrocrawl_core::{Error, ErrorKind, Request, Result};
-use tokio::time::Instant;
 
+use crate::clock::{SharedClock, TokioClock};
 use crate::config::FrontierConfig;
-use crate::lease::{Ack, Counts, Lease, Leased, PushStats};
+use crate::lease::{Completed, Completion, Lease, Leased, PushStats, Status};
 use crate::scheduler::Scheduler;
-use crate::{Checkpoint, Frontier};
+use crate::{Checkpoint, Frontier, FrontierFuture};
 use store::{SqliteStore, Totals, io_error};
 
 /// A frontier kept in an SQLite file, so a crawl can stop at any moment
@@ -50,11 +50,21 @@ use store::{SqliteStore, Totals, io_error};
 /// assert_eq!((resumed.queued, resumed.returned), (1, 1));
 /// # let _ = (lease, frontier); Ok(()) }
 /// ```
-#[derive(Debug)]
+///
+/// Clones are handles on the same open file (the file itself is locked
+/// against other processes).
+#[derive(Clone, Debug)]
 pub struct SqliteFrontier {
+    shared: Arc<Shared>,
+    clock: SharedClock,
+}
+
+#[derive(Debug)]
+struct Shared {
     // Order matters: the connection closes before the directory goes.
     inner: Mutex<Inner>,
-    temp_dir: Option<TempDir>,
+    /// Removed (after the connection closed) when the last handle goes.
+    _temp_dir: Option<TempDir>,
 }
 
 /// A directory removed with everything in it when dropped.
@@ -129,15 +139,40 @@ impl SqliteFrontier {
         cfg: FrontierConfig,
         identity: &str,
     ) -> Result<(SqliteFrontier, Resumed)> {
-        let (store, restored, resumed) = open::open(path.as_ref(), &cfg, identity)?;
-        let frontier = SqliteFrontier {
+        Self::open_with_clock(path, cfg, identity, TokioClock::shared())
+    }
+
+    /// [`SqliteFrontier::open`], reading the time from `clock`.
+    pub fn open_with_clock(
+        path: impl AsRef<Path>,
+        cfg: FrontierConfig,
+        identity: &str,
+        clock: SharedClock,
+    ) -> Result<(SqliteFrontier, Resumed)> {
+        Self::open_in(path.as_ref(), cfg, identity, clock, None)
+    }
+
+    fn open_in(
+        path: &Path,
+        cfg: FrontierConfig,
+        identity: &str,
+        clock: SharedClock,
+        temp_dir: Option<TempDir>,
+    ) -> Result<(SqliteFrontier, Resumed)> {
+        let (store, restored, resumed) = open::open(path, &cfg, identity)?;
+        let now = clock.now();
+        let shared = Shared {
             inner: Mutex::new(Inner {
-                sched: Scheduler::restore(cfg, store, restored),
+                sched: Scheduler::restore(cfg, store, restored, now),
                 poisoned: None,
                 commit_interval: Self::COMMIT_INTERVAL,
                 manual: false,
             }),
-            temp_dir: None,
+            _temp_dir: temp_dir,
+        };
+        let frontier = SqliteFrontier {
+            shared: Arc::new(shared),
+            clock,
         };
         Ok((frontier, resumed))
     }
@@ -146,6 +181,11 @@ impl SqliteFrontier {
     /// deleted when the frontier is dropped: memory stays bounded however
     /// large the queue grows, for a crawl that needn't resume.
     pub fn temporary(cfg: FrontierConfig) -> Result<SqliteFrontier> {
+        Self::temporary_with_clock(cfg, TokioClock::shared())
+    }
+
+    /// [`SqliteFrontier::temporary`], reading the time from `clock`.
+    pub fn temporary_with_clock(cfg: FrontierConfig, clock: SharedClock) -> Result<SqliteFrontier> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let base = std::env::temp_dir();
         let stamp = SystemTime::now()
@@ -160,10 +200,9 @@ impl SqliteFrontier {
             ));
             match std::fs::create_dir(&dir) {
                 Ok(()) => {
-                    let dir = TempDir(dir);
-                    let (mut frontier, _) =
-                        Self::open(dir.0.join("state.sqlite"), cfg, "temporary")?;
-                    frontier.temp_dir = Some(dir);
+                    let path = dir.join("state.sqlite");
+                    let dir = Some(TempDir(dir));
+                    let (frontier, _) = Self::open_in(&path, cfg, "temporary", clock, dir)?;
                     return Ok(frontier);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last_error = Some(e),
@@ -190,14 +229,6 @@ impl SqliteFrontier {
         self.lock().manual = manual;
     }
 
-    /// The value last saved under `name` by [`Frontier::ack_batch`], e.g. to
-    /// truncate a sink's output to it on resume.
-    pub fn checkpoint(&self, name: &str) -> Result<Option<Vec<u8>>> {
-        let g = self.lock();
-        g.check()?;
-        g.sched.store.checkpoint(name)
-    }
-
     /// Commit everything written so far.
     pub fn flush(&self) -> Result<()> {
         self.run(true, |_, _| Ok(()))
@@ -206,7 +237,7 @@ impl SqliteFrontier {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic can't leave memory and disk apart for long: the open
         // transaction is only committed by a call that finished.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        self.shared.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Run one frontier call: its writes join the open transaction, which
@@ -215,11 +246,11 @@ impl SqliteFrontier {
     fn run<T>(
         &self,
         force: bool,
-        call: impl FnOnce(&mut Scheduler<SqliteStore>, Instant) -> Result<T>,
+        call: impl FnOnce(&mut Scheduler<SqliteStore>, SystemTime) -> Result<T>,
     ) -> Result<T> {
         let mut g = self.lock();
         g.check()?;
-        let out = call(&mut g.sched, Instant::now());
+        let out = call(&mut g.sched, self.clock.now());
         let out = out.and_then(|v| g.commit(force).map(|()| v));
         if let Some(why) = g.sched.store.broken.clone() {
             g.sched.store.rollback();
@@ -229,9 +260,9 @@ impl SqliteFrontier {
     }
 }
 
-impl Drop for SqliteFrontier {
+impl Drop for Shared {
     fn drop(&mut self) {
-        let mut g = self.lock();
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         if g.poisoned.is_none() && !g.manual {
             // Nothing to report to: a failure here leaves the last committed
             // state, which resumes all the same.
@@ -278,65 +309,51 @@ impl Inner {
 }
 
 impl Frontier for SqliteFrontier {
-    async fn push(&self, requests: Vec<Request>) -> Result<PushStats> {
-        self.run(false, |s, now| s.push(requests, now))
+    fn push(&self, requests: Vec<Request>) -> FrontierFuture<'_, PushStats> {
+        ready(self.run(false, |s, now| s.push(requests, now)))
     }
 
-    async fn lease(&self, max: usize) -> Result<Leased> {
-        self.run(false, |s, now| s.lease(max, now))
+    fn lease(&self, max: usize) -> FrontierFuture<'_, Leased> {
+        ready(self.run(false, |s, now| s.lease(max, now)))
     }
 
-    async fn ack(&self, lease: Lease, ack: Ack) -> Result<()> {
-        self.run(false, |s, now| s.ack(lease, ack, now))
-    }
-
-    async fn ack_batch(
-        &self,
-        acks: Vec<(Lease, Ack)>,
-        checkpoint: Vec<(String, Vec<u8>)>,
-    ) -> Result<()> {
+    fn complete(&self, completion: Completion) -> FrontierFuture<'_, Completed> {
         // A checkpoint is committed at once, so a caller may rely on it from
-        // the moment this returns; plain acks wait for the group commit.
-        self.run(!checkpoint.is_empty(), |s, now| {
-            // All or nothing: refuse the batch before anything changes.
-            s.check_leases(acks.iter().map(|(lease, _)| lease))?;
-            s.store.save_checkpoints(&checkpoint)?;
-            for (lease, ack) in acks {
-                s.ack(lease, ack, now)?;
+        // the moment this returns; the rest waits for the next commit.
+        let force = completion.checkpoint.is_some();
+        ready(self.run(force, |s, now| {
+            if let Some(checkpoint) = &completion.checkpoint {
+                s.store.save_checkpoints(checkpoint)?;
             }
-            Ok(())
-        })
+            s.complete(completion, now)
+        }))
     }
 
-    async fn commit(&self, checkpoint: Checkpoint) -> Result<()> {
-        self.run(true, |s, _| s.store.save_checkpoints(&checkpoint))
+    fn reclaim(&self, lease: Lease, after: Duration) -> FrontierFuture<'_, bool> {
+        ready(self.run(false, |s, now| s.reclaim(lease, after, now)))
     }
 
-    async fn reclaim(&self, lease: Lease, not_before: Instant) -> Result<()> {
-        self.run(false, |s, now| s.reclaim(lease, not_before, now))
-    }
-
-    async fn is_finished(&self) -> Result<bool> {
-        let g = self.lock();
-        g.check()?;
-        let finished = g.sched.is_finished();
-        if finished && !g.manual {
+    fn status(&self) -> FrontierFuture<'_, Status> {
+        let status = self.run(false, |s, now| Ok(s.status(now)));
+        let manual = self.lock().manual;
+        if let Ok(Status { finished: true, .. }) = status
+            && !manual
+        {
             // The end of the crawl is worth saving at once.
-            drop(g);
-            self.flush()?;
+            if let Err(e) = self.flush() {
+                return ready(Err(e));
+            }
         }
-        Ok(finished)
+        ready(status)
     }
 
-    async fn next_ready(&self) -> Result<Option<Instant>> {
+    fn checkpoint(&self) -> FrontierFuture<'_, Checkpoint> {
         let g = self.lock();
-        g.check()?;
-        Ok(g.sched.next_ready())
+        let out = g.check().and_then(|()| g.sched.store.checkpoints());
+        ready(out)
     }
+}
 
-    async fn counts(&self) -> Result<Counts> {
-        let g = self.lock();
-        g.check()?;
-        Ok(g.sched.counts())
-    }
+fn ready<T: Send + 'static>(out: Result<T>) -> FrontierFuture<'static, T> {
+    Box::pin(std::future::ready(out))
 }

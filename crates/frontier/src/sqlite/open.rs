@@ -10,7 +10,6 @@ use ferrocrawl_robots::Robots;
 use ferrocrawl_url::{Fingerprint, SeenSet};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
-use tokio::time::Instant;
 
 use super::Resumed;
 use super::schema::{APPLICATION_ID, SCHEMA, SCHEMA_VERSION};
@@ -418,7 +417,7 @@ fn load_hosts(
             ),
         )
     };
-    let now = Instant::now();
+    let now = std::time::SystemTime::UNIX_EPOCH; // Scheduler::restore sets the time
     let mut hosts = Vec::new();
     let mut stmt = conn
         .prepare(

@@ -173,12 +173,15 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// The last checkpoint saved under `name`.
-    pub fn checkpoint(&self, name: &str) -> Result<Option<Vec<u8>>> {
+    /// Every checkpoint saved, by name.
+    pub fn checkpoints(&self) -> Result<Vec<(String, Vec<u8>)>> {
         self.conn
-            .prepare_cached("SELECT value FROM checkpoints WHERE name = ?1")
-            .and_then(|mut stmt| stmt.query_row([name], |row| row.get(0)).optional())
-            .map_err(|e| io_error(&self.path, "reading a checkpoint", e))
+            .prepare_cached("SELECT name, value FROM checkpoints ORDER BY name")
+            .and_then(|mut stmt| {
+                stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                    .collect()
+            })
+            .map_err(|e| io_error(&self.path, "reading the checkpoints", e))
     }
 }
 
