@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use ferrocrawl::crawl::MAX_DELAY;
+use ferrocrawl::crawl::{CrawlOrder, ScopeSetting, Settings};
 
 const EXIT_CODES: &str = "\
 Examples:
@@ -41,10 +41,10 @@ pub enum Command {
     #[command(after_help = FETCH_EXAMPLES)]
     Fetch(FetchArgs),
     /// Crawl sites from seed URLs: follow links in scope, politely, and write one JSON line per page.
-    #[command(after_help = CRAWL_EXAMPLES)]
+    #[command(after_help = with_settings(CRAWL_EXAMPLES))]
     Crawl(CrawlArgs),
     /// Run a spider file: crawl from its start URLs, extract items by its rules, write them to its sinks.
-    #[command(after_help = RUN_EXAMPLES)]
+    #[command(after_help = with_settings(RUN_EXAMPLES))]
     Run(RunArgs),
     /// Check spider files: say what each would do, or point at each mistake by line and column.
     #[command(after_help = CHECK_EXAMPLES)]
@@ -105,25 +105,9 @@ pub struct RunArgs {
     /// Write rejected items (with their reasons) to FILE.
     #[arg(long, value_name = "FILE")]
     pub failures: Option<PathBuf>,
-    /// Requests in flight at once (default: the file's settings.concurrency).
-    #[arg(short, long, value_name = "N")]
-    pub concurrency: Option<usize>,
-    /// Requests in flight at once per host (default: the file's settings.per_host).
-    #[arg(long, value_name = "N")]
-    pub per_host: Option<usize>,
-    /// Minimum time between request starts to one host, at most 1 day (default: the file's settings.delay).
-    #[arg(long, value_parser = delay, value_name = "DURATION")]
-    pub delay: Option<Duration>,
-    /// Do not fetch or obey robots.txt.
-    #[arg(long)]
-    pub ignore_robots: bool,
-    /// Stop after this many pages.
-    #[arg(long, value_name = "N")]
-    pub max_pages: Option<u64>,
-    /// Redirects followed in a row from one page (default: 10); the page whose redirect goes
-    /// past this fails (too_many_redirects). 0 follows none.
-    #[arg(long, value_name = "N")]
-    pub max_redirects: Option<u32>,
+    /// Settings over the file's [settings]: each flag names its key.
+    #[command(flatten)]
+    pub settings: SettingsArgs,
     /// Keep the crawl's state (queue, seen set, progress) in FILE, to pause and resume
     /// [default: NAME.state beside the sink]. Removed when the crawl finishes.
     #[arg(long, value_name = "FILE", conflicts_with = "no_state")]
@@ -204,105 +188,198 @@ pub struct CrawlArgs {
     /// Removed when the crawl finishes.
     #[arg(long, value_name = "FILE", num_args = 0..=1)]
     pub state: Option<Option<PathBuf>>,
-    /// Requests in flight at once, over all hosts.
-    #[arg(short, long, default_value_t = 64, value_name = "N")]
-    pub concurrency: usize,
-    /// Requests in flight at once per host.
-    #[arg(long, default_value_t = 4, value_name = "N")]
-    pub per_host: usize,
-    /// Minimum time between request starts to one host, randomized by 0.5-1.5x (e.g. 500ms, 2s).
-    /// At most 1 day: a longer wait between two requests is a crawl that never ends.
-    #[arg(long, default_value = "0s", value_parser = delay, value_name = "DURATION")]
-    pub delay: Duration,
-    /// Adapt each host's delay to its latency (like Scrapy's AutoThrottle).
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+}
+
+/// The settings of `ferrocrawl crawl` and `ferrocrawl run`: each flag sets one key of the
+/// settings tree (`ferrocrawl::crawl::Settings`); a flag not given leaves it as the spider
+/// file or the defaults (listed under --help) have it.
+#[derive(Debug, Default, Args)]
+pub struct SettingsArgs {
+    /// Requests in flight at once, over all hosts [concurrency].
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub concurrency: Option<u64>,
+    /// Requests in flight at once per host [per_host].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub per_host: Option<u64>,
+    /// Minimum time between request starts to one host, randomized by 0.5-1.5x (e.g. 500ms,
+    /// 2s); at most 1 day [delay].
+    #[arg(long, value_parser = delay, value_name = "DURATION")]
+    pub delay: Option<Duration>,
+    /// Keep the delay exact instead of randomizing it [jitter = false].
+    #[arg(long)]
+    pub no_jitter: bool,
+    /// Adapt each host's delay to its latency, like Scrapy's AutoThrottle [auto_throttle].
     #[arg(long)]
     pub auto_throttle: bool,
-    /// Do not fetch or obey robots.txt.
+    /// Do not fetch or obey robots.txt [obey_robots = false].
     #[arg(long)]
     pub ignore_robots: bool,
-    /// Longest robots.txt Crawl-delay honoured; longer ones are cut to this. At most 1 day:
-    /// a robots.txt asking for more than a day is ignored as a typo anyway.
-    #[arg(long, default_value = "30s", value_parser = delay, value_name = "DURATION")]
-    pub max_crawl_delay: Duration,
-    /// Stop after this many pages.
+    /// Longest robots.txt Crawl-delay honoured; longer ones are cut to this; at most 1 day
+    /// [max_crawl_delay].
+    #[arg(long, value_parser = delay, value_name = "DURATION")]
+    pub max_crawl_delay: Option<Duration>,
+    /// Stop after this many pages [max_pages].
     #[arg(long, value_name = "N")]
     pub max_pages: Option<u64>,
-    /// Follow links at most this deep (seeds are depth 0).
+    /// Follow links at most this deep (start URLs are depth 0) [max_depth].
     #[arg(long, value_name = "N")]
     pub max_depth: Option<u32>,
-    /// Stop after downloading this much (e.g. 500MiB).
+    /// Stop after downloading this much (e.g. 500MiB) [max_bytes].
     #[arg(long, value_parser = size, value_name = "SIZE")]
     pub max_bytes: Option<u64>,
-    /// Depth-first instead of breadth-first.
+    /// Depth-first instead of breadth-first [order = dfs].
     #[arg(long)]
     pub dfs: bool,
-    /// Which hosts links may lead to.
-    #[arg(long, value_enum, default_value_t = ScopeArg::Host)]
-    pub scope: ScopeArg,
-    /// Also allow this domain and its subdomains, on top of what --scope allows (repeatable).
+    /// Which hosts links may lead to [scope].
+    #[arg(long, value_enum)]
+    pub scope: Option<ScopeArg>,
+    /// Also allow this domain and its subdomains, on top of what --scope allows (repeatable)
+    /// [allow_domains].
     #[arg(long = "allow-domain", value_name = "DOMAIN")]
     pub allow_domains: Vec<String>,
-    /// Only follow URLs matching this regex (repeatable).
+    /// Only follow URLs matching this regex (repeatable) [include].
     #[arg(long, value_name = "REGEX")]
     pub include: Vec<String>,
-    /// Never follow URLs matching this regex (repeatable).
+    /// Never follow URLs matching this regex (repeatable) [exclude].
     #[arg(long, value_name = "REGEX")]
     pub exclude: Vec<String>,
-    /// Only follow URLs matching this glob, e.g. 'http://*/docs/**' (repeatable).
+    /// Only follow URLs matching this glob, e.g. 'http://*/docs/**' (repeatable) [include_glob].
     #[arg(long, value_name = "GLOB")]
     pub include_glob: Vec<String>,
-    /// Never follow URLs matching this glob (repeatable).
+    /// Never follow URLs matching this glob (repeatable) [exclude_glob].
     #[arg(long, value_name = "GLOB")]
     pub exclude_glob: Vec<String>,
-    /// Trap guard: longest URL followed.
-    #[arg(long, default_value_t = 2048, value_name = "N")]
-    pub max_url_length: usize,
-    /// Trap guard: deepest path followed, in segments.
-    #[arg(long, default_value_t = 32, value_name = "N")]
-    pub max_path_depth: usize,
-    /// Trap guard: most repetitions of one path segment.
-    #[arg(long, default_value_t = 3, value_name = "N")]
-    pub max_repeated_segments: usize,
-    /// Sort query parameters when deduplicating URLs.
+    /// Trap guard: longest URL followed [max_url_length].
+    #[arg(long, value_name = "N")]
+    pub max_url_length: Option<usize>,
+    /// Trap guard: deepest path followed, in segments [max_path_depth].
+    #[arg(long, value_name = "N")]
+    pub max_path_depth: Option<usize>,
+    /// Trap guard: most repetitions of one path segment [max_repeated_segments].
+    #[arg(long, value_name = "N")]
+    pub max_repeated_segments: Option<usize>,
+    /// Sort query parameters when deduplicating URLs [sort_query].
     #[arg(long)]
     pub sort_query: bool,
-    /// Remove tracking parameters (utm_*, fbclid, gclid, ...) from URLs.
+    /// Remove tracking parameters (utm_*, fbclid, gclid, ...) from URLs [strip_tracking].
     #[arg(long)]
     pub strip_tracking: bool,
-    /// Follow rel=nofollow links too.
+    /// Follow rel=nofollow links too [follow_nofollow].
     #[arg(long)]
     pub follow_nofollow: bool,
-    /// Follow links to non-HTML files too (images, archives, ...).
+    /// Follow links to non-HTML files too (images, archives, ...) [all_extensions].
     #[arg(long)]
     pub all_extensions: bool,
-    /// Also seed the crawl with the URLs in the seeds' sitemaps (robots.txt Sitemap: lines and /sitemap.xml). Sitemaps are fetched politely like pages and count toward --max-pages; with --ignore-robots only /sitemap.xml is read.
+    /// Also seed the crawl with the URLs in the start URLs' sitemaps (robots.txt Sitemap: lines
+    /// and /sitemap.xml), fetched politely like pages and counted toward --max-pages; with
+    /// --ignore-robots only /sitemap.xml is read [sitemaps].
     #[arg(long)]
     pub sitemaps: bool,
-    /// Allow links and redirects into private, loopback and link-local addresses.
+    /// Allow links and redirects into private, loopback and link-local addresses
+    /// [allow_private].
     #[arg(long)]
     pub allow_private: bool,
-    /// Total time allowed per attempt (e.g. 30s, 2m).
-    #[arg(long, default_value = "60s", value_parser = duration, value_name = "DURATION")]
-    pub timeout: Duration,
-    /// Retries per page for temporary failures.
-    #[arg(long, default_value_t = 2, value_name = "N")]
-    pub retries: u32,
+    /// Total time allowed per attempt (e.g. 30s, 2m) [timeout].
+    #[arg(long, value_parser = duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+    /// Retries per page for temporary failures [retries].
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
     /// Redirects followed in a row from one page; the page whose redirect goes past this fails
-    /// (too_many_redirects). 0 follows none: redirects are recorded as they are.
-    #[arg(long, default_value_t = 10, value_name = "N")]
-    pub max_redirects: u32,
-    /// User-Agent header; its first word is the robots.txt agent name.
+    /// (too_many_redirects); 0 follows none [max_redirects].
+    #[arg(long, value_name = "N")]
+    pub max_redirects: Option<u32>,
+    /// User-Agent header; its first word is the robots.txt agent name [user_agent].
     #[arg(short = 'A', long, value_name = "UA")]
     pub user_agent: Option<String>,
-    /// Proxy for every request: http://, https://, socks5:// or socks5h:// URL.
+    /// Proxy for every request: http://, https://, socks5:// or socks5h:// URL [proxy].
     #[arg(long, value_name = "URL")]
     pub proxy: Option<String>,
-    /// Largest page accepted, after decompression.
-    #[arg(long, default_value = "32MiB", value_parser = size, value_name = "SIZE")]
-    pub max_body: u64,
-    /// Accept invalid TLS certificates (test servers only).
+    /// Largest page accepted, after decompression [max_body].
+    #[arg(long, value_parser = size, value_name = "SIZE")]
+    pub max_body: Option<u64>,
+    /// Accept invalid TLS certificates (test servers only) [insecure].
     #[arg(long)]
     pub insecure: bool,
+}
+
+impl SettingsArgs {
+    /// Set each key a flag names; leave the rest as they are.
+    pub fn apply(&self, s: &mut Settings) {
+        let usize_of = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        if let Some(n) = self.concurrency {
+            s.concurrency = usize_of(n);
+        }
+        if let Some(n) = self.per_host {
+            s.per_host = usize_of(n);
+        }
+        set(&mut s.delay, self.delay);
+        s.jitter &= !self.no_jitter;
+        s.auto_throttle |= self.auto_throttle;
+        s.obey_robots &= !self.ignore_robots;
+        set(&mut s.max_crawl_delay, self.max_crawl_delay);
+        if self.max_pages.is_some() {
+            s.max_pages = self.max_pages;
+        }
+        if self.max_depth.is_some() {
+            s.max_depth = self.max_depth;
+        }
+        if self.max_bytes.is_some() {
+            s.max_bytes = self.max_bytes;
+        }
+        if self.dfs {
+            s.order = CrawlOrder::Dfs;
+        }
+        if let Some(scope) = self.scope {
+            s.scope = match scope {
+                ScopeArg::Host => ScopeSetting::Host,
+                ScopeArg::Domain => ScopeSetting::Domain,
+                ScopeArg::Any => ScopeSetting::Any,
+            };
+        }
+        s.allow_domains.extend(self.allow_domains.iter().cloned());
+        s.include.extend(self.include.iter().cloned());
+        s.exclude.extend(self.exclude.iter().cloned());
+        s.include_glob.extend(self.include_glob.iter().cloned());
+        s.exclude_glob.extend(self.exclude_glob.iter().cloned());
+        set(&mut s.max_url_length, self.max_url_length);
+        set(&mut s.max_path_depth, self.max_path_depth);
+        set(&mut s.max_repeated_segments, self.max_repeated_segments);
+        s.sort_query |= self.sort_query;
+        s.strip_tracking |= self.strip_tracking;
+        s.follow_nofollow |= self.follow_nofollow;
+        s.all_extensions |= self.all_extensions;
+        s.sitemaps |= self.sitemaps;
+        s.allow_private |= self.allow_private;
+        set(&mut s.timeout, self.timeout);
+        set(&mut s.retries, self.retries);
+        set(&mut s.max_redirects, self.max_redirects);
+        if self.user_agent.is_some() {
+            s.user_agent = self.user_agent.clone();
+        }
+        if self.proxy.is_some() {
+            s.proxy = self.proxy.clone();
+        }
+        set(&mut s.max_body, self.max_body);
+        s.insecure |= self.insecure;
+    }
+}
+
+fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *slot = v;
+    }
+}
+
+/// A command's examples, then every setting with its key and default.
+fn with_settings(examples: &str) -> String {
+    format!(
+        "{examples}\n\nSettings: the key (a spider file's [settings], and the flag's [key] above), \
+         its default, what it does:\n{}",
+        Settings::table()
+    )
 }
 
 const FETCH_EXAMPLES: &str = "\
@@ -494,46 +571,17 @@ pub struct ClientArgs {
 }
 
 fn duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s)
-        .map_err(|e| format!("{e}: write a duration such as 500ms, 10s or 2m"))
+    ferrocrawl::crawl::parse_duration(s)
 }
 
-/// A duration for a per-host delay flag: at most [`MAX_DELAY`].
+/// A duration for a per-host delay flag: at most a day.
 fn delay(s: &str) -> Result<Duration, String> {
-    let d = duration(s)?;
-    if d > MAX_DELAY {
-        return Err(format!(
-            "{} is longer than the maximum of 1 day (24h)",
-            humantime::format_duration(d)
-        ));
-    }
-    Ok(d)
+    ferrocrawl::crawl::parse_delay(s)
 }
 
 /// Parse a byte size: a number with an optional K/M/G suffix (KiB = KB = K = 1024).
 pub fn size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("invalid size {s:?}: write a number such as 512KiB, 32MiB or 1GiB"))?;
-    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        _ => {
-            return Err(format!(
-                "invalid size unit in {s:?}: use B, KiB, MiB or GiB"
-            ));
-        }
-    };
-    match n.checked_mul(mult) {
-        Some(0) => Err("size must be at least 1 byte".to_owned()),
-        Some(v) => Ok(v),
-        None => Err(format!("size {s:?} is too large")),
-    }
+    ferrocrawl::crawl::parse_size(s)
 }
 
 #[cfg(test)]
@@ -559,7 +607,7 @@ mod tests {
     #[test]
     fn delays_are_capped_at_a_day() {
         assert_eq!(delay("0s"), Ok(Duration::ZERO));
-        assert_eq!(delay("24h"), Ok(MAX_DELAY));
+        assert_eq!(delay("24h"), Ok(ferrocrawl::crawl::MAX_DELAY));
         let err = delay("500000000000y").unwrap_err();
         assert!(err.contains("maximum of 1 day (24h)"), "{err}");
         assert!(delay("1day 1s").is_err());

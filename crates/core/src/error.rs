@@ -82,6 +82,9 @@ pub enum ErrorKind {
     Handler,
     /// A crawl state file can't be used; nothing was changed in it.
     State(StateProblem),
+    /// The run was stopped at once (a second Ctrl-C, a cancelled task)
+    /// before it could finish or pause.
+    Interrupted,
 }
 
 impl ErrorKind {
@@ -104,6 +107,7 @@ impl ErrorKind {
             ErrorKind::Forbidden => "forbidden_address",
             ErrorKind::Handler => "handler",
             ErrorKind::State(_) => "state",
+            ErrorKind::Interrupted => "interrupted",
         }
     }
 }

@@ -8,13 +8,12 @@ use std::time::Duration;
 use ferrocrawl_core::{Error, ErrorKind, Request, Result, Url};
 use ferrocrawl_extract::LinkOptions;
 use ferrocrawl_fetch::{AddrPolicy, Client, ClientBuilder, RetryPolicy};
-use ferrocrawl_frontier::{
-    AutoThrottle, BoxFrontier, Frontier, FrontierConfig, MemoryFrontier, Order,
-};
-use ferrocrawl_url::{Canonicalizer, Scope, ScopeMode};
+use ferrocrawl_frontier::{BoxFrontier, Frontier, FrontierConfig, MemoryFrontier};
+use ferrocrawl_url::{Canonicalizer, Scope};
 use tokio::sync::watch;
 
 use crate::crawler::Crawler;
+use crate::settings::{CrawlOrder, ScopeSetting, Settings};
 use crate::stats::Stats;
 
 /// Shared by every page task.
@@ -46,73 +45,37 @@ pub(crate) struct Ctx {
     pub recent: crate::recent::RecentLinks,
 }
 
-/// Settings of a crawl. Setters never fail; [`CrawlerBuilder::build`]
-/// validates everything (seeds, patterns, client settings).
-#[derive(Debug)]
+/// How to build a crawl: its [`Settings`] (the one tree every surface
+/// fills), start requests, handlers, and a base HTTP client. Setters never
+/// fail; [`CrawlerBuilder::build`] validates everything (seeds, patterns,
+/// client settings).
+#[derive(Debug, Default)]
 pub struct CrawlerBuilder {
+    settings: Settings,
     seeds: Vec<String>,
     requests: Vec<Request>,
     client: ClientBuilder,
-    frontier: FrontierConfig,
-    concurrency: usize,
     retry: RetryPolicy,
-    sort_query: bool,
-    strip_tracking: bool,
-    scope: ScopeMode,
-    allow_domains: Vec<String>,
-    includes: Vec<String>,
-    excludes: Vec<String>,
-    include_globs: Vec<String>,
-    exclude_globs: Vec<String>,
-    max_url_length: Option<usize>,
-    max_path_depth: Option<usize>,
-    max_repeated_segments: Option<usize>,
-    links: LinkOptions,
-    follow_links: bool,
-    max_redirects: u32,
-    allow_private: bool,
+    links: Option<LinkOptions>,
+    follow_links: Option<bool>,
     keep_bodies: bool,
-    sitemaps: bool,
     router: Option<crate::handler::Router>,
-}
-
-impl Default for CrawlerBuilder {
-    fn default() -> Self {
-        CrawlerBuilder {
-            seeds: Vec::new(),
-            requests: Vec::new(),
-            client: Client::builder(),
-            frontier: FrontierConfig::default(),
-            concurrency: 64,
-            retry: RetryPolicy::default(),
-            sort_query: false,
-            strip_tracking: false,
-            scope: ScopeMode::Host,
-            allow_domains: Vec::new(),
-            includes: Vec::new(),
-            excludes: Vec::new(),
-            include_globs: Vec::new(),
-            exclude_globs: Vec::new(),
-            max_url_length: None,
-            max_path_depth: None,
-            max_repeated_segments: None,
-            links: LinkOptions {
-                honour_nofollow: true,
-                skip_extensions: LinkOptions::default_skip_extensions(),
-            },
-            follow_links: true,
-            max_redirects: 10,
-            allow_private: false,
-            keep_bodies: false,
-            sitemaps: false,
-            router: None,
-        }
-    }
 }
 
 // ===== impl CrawlerBuilder =====
 
 impl CrawlerBuilder {
+    /// Replace every setting at once (a spider file's, or the CLI's).
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// The settings gathered so far.
+    pub fn current_settings(&self) -> &Settings {
+        &self.settings
+    }
+
     /// Add a start URL (checked by `build`).
     pub fn seed(mut self, url: impl Into<String>) -> Self {
         self.seeds.push(url.into());
@@ -125,9 +88,10 @@ impl CrawlerBuilder {
         self
     }
 
-    /// The HTTP client settings (timeouts, user agent, proxy, body cap…).
-    /// Redirects are handled by the crawl, so the client's `max_redirects` is
-    /// overridden: see [`CrawlerBuilder::max_redirects`].
+    /// The base HTTP client (headers, cookies, ...). Timeouts, the user
+    /// agent, the proxy, the body cap and TLS checking come from the
+    /// settings on top of it; redirects are handled by the crawl (see
+    /// [`CrawlerBuilder::max_redirects`]).
     pub fn client(mut self, client: ClientBuilder) -> Self {
         self.client = client;
         self
@@ -135,153 +99,164 @@ impl CrawlerBuilder {
 
     /// Requests in flight at once, over all hosts. Default 64.
     pub fn concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.max(1);
+        self.settings.concurrency = n.max(1);
         self
     }
 
-    /// Requests in flight at once per host. Default 2.
+    /// Requests in flight at once per host. Default 4.
     pub fn per_host(mut self, n: usize) -> Self {
-        self.frontier.per_host = n.max(1);
+        self.settings.per_host = n.max(1);
         self
     }
 
     /// Minimum time between request starts to one host (jittered). Default 0.
     pub fn delay(mut self, d: Duration) -> Self {
-        self.frontier.delay = d;
+        self.settings.delay = d;
         self
     }
 
     /// Randomize each delay by 0.5..1.5. Default on.
     pub fn jitter(mut self, on: bool) -> Self {
-        self.frontier.jitter = on;
+        self.settings.jitter = on;
         self
     }
 
     /// Obey robots.txt. Default on.
     pub fn obey_robots(mut self, on: bool) -> Self {
-        self.frontier.obey_robots = on;
+        self.settings.obey_robots = on;
         self
     }
 
     /// Longest Crawl-delay honoured. Default 30 s.
     pub fn max_crawl_delay(mut self, d: Duration) -> Self {
-        self.frontier.max_crawl_delay = d;
+        self.settings.max_crawl_delay = d;
         self
     }
 
-    /// Adaptive per-host delay following latency. Default off.
-    pub fn auto_throttle(mut self, at: Option<AutoThrottle>) -> Self {
-        self.frontier.auto_throttle = at;
+    /// Adaptive per-host delay following latency (Scrapy's AutoThrottle,
+    /// target concurrency 1). Default off.
+    pub fn auto_throttle(mut self, on: bool) -> Self {
+        self.settings.auto_throttle = on;
         self
     }
 
     /// BFS (default) or DFS.
-    pub fn order(mut self, order: Order) -> Self {
-        self.frontier.order = order;
+    pub fn order(mut self, order: CrawlOrder) -> Self {
+        self.settings.order = order;
         self
     }
 
     /// Stop after this many pages. Default none.
     pub fn max_pages(mut self, n: Option<u64>) -> Self {
-        self.frontier.max_pages = n;
+        self.settings.max_pages = n;
         self
     }
 
     /// Don't follow links deeper than this (seeds are 0). Default none.
     pub fn max_depth(mut self, n: Option<u32>) -> Self {
-        self.frontier.max_depth = n;
+        self.settings.max_depth = n;
         self
     }
 
     /// Stop after this many body bytes. Default none.
     pub fn max_bytes(mut self, n: Option<u64>) -> Self {
-        self.frontier.max_bytes = n;
+        self.settings.max_bytes = n;
         self
     }
 
-    /// The retry policy. Default [`RetryPolicy::default`].
+    /// Retries per page for temporary failures. Default 2.
+    pub fn retries(mut self, n: u32) -> Self {
+        self.settings.retries = n;
+        self
+    }
+
+    /// The retry policy (backoff, which errors retry); its `max_retries`
+    /// becomes the `retries` setting.
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.settings.retries = retry.max_retries;
         self.retry = retry;
         self
     }
 
     /// Sort query parameters when canonicalizing. Default off.
     pub fn sort_query(mut self, on: bool) -> Self {
-        self.sort_query = on;
+        self.settings.sort_query = on;
         self
     }
 
     /// Remove tracking parameters (`utm_*`, `fbclid`, …). Default off.
     pub fn strip_tracking(mut self, on: bool) -> Self {
-        self.strip_tracking = on;
+        self.settings.strip_tracking = on;
         self
     }
 
     /// Which hosts are in scope. Default: the seeds' hosts.
-    pub fn scope(mut self, mode: ScopeMode) -> Self {
-        self.scope = mode;
+    pub fn scope(mut self, scope: ScopeSetting) -> Self {
+        self.settings.scope = scope;
         self
     }
 
     /// Also follow links into this domain and its subdomains, on top of
-    /// what the [`scope`](Self::scope) mode admits (repeatable; checked by
+    /// what the [`scope`](Self::scope) admits (repeatable; checked by
     /// `build`).
     pub fn allow_domain(mut self, domain: impl Into<String>) -> Self {
-        self.allow_domains.push(domain.into());
+        self.settings.allow_domains.push(domain.into());
         self
     }
 
     /// Only follow URLs matching this regex (repeatable: any may match).
     pub fn include(mut self, regex: impl Into<String>) -> Self {
-        self.includes.push(regex.into());
+        self.settings.include.push(regex.into());
         self
     }
 
     /// Never follow URLs matching this regex.
     pub fn exclude(mut self, regex: impl Into<String>) -> Self {
-        self.excludes.push(regex.into());
+        self.settings.exclude.push(regex.into());
         self
     }
 
     /// Only follow URLs matching this glob.
     pub fn include_glob(mut self, glob: impl Into<String>) -> Self {
-        self.include_globs.push(glob.into());
+        self.settings.include_glob.push(glob.into());
         self
     }
 
     /// Never follow URLs matching this glob.
     pub fn exclude_glob(mut self, glob: impl Into<String>) -> Self {
-        self.exclude_globs.push(glob.into());
+        self.settings.exclude_glob.push(glob.into());
         self
     }
 
-    /// Trap guard: longest URL followed.
+    /// Trap guard: longest URL followed. Default 2,048.
     pub fn max_url_length(mut self, n: usize) -> Self {
-        self.max_url_length = Some(n);
+        self.settings.max_url_length = n;
         self
     }
 
-    /// Trap guard: deepest path followed, in segments.
+    /// Trap guard: deepest path followed, in segments. Default 32.
     pub fn max_path_depth(mut self, n: usize) -> Self {
-        self.max_path_depth = Some(n);
+        self.settings.max_path_depth = n;
         self
     }
 
-    /// Trap guard: most repetitions of one path segment.
+    /// Trap guard: most repetitions of one path segment. Default 3.
     pub fn max_repeated_segments(mut self, n: usize) -> Self {
-        self.max_repeated_segments = Some(n);
+        self.settings.max_repeated_segments = n;
         self
     }
 
-    /// Link extraction options (nofollow, skipped extensions).
+    /// Link extraction options (nofollow, skipped extensions), instead of
+    /// the ones the `follow_nofollow` and `all_extensions` settings make.
     pub fn links(mut self, links: LinkOptions) -> Self {
-        self.links = links;
+        self.links = Some(links);
         self
     }
 
-    /// Follow links at all. Default on; off fetches only the seeds.
+    /// Follow links at all. Default on (off when a router handles every
+    /// page); off fetches only the seeds and what handlers follow.
     pub fn follow_links(mut self, on: bool) -> Self {
-        self.follow_links = on;
+        self.follow_links = Some(on);
         self
     }
 
@@ -294,7 +269,7 @@ impl CrawlerBuilder {
     /// (`too_many_redirects`). 0 follows no redirect and records none as
     /// failed: each 3xx is a page like any other.
     pub fn max_redirects(mut self, n: u32) -> Self {
-        self.max_redirects = n;
+        self.settings.max_redirects = n;
         self
     }
 
@@ -302,7 +277,7 @@ impl CrawlerBuilder {
     /// are public. Default off (seeds that are themselves private are always
     /// allowed).
     pub fn allow_private(mut self, on: bool) -> Self {
-        self.allow_private = on;
+        self.settings.allow_private = on;
         self
     }
 
@@ -316,7 +291,7 @@ impl CrawlerBuilder {
     /// obey it, so with [`obey_robots`](Self::obey_robots) off only
     /// `/sitemap.xml` is read.
     pub fn sitemaps(mut self, on: bool) -> Self {
-        self.sitemaps = on;
+        self.settings.sitemaps = on;
         self
     }
 
@@ -338,12 +313,12 @@ impl CrawlerBuilder {
     /// budgets), to open a frontier of another kind for
     /// [`CrawlerBuilder::build_with`].
     pub fn frontier_config(&self) -> FrontierConfig {
-        self.frontier.clone()
+        self.settings.frontier_config()
     }
 
     /// Validate and build, with an in-memory frontier.
     pub async fn build(self) -> Result<Crawler> {
-        let frontier = MemoryFrontier::new(self.frontier.clone());
+        let frontier = MemoryFrontier::new(self.frontier_config());
         self.build_with(frontier).await
     }
 
@@ -354,9 +329,10 @@ impl CrawlerBuilder {
 
     /// Validate and build around a frontier of any backend.
     pub async fn build_boxed(self, frontier: BoxFrontier) -> Result<Crawler> {
+        let st = &self.settings;
         let canonicalizer = Canonicalizer::builder()
-            .sort_query(self.sort_query)
-            .strip_tracking(self.strip_tracking)
+            .sort_query(st.sort_query)
+            .strip_tracking(st.strip_tracking)
             .build()
             .map_err(|e| Error::new(ErrorKind::Config, e.to_string()))?;
         let mut seeds = Vec::with_capacity(self.seeds.len() + self.requests.len());
@@ -388,38 +364,44 @@ impl CrawlerBuilder {
         let seed_urls: Vec<Url> = seeds.iter().map(|r| r.url.clone()).collect();
         let scope = self.build_scope(&seed_urls)?;
 
-        let policy = if self.allow_private {
+        let policy = if st.allow_private {
             AddrPolicy::allow_all()
         } else {
             AddrPolicy::deny_private(seed_addresses(&seed_urls).await)
         };
-        let user_agent = self.client.user_agent_str().to_owned();
-        let client = self
-            .client
+        let base = st.client(self.client.clone());
+        let user_agent = base.user_agent_str().to_owned();
+        let client = base
             .clone()
             .max_redirects(0)
             .address_policy(policy.clone())
             .build()?;
-        let robots_client = self
-            .client
-            .clone()
-            .max_redirects(5)
-            .address_policy(policy)
-            .build()?;
+        let robots_client = base.max_redirects(5).address_policy(policy).build()?;
         let (stop_tx, _) = watch::channel(false);
+        let links = self.links.clone().unwrap_or_else(|| LinkOptions {
+            honour_nofollow: !st.follow_nofollow,
+            skip_extensions: if st.all_extensions {
+                Vec::new()
+            } else {
+                LinkOptions::default_skip_extensions()
+            },
+        });
         let ctx = Ctx {
             client,
             robots_client,
-            retry: self.retry,
+            retry: RetryPolicy {
+                max_retries: st.retries,
+                ..self.retry.clone()
+            },
             canonicalizer,
             scope,
-            links: self.links,
-            follow_links: self.follow_links,
-            max_depth: self.frontier.max_depth,
-            max_redirects: self.max_redirects,
+            links,
+            follow_links: self.follow_links.unwrap_or(true),
+            max_depth: st.max_depth,
+            max_redirects: st.max_redirects,
             user_agent,
             keep_bodies: self.keep_bodies,
-            sitemaps: self.sitemaps,
+            sitemaps: st.sitemaps,
             seed_origins: seed_urls
                 .iter()
                 .map(|u| u.origin().ascii_serialization())
@@ -433,39 +415,35 @@ impl CrawlerBuilder {
             ctx: Arc::new(ctx),
             frontier,
             seeds,
-            concurrency: self.concurrency,
+            concurrency: self.settings.concurrency.max(1),
             stop_tx,
         })
     }
 
     fn build_scope(&self, seeds: &[Url]) -> Result<Scope> {
+        let st = &self.settings;
         let mut b = Scope::builder()
-            .mode(self.scope.clone())
+            .mode(st.scope.mode())
             .seeds(seeds.iter().cloned());
-        for d in &self.allow_domains {
+        for d in &st.allow_domains {
             b = b.allow_domain(d.clone());
         }
-        for r in &self.includes {
+        for r in &st.include {
             b = b.include_regex(r.clone());
         }
-        for r in &self.excludes {
+        for r in &st.exclude {
             b = b.exclude_regex(r.clone());
         }
-        for g in &self.include_globs {
+        for g in &st.include_glob {
             b = b.include_glob(g.clone());
         }
-        for g in &self.exclude_globs {
+        for g in &st.exclude_glob {
             b = b.exclude_glob(g.clone());
         }
-        if let Some(n) = self.max_url_length {
-            b = b.max_url_len(n);
-        }
-        if let Some(n) = self.max_path_depth {
-            b = b.max_depth(n);
-        }
-        if let Some(n) = self.max_repeated_segments {
-            b = b.max_segment_repeats(n);
-        }
+        b = b
+            .max_url_len(st.max_url_length)
+            .max_depth(st.max_path_depth)
+            .max_segment_repeats(st.max_repeated_segments);
         b.build()
             .map_err(|e| Error::new(ErrorKind::Config, e.to_string()))
     }

@@ -36,6 +36,7 @@ mod handler;
 mod output;
 mod page;
 mod recent;
+mod settings;
 mod sitemap;
 mod stats;
 
@@ -44,4 +45,8 @@ pub use crawler::{Crawler, Stopper, Summary};
 pub use event::{Event, PageRecord};
 pub use handler::{Context, Handler, Router};
 pub use output::Output;
+pub use settings::{
+    CrawlOrder, DOCS as SETTINGS_DOCS, ScopeSetting, Settings, parse_delay, parse_duration,
+    parse_size,
+};
 pub use stats::Stats;

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use ferrocrawl_core::Request;
+use ferrocrawl_engine::ScopeSetting;
 use ferrocrawl_engine::{Crawler, CrawlerBuilder, Event, PageRecord, Router, Summary};
 use ferrocrawl_testkit::TestServer;
-use ferrocrawl_url::ScopeMode;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -210,7 +210,7 @@ async fn private_address_links_and_redirects_are_refused() {
     );
     let b = Crawler::builder()
         .seed(seed.clone())
-        .scope(ScopeMode::Any)
+        .scope(ScopeSetting::Any)
         .obey_robots(false);
     let run = crawl(b).await;
     assert_eq!(other.stats().requests(), 0, "nothing may reach 127.0.0.2");
@@ -231,7 +231,7 @@ async fn private_address_links_and_redirects_are_refused() {
     // --allow-private opens the door.
     let b = Crawler::builder()
         .seed(seed)
-        .scope(ScopeMode::Any)
+        .scope(ScopeSetting::Any)
         .obey_robots(false)
         .allow_private(true);
     let run = crawl(b).await;
@@ -715,7 +715,7 @@ async fn names_resolving_to_private_addresses_are_refused_at_connect_time() {
     let run = crawl(
         Crawler::builder()
             .seed(seed)
-            .scope(ScopeMode::Any)
+            .scope(ScopeSetting::Any)
             .obey_robots(false),
     )
     .await;

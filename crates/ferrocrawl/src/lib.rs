@@ -25,19 +25,24 @@ pub use ferrocrawl_fetch::{
 };
 pub use ferrocrawl_frontier::AutoThrottle;
 
+pub mod job;
 mod output;
+
+pub use job::{ItemRoute, Job, JobReport, RunningJob, StateFate};
 
 /// Crawling: the engine, the frontier, scope, links and robots.txt.
 pub mod crawl {
     pub use crate::output::SinkOutput;
     pub use ferrocrawl_engine::{
-        Context, Crawler, CrawlerBuilder, Event, Handler, Output, PageRecord, Router, Stats,
-        Stopper, Summary,
+        Context, CrawlOrder, Crawler, CrawlerBuilder, Event, Handler, Output, PageRecord, Router,
+        SETTINGS_DOCS, ScopeSetting, Settings, Stats, Stopper, Summary, parse_delay,
+        parse_duration, parse_size,
     };
     pub use ferrocrawl_extract::{Link, LinkKind, LinkOptions, PageLinks, extract_links};
     pub use ferrocrawl_frontier::{
-        Ack, Checkpoint, Frontier, FrontierConfig, Lease, LeaseKind, MAX_DELAY, MemoryFrontier,
-        Order, Resumed, SqliteFrontier,
+        Ack, BoxFrontier, Checkpoint, Clock, Completed, Completion, Counts, Frontier,
+        FrontierConfig, FrontierLocation, Lease, LeaseKind, MAX_DELAY, ManualClock, MemoryFrontier,
+        Order, Resumed, SqliteFrontier, Status, policy,
     };
     pub use ferrocrawl_robots::Robots;
     pub use ferrocrawl_url::{Canonicalizer, Scope, ScopeMode, fingerprint, registrable_domain};

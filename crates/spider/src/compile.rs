@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
-use std::time::Duration;
 
 use ferrocrawl_core::{Method, Request, Url};
 use ferrocrawl_extract::fields::{Processor, Selector};
@@ -14,7 +13,7 @@ use toml::Spanned;
 use crate::error::SpiderError;
 use crate::file::{self, Expr, SpiderFile, Var};
 use crate::rules::{Field, Follow, Meta, Rule, Source};
-use crate::spider::{Output, Settings, SinkKind, Spider};
+use crate::spider::{Output, SinkKind, Spider};
 use crate::template::Template;
 
 /// Most start requests one file may expand to.
@@ -84,7 +83,7 @@ impl Compiler<'_> {
             rules.push(rule);
         }
         let start = self.starts(raw.start, &labels, &patterns)?;
-        let settings = self.settings(raw.settings)?;
+        let settings = raw.settings;
         let failures = raw.failures.map(|f| f.into_inner());
         Ok(Spider::new(
             name,
@@ -606,70 +605,6 @@ impl Compiler<'_> {
             to: s.to.into_inner(),
             table: s.table.map(Spanned::into_inner),
             key: s.key.map(Spanned::into_inner),
-        })
-    }
-
-    fn settings(&self, s: file::Settings) -> Result<Settings, SpiderError> {
-        let duration = |d: &Option<Spanned<String>>, default: Duration| match d {
-            None => Ok(default),
-            Some(d) => humantime::parse_duration(d.get_ref()).map_err(|e| {
-                self.err(
-                    d.span(),
-                    format!(
-                        "`{}` is not a duration ({e}): write e.g. 500ms, 2s or 1m",
-                        d.get_ref()
-                    ),
-                )
-            }),
-        };
-        let defaults = Settings::default();
-        let delay = duration(&s.delay, defaults.delay)?;
-        if delay > ferrocrawl_frontier::MAX_DELAY
-            && let Some(d) = &s.delay
-        {
-            return Err(self.err(
-                d.span(),
-                format!(
-                    "settings.delay `{}` is longer than the maximum of 1 day (24h): a longer \
-                     delay between two requests to one host would keep the crawl from ending",
-                    d.get_ref()
-                ),
-            ));
-        }
-        let scope = match &s.scope {
-            None => defaults.scope.clone(),
-            Some(sc) => match sc.get_ref().as_str() {
-                "host" | "domain" | "any" => sc.get_ref().clone(),
-                other => {
-                    return Err(self.err(
-                        sc.span(),
-                        format!("unknown scope `{other}`: expected host, domain or any"),
-                    ));
-                }
-            },
-        };
-        for (n, what) in [(s.concurrency, "concurrency"), (s.per_host, "per_host")] {
-            if n == Some(0) {
-                return Err(SpiderError::file(
-                    self.file,
-                    format!("settings.{what} must be at least 1"),
-                ));
-            }
-        }
-        Ok(Settings {
-            concurrency: s.concurrency.unwrap_or(defaults.concurrency),
-            per_host: s.per_host.unwrap_or(defaults.per_host),
-            delay,
-            obey_robots: s.obey_robots.unwrap_or(defaults.obey_robots),
-            auto_throttle: s.auto_throttle.unwrap_or(defaults.auto_throttle),
-            user_agent: s.user_agent,
-            timeout: duration(&s.timeout, defaults.timeout)?,
-            retries: s.retries.unwrap_or(defaults.retries),
-            max_pages: s.max_pages,
-            max_depth: s.max_depth,
-            scope,
-            allow_domains: s.allow_domains,
-            allow_private: s.allow_private.unwrap_or(defaults.allow_private),
         })
     }
 }

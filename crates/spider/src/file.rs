@@ -19,8 +19,9 @@ pub(crate) struct SpiderFile {
     pub name: Option<Spanned<String>>,
     #[serde(default)]
     pub start: Starts,
+    /// The one settings tree every surface fills (`ferrocrawl_engine::Settings`).
     #[serde(default)]
-    pub settings: Settings,
+    pub settings: ferrocrawl_engine::Settings,
     #[serde(default)]
     pub rules: BTreeMap<Spanned<String>, Spanned<Rule>>,
     pub sink: Option<Spanned<SinkSpec>>,
@@ -86,26 +87,6 @@ pub(crate) struct Range {
 
 fn one() -> i64 {
     1
-}
-
-/// `[settings]`: how politely and how fast.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Settings {
-    pub concurrency: Option<usize>,
-    pub per_host: Option<usize>,
-    pub delay: Option<Spanned<String>>,
-    pub obey_robots: Option<bool>,
-    pub auto_throttle: Option<bool>,
-    pub user_agent: Option<String>,
-    pub timeout: Option<Spanned<String>>,
-    pub retries: Option<u32>,
-    pub max_pages: Option<u64>,
-    pub max_depth: Option<u32>,
-    pub scope: Option<Spanned<String>>,
-    #[serde(default)]
-    pub allow_domains: Vec<String>,
-    pub allow_private: Option<bool>,
 }
 
 /// `[rules.NAME]`: what to do with a page whose request has label NAME (or,

@@ -3,14 +3,10 @@
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use ferrocrawl_core::Request;
 use ferrocrawl_engine::{Crawler, CrawlerBuilder, Router};
-use ferrocrawl_fetch::{Client, RetryPolicy};
-use ferrocrawl_frontier::AutoThrottle;
 use ferrocrawl_sink::{BoxSink, CsvSink, Error as SinkError, JsonlSink, PostgresSink, SqliteSink};
-use ferrocrawl_url::ScopeMode;
 use regex::Regex;
 
 use crate::error::SpiderError;
@@ -45,57 +41,7 @@ pub struct Spider {
     failures: Option<String>,
 }
 
-/// `[settings]`, with defaults filled in.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Settings {
-    /// Requests in flight at once. Default 16.
-    pub concurrency: usize,
-    /// Requests in flight at once per host. Default 4.
-    pub per_host: usize,
-    /// Minimum time between request starts to one host. Default 0.
-    pub delay: Duration,
-    /// Obey robots.txt. Default on.
-    pub obey_robots: bool,
-    /// Adapt delays to latency. Default off.
-    pub auto_throttle: bool,
-    /// User-Agent; the CLI's default if unset.
-    pub user_agent: Option<String>,
-    /// Total time per attempt. Default 60 s.
-    pub timeout: Duration,
-    /// Retries for temporary failures. Default 2.
-    pub retries: u32,
-    /// Page budget.
-    pub max_pages: Option<u64>,
-    /// Depth budget (start requests are depth 0).
-    pub max_depth: Option<u32>,
-    /// `host`, `domain` or `any`: which hosts requests may go to. Default host.
-    pub scope: String,
-    /// More domains in scope, each with its subdomains, on top of what
-    /// `scope` admits.
-    pub allow_domains: Vec<String>,
-    /// Allow requests to private addresses even when no start URL is one.
-    pub allow_private: bool,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            concurrency: 16,
-            per_host: 4,
-            delay: Duration::ZERO,
-            obey_robots: true,
-            auto_throttle: false,
-            user_agent: None,
-            timeout: Duration::from_secs(60),
-            retries: 2,
-            max_pages: None,
-            max_depth: None,
-            scope: "host".into(),
-            allow_domains: Vec::new(),
-            allow_private: false,
-        }
-    }
-}
+pub use ferrocrawl_engine::Settings;
 
 /// Where one rule's items go, and what they must satisfy on the way.
 #[derive(Debug, Clone, PartialEq)]
@@ -352,36 +298,9 @@ impl Spider {
     /// A crawler builder with the spider's start requests, rules and
     /// settings; the caller may override any of them before `build`.
     pub fn crawler(&self) -> CrawlerBuilder {
-        let s = &self.settings;
-        let mut client = Client::builder().total_timeout(s.timeout);
-        if let Some(ua) = &s.user_agent {
-            client = client.user_agent(ua.clone());
-        }
-        // `allow_domains` adds to the scope's own rule, never replaces it.
-        let scope = match s.scope.as_str() {
-            "any" => ScopeMode::Any,
-            "domain" => ScopeMode::Domain,
-            _ => ScopeMode::Host,
-        };
         let mut b = Crawler::builder()
-            .client(client)
-            .concurrency(s.concurrency)
-            .per_host(s.per_host)
-            .delay(s.delay)
-            .obey_robots(s.obey_robots)
-            .auto_throttle(s.auto_throttle.then(AutoThrottle::default))
-            .max_pages(s.max_pages)
-            .max_depth(s.max_depth)
-            .retry(RetryPolicy {
-                max_retries: s.retries,
-                ..RetryPolicy::default()
-            })
-            .scope(scope)
-            .allow_private(s.allow_private)
+            .settings(self.settings.clone())
             .router(self.router());
-        for d in &s.allow_domains {
-            b = b.allow_domain(d.clone());
-        }
         for r in &self.start {
             b = b.request(r.clone());
         }

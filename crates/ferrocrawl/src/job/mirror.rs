@@ -1,20 +1,24 @@
-//! `--save DIR`: pages under DIR/HOST[_PORT]/PATH.
+//! Saved pages: bodies under DIR/HOST[_PORT]/PATH (`crawl --save DIR`).
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-use ferrocrawl::Url;
+use crate::{Error, ErrorKind, Result, Url};
 
 /// Writes page bodies into a directory tree shaped like the site.
-pub struct Mirror {
+#[derive(Debug)]
+pub(crate) struct Mirror {
     root: PathBuf,
+}
+
+fn io(message: String, e: std::io::Error) -> Error {
+    Error::new(ErrorKind::Io, message).with_source(e)
 }
 
 impl Mirror {
     /// A mirror rooted at `root`, created if missing.
-    pub fn new(root: &Path) -> anyhow::Result<Mirror> {
+    pub fn new(root: &Path) -> Result<Mirror> {
         std::fs::create_dir_all(root)
-            .with_context(|| format!("cannot create --save directory {}", root.display()))?;
+            .map_err(|e| io(format!("cannot create the directory {}", root.display()), e))?;
         Ok(Mirror {
             root: root.to_owned(),
         })
@@ -53,17 +57,21 @@ impl Mirror {
     /// A URL can name a file and a directory at once (`/a` and `/a/b`), as a
     /// site's paths often do. The page that stands for the directory is then
     /// kept as its `index.html`, whichever of the two comes first.
-    pub fn save(&self, url: &Url, body: &[u8]) -> anyhow::Result<()> {
+    pub fn save(&self, url: &Url, body: &[u8]) -> Result<()> {
         let mut path = self.path_for(url);
         if let Some(dir) = path.parent() {
-            self.make_dirs(dir)
-                .with_context(|| format!("cannot save {url}: cannot create {}", dir.display()))?;
+            self.make_dirs(dir).map_err(|e| {
+                io(
+                    format!("cannot save {url}: cannot create {}", dir.display()),
+                    e,
+                )
+            })?;
         }
         while path.is_dir() {
             path.push("index.html");
         }
         std::fs::write(&path, body)
-            .with_context(|| format!("cannot save {url} to {}", path.display()))
+            .map_err(|e| io(format!("cannot save {url} to {}", path.display()), e))
     }
 
     /// Creates `dir` and its parents. A saved page where a directory must go
