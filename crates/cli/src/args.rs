@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use ferrocrawl::crawl::{CrawlOrder, ScopeSetting, Settings};
+use ferrocrawl::crawl::{CrawlOrder, ScopeSetting, Settings, ThrottleScope};
 
 const EXIT_CODES: &str = "\
 Examples:
@@ -159,6 +159,17 @@ Exit codes:
   2    bad invocation (unknown flag, invalid seed, invalid pattern)
   130  stopped by Ctrl-C";
 
+/// What a Retry-After holds back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ThrottleArg {
+    /// A 429, or 503s on several URLs in a row: the host; a lone 503: its request.
+    Auto,
+    /// Always the whole host.
+    Host,
+    /// Only the request that got it.
+    Request,
+}
+
 /// Which hosts a crawl may follow links to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ScopeArg {
@@ -213,6 +224,11 @@ pub struct SettingsArgs {
     /// Adapt each host's delay to its latency, like Scrapy's AutoThrottle [auto_throttle].
     #[arg(long)]
     pub auto_throttle: bool,
+    /// What a Retry-After (429, or 503 with the header) holds back: auto (a 429, or 503s on
+    /// several URLs in a row, hold the host; a lone 503 only its request), host or request
+    /// [throttle].
+    #[arg(long, value_enum, value_name = "SCOPE")]
+    pub throttle: Option<ThrottleArg>,
     /// Do not fetch or obey robots.txt [obey_robots = false].
     #[arg(long)]
     pub ignore_robots: bool,
@@ -223,6 +239,13 @@ pub struct SettingsArgs {
     /// Stop after this many pages [max_pages].
     #[arg(long, value_name = "N")]
     pub max_pages: Option<u64>,
+    /// Stop leasing a host's pages after this many; 0 for no limit [max_pages_per_host].
+    #[arg(long, value_name = "N")]
+    pub max_pages_per_host: Option<u64>,
+    /// Keep session-id parameters (jsessionid, PHPSESSID, sid, ...) in URLs
+    /// [strip_session_ids = false].
+    #[arg(long)]
+    pub keep_session_ids: bool,
     /// Follow links at most this deep (start URLs are depth 0) [max_depth].
     #[arg(long, value_name = "N")]
     pub max_depth: Option<u32>,
@@ -318,11 +341,20 @@ impl SettingsArgs {
         set(&mut s.delay, self.delay);
         s.jitter &= !self.no_jitter;
         s.auto_throttle |= self.auto_throttle;
+        if let Some(t) = self.throttle {
+            s.throttle = match t {
+                ThrottleArg::Auto => ThrottleScope::Auto,
+                ThrottleArg::Host => ThrottleScope::Host,
+                ThrottleArg::Request => ThrottleScope::Request,
+            };
+        }
         s.obey_robots &= !self.ignore_robots;
         set(&mut s.max_crawl_delay, self.max_crawl_delay);
         if self.max_pages.is_some() {
             s.max_pages = self.max_pages;
         }
+        set(&mut s.max_pages_per_host, self.max_pages_per_host);
+        s.strip_session_ids &= !self.keep_session_ids;
         if self.max_depth.is_some() {
             s.max_depth = self.max_depth;
         }
@@ -467,6 +499,11 @@ pub struct FetchArgs {
     /// Speak HTTP/2 without negotiation (h2c).
     #[arg(long)]
     pub http2_prior_knowledge: bool,
+    /// Follow redirects into private, loopback and link-local addresses too. The URLs given
+    /// are always fetched, wherever they are; without this, a redirect elsewhere into such an
+    /// address fails with forbidden_address.
+    #[arg(long)]
+    pub allow_private: bool,
 }
 
 /// How a body appears in the JSON output.

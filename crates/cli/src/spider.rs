@@ -212,12 +212,7 @@ fn print_summary(report: &JobReport) {
             path.display()
         );
     }
-    if s.left_queued > 0 {
-        eprintln!(
-            "{} requests were left queued (budget reached or stopped)",
-            s.left_queued
-        );
-    }
+    crate::crawl::budgets(s);
 }
 
 #[cfg(test)]

@@ -682,3 +682,77 @@ async fn absurd_delays_are_usage_errors() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(lines(&out)[0]["error"]["kind"], "connect");
 }
+
+/// Issue 16: `fetch` of a URL that redirects into a private, loopback or
+/// link-local address returned the private body with exit 0. Redirect hops
+/// are checked like a crawl's links; the URLs given are fetched wherever
+/// they are; `--allow-private` opts in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_refuses_redirects_into_private_addresses() {
+    let srv = TestServer::start().await.unwrap();
+    let port = srv
+        .url("/")
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    let to = |from_host: &str, target: &str| {
+        format!("http://{from_host}:{port}/redirect-to?url={target}")
+    };
+    let secret_by_name = format!("http://localhost:{port}/json");
+    let secret_by_ip = format!("http://127.0.0.1:{port}/json");
+    for (url, what) in [
+        (
+            to("127.0.0.1", &secret_by_name),
+            "a name that resolves to loopback",
+        ),
+        (to("localhost", &secret_by_ip), "a loopback address"),
+        (
+            to("127.0.0.1", "http://169.254.169.254/latest/meta-data/"),
+            "the metadata address",
+        ),
+    ] {
+        let out = ferrocrawl(args(&["fetch", &url]), None).await;
+        assert_eq!(out.status.code(), Some(1), "{what}: {}", stderr(&out));
+        let rec = &lines(&out)[0];
+        assert_eq!(rec["error"]["kind"], "forbidden_address", "{what}: {rec}");
+        assert!(rec["body"].is_null(), "{what}: no private body: {rec}");
+        assert!(
+            rec["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("--allow-private"),
+            "{what}: {rec}"
+        );
+    }
+    // Named directly, a private URL works; --allow-private follows the hop.
+    let out = ferrocrawl(args(&["fetch", &secret_by_name]), None).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let url = to("127.0.0.1", &secret_by_name);
+    let out = ferrocrawl(args(&["fetch", "--allow-private", &url]), None).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(lines(&out)[0]["status"], 200);
+}
+
+/// Issue 16: a crawl of a server that is not running printed nothing for
+/// two minutes, then "0 pages ... dropped by robots.txt" and exit 0. It is
+/// said at once, the page fails with its error, and the exit code is 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_server_is_a_failure_said_at_once() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", closed.local_addr().unwrap());
+    drop(closed);
+    let started = std::time::Instant::now();
+    let out = ferrocrawl(args(&["crawl", &url]), None).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot fetch robots.txt"),
+        "{}",
+        stderr(&out)
+    );
+    let recs = lines(&out);
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    assert_eq!(recs[0]["error"]["kind"], "connect", "{}", recs[0]);
+}

@@ -43,6 +43,11 @@ pub(crate) struct Ctx {
     pub stats: Arc<Stats>,
     /// Links pushed lately, to skip building requests for repeats.
     pub recent: crate::recent::RecentLinks,
+    /// What a `Retry-After` holds back.
+    pub throttle: crate::settings::ThrottleScope,
+    /// Per host: the run of 503-with-Retry-After answers on different URLs,
+    /// and the last such URL (`ThrottleScope::Auto`).
+    pub throttle_runs: std::sync::Mutex<std::collections::HashMap<String, (u32, Url)>>,
 }
 
 /// How to build a crawl: its [`Settings`] (the one tree every surface
@@ -133,6 +138,12 @@ impl CrawlerBuilder {
         self
     }
 
+    /// What a `Retry-After` holds back. Default [`ThrottleScope::Auto`].
+    pub fn throttle(mut self, scope: crate::settings::ThrottleScope) -> Self {
+        self.settings.throttle = scope;
+        self
+    }
+
     /// Adaptive per-host delay following latency (Scrapy's AutoThrottle,
     /// target concurrency 1). Default off.
     pub fn auto_throttle(mut self, on: bool) -> Self {
@@ -149,6 +160,19 @@ impl CrawlerBuilder {
     /// Stop after this many pages. Default none.
     pub fn max_pages(mut self, n: Option<u64>) -> Self {
         self.settings.max_pages = n;
+        self
+    }
+
+    /// Stop leasing a host's pages after this many of them (0: no limit).
+    /// Default 100,000.
+    pub fn max_pages_per_host(mut self, n: u64) -> Self {
+        self.settings.max_pages_per_host = n;
+        self
+    }
+
+    /// Remove session-id parameters from URLs. Default on.
+    pub fn strip_session_ids(mut self, on: bool) -> Self {
+        self.settings.strip_session_ids = on;
         self
     }
 
@@ -333,6 +357,7 @@ impl CrawlerBuilder {
         let canonicalizer = Canonicalizer::builder()
             .sort_query(st.sort_query)
             .strip_tracking(st.strip_tracking)
+            .strip_session_ids(st.strip_session_ids)
             .build()
             .map_err(|e| Error::new(ErrorKind::Config, e.to_string()))?;
         let mut seeds = Vec::with_capacity(self.seeds.len() + self.requests.len());
@@ -410,6 +435,8 @@ impl CrawlerBuilder {
             router: self.router,
             stats: Arc::default(),
             recent: crate::recent::RecentLinks::new(),
+            throttle: st.throttle,
+            throttle_runs: std::sync::Mutex::default(),
         };
         Ok(Crawler {
             ctx: Arc::new(ctx),

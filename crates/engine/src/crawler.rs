@@ -5,12 +5,12 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use ferrocrawl_core::{Request, Result};
-use ferrocrawl_frontier::{Ack, BoxFrontier, Completion, Lease, Status};
+use ferrocrawl_frontier::{Ack, BoxFrontier, Completion, DropReason, Dropped, Lease, Status};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, sleep};
 
 use crate::builder::{CrawlerBuilder, Ctx};
-use crate::event::Event;
+use crate::event::{Event, PageRecord};
 use crate::output::{NoOutput, Output};
 use crate::page::{self, Done};
 use crate::stats::Stats;
@@ -28,6 +28,14 @@ pub struct Summary {
     pub out_of_scope: u64,
     /// Requests left queued (budget reached, or stopped early).
     pub left_queued: u64,
+    /// Hosts that reached the per-host page budget (`max_pages_per_host`).
+    pub full_hosts: u64,
+    /// Requests left queued on those hosts.
+    pub left_on_full_hosts: u64,
+    /// Acks the frontier ignored as stale (a lease that had expired).
+    pub stale_acks: u64,
+    /// Time requests were told to wait by `Retry-After` (429, 503), summed.
+    pub throttled_wait: Duration,
     /// Body bytes downloaded.
     pub bytes: u64,
     /// Items emitted by handlers.
@@ -116,17 +124,8 @@ impl Crawler {
             if !stopping && in_flight < self.concurrency {
                 let leased = frontier.lease(self.concurrency - in_flight).await?;
                 for d in leased.dropped {
-                    stats.dropped.fetch_add(1, Relaxed);
-                    let reason = d.reason.to_string();
-                    if use_output {
-                        output.dropped(&d.request.url, &reason).await?;
-                    }
-                    let _ = events
-                        .send(Event::Dropped {
-                            url: d.request.url,
-                            reason,
-                        })
-                        .await;
+                    self.dropped(d, &events, use_output.then_some(&mut output))
+                        .await?;
                 }
                 for lease in leased.leases {
                     in_flight += 1;
@@ -197,12 +196,49 @@ impl Crawler {
             dropped: stats.dropped(),
             out_of_scope: stats.out_of_scope(),
             left_queued: counts.queued,
+            full_hosts: counts.full_hosts,
+            left_on_full_hosts: counts.queued_on_full_hosts,
+            stale_acks: counts.stale,
+            throttled_wait: Duration::from_millis(stats.throttled_ms.load(Relaxed)),
             bytes: stats.bytes(),
             items: stats.items(),
             elapsed: started.elapsed(),
             stopped: stopping,
         };
         Ok((summary, output))
+    }
+
+    /// A request the frontier dropped: a `dropped` line for a robots.txt
+    /// rule; a failure for a host whose robots.txt kept failing (a dropped
+    /// line, counted failed) or that could not be reached (a failed page).
+    async fn dropped<O: Output>(
+        &self,
+        d: Dropped,
+        events: &mpsc::Sender<Event>,
+        output: Option<&mut O>,
+    ) -> Result<()> {
+        let stats = &self.ctx.stats;
+        if let DropReason::Unreachable { kind, message } = &d.reason {
+            stats.failed.fetch_add(1, Relaxed);
+            let record = PageRecord::failed(&d.request, kind, message.clone());
+            if let Some(o) = output {
+                o.page(&record).await?;
+            }
+            let _ = events.send(Event::Page(Box::new(record))).await;
+            return Ok(());
+        }
+        if d.reason.is_failure() {
+            stats.failed.fetch_add(1, Relaxed);
+        } else {
+            stats.dropped.fetch_add(1, Relaxed);
+        }
+        let reason = d.reason.to_string();
+        if let Some(o) = output {
+            o.dropped(&d.request.url, &reason).await?;
+        }
+        let url = d.request.url;
+        let _ = events.send(Event::Dropped { url, reason }).await;
+        Ok(())
     }
 
     /// Commit the output, then the frontier with the output's checkpoint

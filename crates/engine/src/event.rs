@@ -47,6 +47,31 @@ pub struct PageRecord {
     pub body: Option<ferrocrawl_core::Bytes>,
 }
 
+impl PageRecord {
+    /// The record of a request that failed before any response came.
+    pub fn failed(request: &ferrocrawl_core::Request, kind: &str, message: String) -> PageRecord {
+        PageRecord {
+            url: request.url.clone(),
+            status: None,
+            depth: request.depth,
+            referrer: request.referrer.clone(),
+            title: None,
+            content_type: None,
+            bytes: 0,
+            links: 0,
+            redirect: None,
+            ttfb: Duration::ZERO,
+            elapsed: Duration::ZERO,
+            attempts: request.attempts,
+            error: Some(ErrorRecord {
+                kind: kind.to_owned(),
+                message,
+            }),
+            body: None,
+        }
+    }
+}
+
 /// An error in a record.
 #[derive(Clone, Debug, Serialize)]
 pub struct ErrorRecord {

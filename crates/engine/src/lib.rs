@@ -46,7 +46,7 @@ pub use event::{Event, PageRecord};
 pub use handler::{Context, Handler, Router};
 pub use output::Output;
 pub use settings::{
-    CrawlOrder, DOCS as SETTINGS_DOCS, ScopeSetting, Settings, parse_delay, parse_duration,
-    parse_size,
+    CrawlOrder, DOCS as SETTINGS_DOCS, ScopeSetting, Settings, ThrottleScope, parse_delay,
+    parse_duration, parse_size,
 };
 pub use stats::Stats;

@@ -12,6 +12,7 @@ use ferrocrawl_url::fingerprint;
 use crate::builder::Ctx;
 use crate::event::{ErrorRecord, PageRecord};
 use crate::handler::Context;
+use crate::settings::{HOST_THROTTLE_RUN, ThrottleScope};
 
 /// What a finished lease asks of the crawl loop.
 pub(crate) struct Done {
@@ -35,14 +36,36 @@ pub(crate) async fn process(ctx: &Ctx, lease: Lease) -> Done {
 
 async fn robots(ctx: &Ctx, lease: Lease) -> Done {
     let result = ctx.robots_client.execute(&lease.request).await;
-    let fetched = match &result {
-        Ok(resp) => FetchResult::Status(resp.status.as_u16(), &resp.body),
+    let resp = match result {
+        Ok(resp) => resp,
         Err(e) => {
-            tracing::info!(url = %lease.request.url, "robots.txt unreachable: {}", e.display_chain());
-            FetchResult::Unreachable
+            // Said at once: a host that can't be reached is the user's problem
+            // to know about now, not after the retries.
+            tracing::warn!(
+                "{}: cannot fetch robots.txt ({}); the host's pages fail if it stays so",
+                lease.request.url,
+                e.display_chain()
+            );
+            return Done {
+                lease,
+                ack: Ack::RobotsFailed { error: e },
+                follow: Vec::new(),
+                out_of_scope: 0,
+                record: None,
+                items: Vec::new(),
+            };
         }
     };
+    let fetched = FetchResult::Status(resp.status.as_u16(), &resp.body);
     let (robots, availability) = from_fetch(fetched, &ctx.user_agent);
+    if availability == ferrocrawl_robots::Availability::TemporarilyUnavailable {
+        tracing::warn!(
+            "{}: answered {}; RFC 9309 reads that as \"disallow everything\" for now, so the \
+             host's pages wait and are dropped if it stays so",
+            lease.request.url,
+            resp.status
+        );
+    }
     // With sitemaps on, the sitemaps this robots.txt names seed the crawl.
     let follow = crate::sitemap::in_robots(ctx, &lease.request.url, &robots);
     Done {
@@ -70,19 +93,36 @@ async fn page(ctx: &Ctx, lease: Lease) -> Done {
         if reason.uses_budget() {
             again.retries += 1;
         }
-        tracing::debug!(url = %request.url, ?reason, ?after, "retrying");
+        let throttled = match reason {
+            ferrocrawl_core::RetryReason::Throttled { status } => {
+                let ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX);
+                ctx.stats
+                    .throttled_ms
+                    .fetch_add(ms, std::sync::atomic::Ordering::Relaxed);
+                holds_host(ctx, request, status)
+            }
+            _ => false,
+        };
+        tracing::debug!(url = %request.url, ?reason, ?after, throttled, "retrying");
         return Done {
             lease,
             ack: Ack::Retry {
                 request: Box::new(again),
                 after,
-                throttled: !reason.uses_budget(),
+                throttled,
             },
             follow: Vec::new(),
             out_of_scope: 0,
             record: None,
             items: Vec::new(),
         };
+    }
+    if ctx.throttle == ThrottleScope::Auto && result.is_ok() {
+        // An answer that is not a 503 ends the host's run of them.
+        let mut runs = ctx.throttle_runs.lock().unwrap_or_else(|p| p.into_inner());
+        if !runs.is_empty() {
+            runs.remove(&request.host_key());
+        }
     }
     match (result, lease.request.kind) {
         (Ok(resp), RequestKind::Page) => fetched(ctx, lease, resp),
@@ -91,6 +131,26 @@ async fn page(ctx: &Ctx, lease: Lease) -> Done {
             crate::sitemap::fetched(ctx, lease, nesting, resp)
         }
         (Err(error), RequestKind::Sitemap { .. }) => crate::sitemap::failed(lease, &error),
+    }
+}
+
+/// Whether a `Retry-After` answer (`status` 429 or 503) holds back the whole
+/// host, by the crawl's [`ThrottleScope`].
+fn holds_host(ctx: &Ctx, request: &Request, status: u16) -> bool {
+    match ctx.throttle {
+        ThrottleScope::Host => true,
+        ThrottleScope::Request => false,
+        ThrottleScope::Auto if status != 503 => true,
+        ThrottleScope::Auto => {
+            let mut runs = ctx.throttle_runs.lock().unwrap_or_else(|p| p.into_inner());
+            let run = runs
+                .entry(request.host_key())
+                .or_insert_with(|| (0, request.url.clone()));
+            if run.0 == 0 || run.1 != request.url {
+                *run = (run.0 + 1, request.url.clone());
+            }
+            run.0 >= HOST_THROTTLE_RUN
+        }
     }
 }
 

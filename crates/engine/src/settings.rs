@@ -38,8 +38,14 @@ pub struct Settings {
     pub max_crawl_delay: Duration,
     /// Adapt each host's delay to its latency, as Scrapy's AutoThrottle.
     pub auto_throttle: bool,
+    /// What a `Retry-After` holds back: `auto` (a 429, or a run of 503s on
+    /// different URLs, holds the host; a single 503 only its request),
+    /// `host` (every one holds the host) or `request` (never the host).
+    pub throttle: ThrottleScope,
     /// Stop leasing pages after this many.
     pub max_pages: Option<u64>,
+    /// Stop leasing a host's pages after this many of them (0: no limit).
+    pub max_pages_per_host: u64,
     /// Follow links at most this deep (start requests are depth 0).
     pub max_depth: Option<u32>,
     /// Stop leasing pages after this many body bytes.
@@ -85,6 +91,8 @@ pub struct Settings {
     pub sort_query: bool,
     /// Remove tracking parameters (`utm_*`, `fbclid`, ...) from URLs.
     pub strip_tracking: bool,
+    /// Remove session-id parameters (`jsessionid`, `PHPSESSID`, `sid`, ...) from URLs.
+    pub strip_session_ids: bool,
     /// Follow `rel=nofollow` links too.
     pub follow_nofollow: bool,
     /// Follow links to non-HTML files too (images, archives, ...).
@@ -108,7 +116,9 @@ impl Default for Settings {
             obey_robots: true,
             max_crawl_delay: Duration::from_secs(30),
             auto_throttle: false,
+            throttle: ThrottleScope::Auto,
             max_pages: None,
+            max_pages_per_host: 100_000,
             max_depth: None,
             max_bytes: None,
             order: CrawlOrder::Bfs,
@@ -130,6 +140,7 @@ impl Default for Settings {
             max_repeated_segments: 3,
             sort_query: false,
             strip_tracking: false,
+            strip_session_ids: true,
             follow_nofollow: false,
             all_extensions: false,
             sitemaps: false,
@@ -149,6 +160,24 @@ pub enum CrawlOrder {
     /// Newest first.
     Dfs,
 }
+
+/// What a `Retry-After` (429, or 503 with the header) holds back.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ThrottleScope {
+    /// A 429 holds back the host; a 503 only its own request, unless 503s
+    /// come on several different URLs of the host in a row.
+    #[default]
+    Auto,
+    /// Every one holds back the whole host.
+    Host,
+    /// Only the request that got it waits.
+    Request,
+}
+
+/// 503s with `Retry-After` on this many different URLs of one host in a
+/// row mean the host as a whole is throttling (`ThrottleScope::Auto`).
+pub const HOST_THROTTLE_RUN: u32 = 3;
 
 /// Which hosts a crawl may go to, on top of `allow_domains`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,6 +217,7 @@ impl Settings {
                 CrawlOrder::Dfs => Order::Dfs,
             },
             max_pages: self.max_pages,
+            max_pages_per_host: (self.max_pages_per_host > 0).then_some(self.max_pages_per_host),
             max_depth: self.max_depth,
             max_bytes: self.max_bytes,
             auto_throttle: self.auto_throttle.then(AutoThrottle::default),
@@ -267,7 +297,15 @@ pub const DOCS: &[(&str, &str)] = &[
         "auto_throttle",
         "adapt each host's delay to its latency (Scrapy's AutoThrottle)",
     ),
+    (
+        "throttle",
+        "what Retry-After holds back: auto (429, or 503s on several URLs: the host), host or request",
+    ),
     ("max_pages", "stop after this many pages"),
+    (
+        "max_pages_per_host",
+        "stop leasing a host's pages after this many (0: no limit)",
+    ),
     (
         "max_depth",
         "follow links at most this deep (start URLs are depth 0)",
@@ -330,6 +368,10 @@ pub const DOCS: &[(&str, &str)] = &[
     (
         "strip_tracking",
         "remove tracking parameters (utm_*, fbclid, ...)",
+    ),
+    (
+        "strip_session_ids",
+        "remove session-id parameters (jsessionid, PHPSESSID, sid, ...)",
     ),
     ("follow_nofollow", "follow rel=nofollow links too"),
     ("all_extensions", "follow links to non-HTML files too"),

@@ -13,6 +13,8 @@ pub struct Stats {
     pub(crate) hosts: AtomicU64,
     pub(crate) bytes: AtomicU64,
     pub(crate) items: AtomicU64,
+    /// Time requests were told to wait by `Retry-After`, in milliseconds.
+    pub(crate) throttled_ms: AtomicU64,
 }
 
 impl Stats {

@@ -168,6 +168,64 @@ async fn unavailable_robots_blocks_the_host_and_the_crawl_still_ends() {
         1,
         "the seed is reported, not silently lost"
     );
+    assert_eq!(
+        run.summary.failed, 1,
+        "and counted as failed, not as success"
+    );
+    assert_eq!(run.summary.dropped, 0);
+}
+
+/// Issue 16: a host that can't be reached at all (here, nothing listens)
+/// failed nothing: its pages were "dropped by robots.txt" after a 2-minute
+/// stall, and the crawl exited 0. They now fail, soon, with the error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_host_fails_its_pages_soon() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/a", closed.local_addr().unwrap());
+    drop(closed);
+    let started = std::time::Instant::now();
+    let run = crawl(Crawler::builder().seed(url)).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!((run.summary.failed, run.summary.dropped), (1, 0));
+    let page = &run.pages[0];
+    assert_eq!(page.error.as_ref().unwrap().kind, "connect", "{page:?}");
+    assert!(run.dropped.is_empty());
+}
+
+/// Issue 16: a redirect into an address the crawl may not reach showed as
+/// "robots.txt unavailable" after a 120 s stall, with exit 0. It is a
+/// refusal: `forbidden_address`, counted as failed, at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_address_is_a_failure_not_a_robots_drop() {
+    let srv = TestServer::start().await.unwrap();
+    let port = srv
+        .url("/")
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    let seed = srv.url(&format!("/redirect-to?url=http://127.0.0.2:{port}/secret"));
+    let started = std::time::Instant::now();
+    let run = crawl(Crawler::builder().seed(seed).scope(ScopeSetting::Any)).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    let refused: Vec<_> = run
+        .pages
+        .iter()
+        .filter(|p| p.url.host_str() == Some("127.0.0.2"))
+        .collect();
+    assert_eq!(refused.len(), 1, "{:?}", run.pages);
+    assert_eq!(refused[0].error.as_ref().unwrap().kind, "forbidden_address");
+    assert_eq!(run.summary.failed, 1);
+    assert!(run.dropped.is_empty(), "{:?}", run.dropped);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -900,4 +958,106 @@ async fn an_output_that_fails_stops_the_crawl_with_its_error() {
         Err(e) => e,
     };
     assert!(err.to_string().contains("disk full"), "{err}");
+}
+
+/// Issue 16: every link of this site carries a fresh random session id, so
+/// the crawl never ended and its memory grew. Session ids are dropped in
+/// canonicalization by default: the crawl ends with each page once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_id_trap_ends_with_each_page_once() {
+    let srv = TestServer::start().await.unwrap();
+    for param in ["sid", "jsessionid", "PHPSESSID"] {
+        let seed = match param {
+            "sid" => srv.url("/sessions/40/0"),
+            _ => srv.url(&format!("/sessions/40/0?param={param}")),
+        };
+        let run = crawl(Crawler::builder().seed(seed).per_host(8).obey_robots(false)).await;
+        let mut urls: Vec<String> = run.pages.iter().map(|p| p.url.to_string()).collect();
+        urls.sort();
+        assert_eq!(run.summary.pages, 40, "{param}: each page once: {urls:?}");
+        assert_eq!(run.summary.failed, 0, "{param}");
+    }
+    // Without the defence the same site only ends at a budget.
+    let run = crawl(
+        Crawler::builder()
+            .seed(srv.url("/sessions/40/0"))
+            .strip_session_ids(false)
+            .max_pages(Some(200))
+            .per_host(8)
+            .obey_robots(false),
+    )
+    .await;
+    assert_eq!(run.summary.pages, 200, "endless without it");
+}
+
+/// Issue 16: a per-host page budget, on by default and generous; when hit,
+/// the summary says so and the crawl ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_per_host_page_budget_ends_a_crawl_and_is_reported() {
+    let srv = TestServer::start().await.unwrap();
+    assert_eq!(
+        Crawler::builder().current_settings().max_pages_per_host,
+        100_000,
+        "finite by default"
+    );
+    let run = crawl(
+        Crawler::builder()
+            .seed(srv.url("/site/300/4/0"))
+            .max_pages_per_host(100)
+            .per_host(8)
+            .obey_robots(false),
+    )
+    .await;
+    assert_eq!(run.summary.pages, 100);
+    assert_eq!(run.summary.full_hosts, 1);
+    assert!(run.summary.left_on_full_hosts > 0);
+    assert_eq!(run.summary.left_queued, run.summary.left_on_full_hosts);
+}
+
+/// Issue 16: a 503 with `Retry-After: 1` on one URL held back the whole
+/// host, so a catalogue where a few pages answer that way on first hit
+/// crawled many times slower. By default only that request waits; the host
+/// is held back when the host as a whole throttles (see the next test).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_after_on_one_url_delays_that_url_not_its_host() {
+    use ferrocrawl_engine::ThrottleScope;
+    let srv = TestServer::start().await.unwrap();
+    let timed = |scope: ThrottleScope| {
+        let seed = srv.url("/shaky/200/25/0");
+        async move {
+            let started = std::time::Instant::now();
+            let b = Crawler::builder().seed(seed).per_host(4).obey_robots(false);
+            let run = crawl(b.throttle(scope)).await;
+            (started.elapsed(), run)
+        }
+    };
+    let (auto, run) = timed(ThrottleScope::Auto).await;
+    assert_eq!((run.summary.pages, run.summary.failed), (200, 0));
+    assert!(
+        run.summary.throttled_wait >= Duration::from_secs(8),
+        "{:?}",
+        run.summary.throttled_wait
+    );
+    srv.stats().reset();
+    let (host, run) = timed(ThrottleScope::Host).await;
+    assert_eq!(run.summary.pages, 200);
+    assert!(auto < Duration::from_secs(5), "{auto:?}");
+    assert!(
+        host > auto,
+        "holding the host is slower: {host:?} against {auto:?}"
+    );
+}
+
+/// A 429 is the host throttling us: it holds back the host in `auto`.
+#[tokio::test(start_paused = true)]
+async fn a_429_holds_back_the_whole_host() {
+    let srv = TestServer::start().await.unwrap();
+    let run = crawl(
+        Crawler::builder()
+            .seed(srv.url("/throttle/1?retry_after=5"))
+            .obey_robots(false),
+    )
+    .await;
+    assert_eq!(run.summary.failed, 0);
+    assert!(run.summary.throttled_wait >= Duration::from_secs(5));
 }

@@ -35,7 +35,7 @@ pub mod crawl {
     pub use crate::output::SinkOutput;
     pub use ferrocrawl_engine::{
         Context, CrawlOrder, Crawler, CrawlerBuilder, Event, Handler, Output, PageRecord, Router,
-        SETTINGS_DOCS, ScopeSetting, Settings, Stats, Stopper, Summary, parse_delay,
+        SETTINGS_DOCS, ScopeSetting, Settings, Stats, Stopper, Summary, ThrottleScope, parse_delay,
         parse_duration, parse_size,
     };
     pub use ferrocrawl_extract::{Link, LinkKind, LinkOptions, PageLinks, extract_links};

@@ -23,6 +23,9 @@ use url::{Host, Url};
 pub struct AddrPolicy {
     allow_private: bool,
     allowed: HashSet<IpAddr>,
+    /// Hosts as the user wrote them (names lowercased, IP literals as
+    /// `Url::host_str` gives them): reached wherever they resolve.
+    hosts: HashSet<String>,
 }
 
 impl AddrPolicy {
@@ -32,7 +35,23 @@ impl AddrPolicy {
         AddrPolicy {
             allow_private: false,
             allowed: allowed.into_iter().collect(),
+            hosts: HashSet::new(),
         }
+    }
+
+    /// Also allow these hosts, by name as written: a URL the user names
+    /// directly is fetched wherever its host resolves, while a redirect to
+    /// another host (or a name that resolves to loopback) is still checked.
+    /// Unlike [`AddrPolicy::deny_private`], this allows no address as such.
+    pub fn allow_hosts<S: AsRef<str>>(mut self, hosts: impl IntoIterator<Item = S>) -> AddrPolicy {
+        self.hosts
+            .extend(hosts.into_iter().map(|h| h.as_ref().to_ascii_lowercase()));
+        self
+    }
+
+    /// Whether `host` (a name or an IP literal) was named by the user.
+    pub fn names(&self, host: &str) -> bool {
+        !self.hosts.is_empty() && self.hosts.contains(&host.to_ascii_lowercase())
     }
 
     /// Allow everything (`--allow-private`).
@@ -40,6 +59,7 @@ impl AddrPolicy {
         AddrPolicy {
             allow_private: true,
             allowed: HashSet::new(),
+            hosts: HashSet::new(),
         }
     }
 
@@ -56,7 +76,7 @@ impl AddrPolicy {
             Some(Host::Ipv6(v6)) => IpAddr::V6(v6),
             _ => return Ok(()),
         };
-        if self.permits(ip) {
+        if self.permits(ip) || url.host_str().is_some_and(|h| self.names(h)) {
             return Ok(());
         }
         Err(refused(&ip.to_string(), &[ip]).with_url(url.clone()))
@@ -133,7 +153,8 @@ impl reqwest::dns::Resolve for GuardedResolver {
         let exempt = self
             .proxy_host
             .as_deref()
-            .is_some_and(|p| name.as_str().eq_ignore_ascii_case(p));
+            .is_some_and(|p| name.as_str().eq_ignore_ascii_case(p))
+            || self.policy.names(name.as_str());
         Box::pin(async move {
             let host = name.as_str().to_owned();
             let addrs: Vec<SocketAddr> =
@@ -222,5 +243,17 @@ mod tests {
                 .is_ok()
         );
         assert!(AddrPolicy::allow_all().permits(ip("10.0.0.1")));
+    }
+
+    #[test]
+    fn named_hosts_are_allowed_by_name_only() {
+        let policy = AddrPolicy::deny_private([]).allow_hosts(["127.0.0.1", "LocalHost"]);
+        let url = |s: &str| s.parse::<Url>().unwrap();
+        assert!(policy.check_url(&url("http://127.0.0.1:8080/")).is_ok());
+        assert!(policy.names("localhost"));
+        // No address is allowed as such: another spelling of it is checked.
+        assert!(!policy.permits(ip("127.0.0.1")));
+        assert!(policy.check_url(&url("http://127.0.0.2/")).is_err());
+        assert!(policy.check_url(&url("http://169.254.169.254/")).is_err());
     }
 }

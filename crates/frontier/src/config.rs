@@ -61,6 +61,10 @@ pub struct FrontierConfig {
     pub order: Order,
     /// Stop leasing pages after this many. Default none.
     pub max_pages: Option<u64>,
+    /// Stop leasing a host's pages after this many of them; its other pages
+    /// stay queued. Default none (crawls set a generous one: a trap on one
+    /// host can't keep a crawl going forever).
+    pub max_pages_per_host: Option<u64>,
     /// Don't queue requests deeper than this (seeds are depth 0). Default none.
     pub max_depth: Option<u32>,
     /// Stop leasing pages once this many body bytes were downloaded. Default none.
@@ -86,6 +90,7 @@ impl Default for FrontierConfig {
             robots_attempts: 3,
             order: Order::Bfs,
             max_pages: None,
+            max_pages_per_host: None,
             max_depth: None,
             max_bytes: None,
             auto_throttle: None,

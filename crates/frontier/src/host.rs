@@ -52,8 +52,15 @@ pub(crate) struct Host {
     pub robots_attempts: u32,
     /// robots.txt stayed unavailable: everything for this host is dropped.
     pub robots_gave_up: bool,
+    /// The host could not be reached for its robots.txt: its pages fail
+    /// with this error (kind name, message) instead of being dropped.
+    pub unreachable: Option<(&'static str, String)>,
     /// Whether the ready heap holds an entry for this host.
     pub in_heap: bool,
+    /// Pages leased from this host, less those given back: its budget.
+    pub pages_leased: u64,
+    /// The host reached its page budget: nothing more is leased from it.
+    pub full: bool,
 }
 
 impl Host {
@@ -80,7 +87,10 @@ impl Host {
             },
             robots_attempts: 0,
             robots_gave_up: false,
+            unreachable: None,
             in_heap: false,
+            pages_leased: 0,
+            full: false,
         }
     }
 
@@ -107,7 +117,10 @@ impl Host {
 
     /// Whether a lease could come from this host once its time has come.
     pub fn wants_slot(&self, per_host: usize) -> bool {
-        self.queued > 0 && self.in_flight < per_host && !matches!(self.robots, RobotsState::Pending)
+        self.queued > 0
+            && !self.full
+            && self.in_flight < per_host
+            && !matches!(self.robots, RobotsState::Pending)
     }
 
     /// The gap after the last start ([`policy::gap`]).

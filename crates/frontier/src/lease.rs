@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use ferrocrawl_core::Request;
+use ferrocrawl_core::{Error, Request};
 use ferrocrawl_robots::{Availability, Robots};
 
 /// Identifies a lease; unique within a frontier.
@@ -67,6 +67,14 @@ pub enum Ack {
         /// The server asked us to slow down.
         throttled: bool,
     },
+    /// A [`LeaseKind::Robots`] lease whose robots.txt could not be fetched
+    /// at all (connection refused, DNS failure, a refused address): asked
+    /// again soon, and after the configured attempts (at once for a refused
+    /// address) the host's pages fail with this error.
+    RobotsFailed {
+        /// Why.
+        error: Error,
+    },
     /// The answer to a [`LeaseKind::Robots`] lease.
     Robots {
         /// The rules.
@@ -92,9 +100,26 @@ impl Ack {
 pub enum DropReason {
     /// robots.txt disallows it.
     Disallowed,
-    /// robots.txt could not be fetched after several attempts (5xx or
-    /// unreachable), which RFC 9309 treats as "disallow everything".
+    /// robots.txt answered 5xx (or 429) on every attempt, which RFC 9309
+    /// treats as "disallow everything".
     RobotsUnavailable,
+    /// The host could not be reached at all for its robots.txt: its pages
+    /// fail with this error (kind name and message), they are not dropped.
+    Unreachable {
+        /// The error kind's name (`connect`, `forbidden_address`, ...).
+        kind: &'static str,
+        /// What happened.
+        message: String,
+    },
+}
+
+impl DropReason {
+    /// Whether a request dropped for this reason counts as a failure: the
+    /// host was unreachable or its robots.txt kept failing, so nothing the
+    /// user asked for was fetched. Only a robots.txt rule is a plain drop.
+    pub fn is_failure(&self) -> bool {
+        !matches!(self, DropReason::Disallowed)
+    }
 }
 
 impl fmt::Display for DropReason {
@@ -102,8 +127,10 @@ impl fmt::Display for DropReason {
         match self {
             DropReason::Disallowed => f.write_str("disallowed by robots.txt"),
             DropReason::RobotsUnavailable => f.write_str(
-                "robots.txt unavailable (5xx or unreachable), so the host is off limits",
+                "robots.txt kept answering with a server error (5xx or 429), which RFC 9309 \
+                 reads as \"disallow everything\"",
             ),
+            DropReason::Unreachable { message, .. } => write!(f, "host unreachable: {message}"),
         }
     }
 }
@@ -202,4 +229,8 @@ pub struct Counts {
     pub stale: u64,
     /// Leases taken back after their expiry.
     pub expired: u64,
+    /// Hosts that reached the per-host page budget.
+    pub full_hosts: u64,
+    /// Requests queued on those hosts, never to be leased in this run.
+    pub queued_on_full_hosts: u64,
 }

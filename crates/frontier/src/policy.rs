@@ -109,7 +109,7 @@ pub fn auto_throttle(
 /// dropped. `gave_up` is set when robots.txt stayed unavailable (RFC 9309:
 /// then everything is disallowed).
 pub fn robots_decision(robots: &Robots, gave_up: bool, url: &Url) -> Option<DropReason> {
-    if robots.is_allowed(url) {
+    if !gave_up && robots.is_allowed(url) {
         None
     } else if gave_up {
         Some(DropReason::RobotsUnavailable)
@@ -135,6 +135,24 @@ pub fn robots_unavailable(cfg: &FrontierConfig, attempts: u32, now: SystemTime) 
     } else {
         RobotsRetry::At(later(now, cfg.robots_retry_after))
     }
+}
+
+/// What to do after robots.txt could not be fetched at all, on the
+/// `attempts`-th failure: a host that refused the connection or has no
+/// address is asked again soon (1 s, 2 s, 4 s, ..., never later than
+/// `robots_retry_after`), and given up on after the configured attempts;
+/// an address the crawl may not reach (`refused`) is given up on at once.
+pub fn robots_unreachable(
+    cfg: &FrontierConfig,
+    attempts: u32,
+    refused: bool,
+    now: SystemTime,
+) -> RobotsRetry {
+    if refused || attempts >= cfg.robots_attempts {
+        return RobotsRetry::GiveUp;
+    }
+    let backoff = Duration::from_secs(1u64 << attempts.saturating_sub(1).min(16));
+    RobotsRetry::At(later(now, backoff.min(cfg.robots_retry_after)))
 }
 
 #[cfg(test)]

@@ -6,15 +6,15 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::time::{Duration, SystemTime};
 
-use ferrocrawl_core::{Request, Result};
+use ferrocrawl_core::{ErrorKind, Request, Result};
 use ferrocrawl_robots::{Availability, Robots};
 use ferrocrawl_url::{Fingerprint, SeenSet};
 
 use crate::config::{FrontierConfig, Order};
 use crate::host::{Host, RobotsState};
 use crate::lease::{
-    Ack, Completed, Completion, Counts, Dropped, Lease, LeaseId, LeaseKind, Leased, PushStats,
-    Status,
+    Ack, Completed, Completion, Counts, DropReason, Dropped, Lease, LeaseId, LeaseKind, Leased,
+    PushStats, Status,
 };
 use crate::policy::{self, RobotsRetry, later, until};
 use crate::store::{Slot, Store};
@@ -175,7 +175,44 @@ impl<S: Store> Scheduler<S> {
     fn queued_on(&mut self, host: usize) {
         self.hosts[host].queued += 1;
         self.counts.queued += 1;
+        if self.hosts[host].full {
+            self.counts.queued_on_full_hosts += 1;
+        }
         self.schedule(host);
+    }
+
+    /// A page of `host` was leased: count it against the host's budget.
+    fn host_page_leased(&mut self, id: usize) {
+        let host = &mut self.hosts[id];
+        host.pages_leased += 1;
+        if !host.full
+            && self
+                .cfg
+                .max_pages_per_host
+                .is_some_and(|m| host.pages_leased >= m)
+        {
+            host.full = true;
+            self.counts.full_hosts += 1;
+            self.counts.queued_on_full_hosts += host.queued as u64;
+        }
+    }
+
+    /// A page lease of `host` was given back (retry, reclaim, expiry).
+    fn host_page_returned(&mut self, id: usize) {
+        let host = &mut self.hosts[id];
+        host.pages_leased = host.pages_leased.saturating_sub(1);
+        if host.full
+            && self
+                .cfg
+                .max_pages_per_host
+                .is_some_and(|m| host.pages_leased < m)
+        {
+            // Room again for the page given back.
+            host.full = false;
+            self.counts.full_hosts -= 1;
+            self.counts.queued_on_full_hosts -= host.queued as u64;
+            self.schedule(id);
+        }
     }
 
     fn host_id(&mut self, request: &Request, now: SystemTime) -> Result<usize> {
@@ -247,6 +284,7 @@ impl<S: Store> Scheduler<S> {
                 LeaseKind::Robots => self.hosts[held.host].robots = RobotsState::Unknown,
                 LeaseKind::Page => {
                     self.pages_leased = self.pages_leased.saturating_sub(1);
+                    self.host_page_returned(held.host);
                     self.requeue((held.host, held.slot))?;
                 }
             }
@@ -313,6 +351,7 @@ impl<S: Store> Scheduler<S> {
                 host.in_flight += 1;
                 host.started(now, self.cfg.jitter);
                 self.pages_leased += 1;
+                self.host_page_leased(id);
                 let held = (id, LeaseKind::Page, slot);
                 out.leases.push(self.new_lease(held, request, now));
             }
@@ -333,8 +372,12 @@ impl<S: Store> Scheduler<S> {
             let host = &mut self.hosts[id];
             host.queued = host.queued.saturating_sub(1);
             self.counts.queued = self.counts.queued.saturating_sub(1);
-            let refused = match &host.robots {
-                RobotsState::Known(robots) => {
+            let refused = match (&host.robots, &host.unreachable) {
+                (_, Some((kind, message))) => Some(DropReason::Unreachable {
+                    kind,
+                    message: message.clone(),
+                }),
+                (RobotsState::Known(robots), None) => {
                     policy::robots_decision(robots, host.robots_gave_up, &request.url)
                 }
                 _ => None,
@@ -443,6 +486,7 @@ impl<S: Store> Scheduler<S> {
                     LeaseKind::Page => {
                         // The retry was leased once already; give its page back.
                         self.pages_leased = self.pages_leased.saturating_sub(1);
+                        self.host_page_returned(id);
                         self.set_aside(held, *request, later(now, after), now)?;
                     }
                     // robots.txt is asked again when the wait is over.
@@ -450,6 +494,23 @@ impl<S: Store> Scheduler<S> {
                         self.hosts[id].robots = RobotsState::RetryAt(later(now, after));
                     }
                 }
+            }
+            Ack::RobotsFailed { error } => {
+                if held.kind == LeaseKind::Page {
+                    self.finish_page(held)?;
+                }
+                let host = &mut self.hosts[id];
+                host.robots_attempts += 1;
+                let refused = *error.kind() == ErrorKind::Forbidden;
+                match policy::robots_unreachable(&self.cfg, host.robots_attempts, refused, now) {
+                    RobotsRetry::GiveUp => {
+                        host.robots_gave_up = true;
+                        host.unreachable = Some((error.kind().name(), error.to_string()));
+                        host.robots = RobotsState::Known(Robots::disallow_all());
+                    }
+                    RobotsRetry::At(at) => host.robots = RobotsState::RetryAt(at),
+                }
+                self.store.save_robots(id, &self.hosts[id])?;
             }
             Ack::Robots {
                 robots,
@@ -543,6 +604,7 @@ impl<S: Store> Scheduler<S> {
             LeaseKind::Robots => self.hosts[held.host].robots = RobotsState::Unknown,
             LeaseKind::Page => {
                 self.pages_leased = self.pages_leased.saturating_sub(1);
+                self.host_page_returned(held.host);
                 self.set_aside(held, lease.request, later(now, after), now)?;
             }
         }
@@ -551,9 +613,9 @@ impl<S: Store> Scheduler<S> {
     }
 
     fn is_finished(&self) -> bool {
-        self.leases.is_empty()
-            && self.delayed.is_empty()
-            && (self.counts.queued == 0 || self.budget_spent())
+        let workable =
+            self.counts.queued - self.counts.queued_on_full_hosts.min(self.counts.queued);
+        self.leases.is_empty() && self.delayed.is_empty() && (workable == 0 || self.budget_spent())
     }
 
     /// The earliest time something may change without a call: a host ready,

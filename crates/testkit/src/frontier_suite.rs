@@ -879,6 +879,88 @@ pub async fn resume_with_checkpoint<B: Backend>(b: B) {
     assert_eq!(counts_of(&f).await.done, 5);
 }
 
+/// A host past its page budget leases no more; its other pages stay queued
+/// (counted apart), other hosts go on, and the frontier then finishes.
+pub async fn per_host_page_budget<B: Backend>(b: B) {
+    let (f, _clock) = open(
+        &b,
+        FrontierConfig {
+            max_pages_per_host: Some(2),
+            ..quiet()
+        },
+    );
+    let mut batch: Vec<Request> = (0..5).map(|i| req(&format!("http://a/{i}"))).collect();
+    batch.push(req("http://b/0"));
+    f.push(batch).await.unwrap();
+    let mut got = lease_urls(&f, 10).await;
+    got.extend(lease_urls(&f, 10).await);
+    assert_eq!(got.len(), 3, "two of a, one of b: {got:?}");
+    let c = counts_of(&f).await;
+    assert_eq!((c.queued, c.full_hosts, c.queued_on_full_hosts), (3, 1, 3));
+    assert!(finished(&f).await, "what is left is past its budget");
+}
+
+/// A host whose robots.txt can't be fetched at all is asked again soon,
+/// then its pages fail with the error (they are not robots drops); a refused
+/// address fails at once.
+pub async fn unreachable_robots_fail_the_hosts_pages<B: Backend>(b: B) {
+    use ferrocrawl_core::{Error, ErrorKind};
+    let (f, clock) = open(
+        &b,
+        FrontierConfig {
+            obey_robots: true,
+            robots_attempts: 3,
+            ..quiet()
+        },
+    );
+    f.push(vec![
+        req("http://a/1"),
+        req("http://a/2"),
+        req("http://b/1"),
+    ])
+    .await
+    .unwrap();
+    let mut dropped = Vec::new();
+    let mut asked = std::collections::HashMap::new();
+    for _ in 0..10 {
+        let leased = f.lease(10).await.unwrap();
+        dropped.extend(leased.dropped);
+        for l in leased.leases {
+            assert_eq!(l.kind, LeaseKind::Robots);
+            let host = l.request.url.host_str().unwrap().to_owned();
+            let error = if host == "b" {
+                Error::new(ErrorKind::Forbidden, "refusing to connect to b")
+            } else {
+                Error::new(ErrorKind::Connect, "connection refused")
+            };
+            *asked.entry(host).or_insert(0) += 1;
+            assert!(ack(&f, l, Ack::RobotsFailed { error }).await);
+        }
+        if finished(&f).await {
+            break;
+        }
+        let wait = next_ready(&f).await.expect("asked again");
+        assert!(wait <= Duration::from_secs(4), "soon: {wait:?}");
+        clock.advance(wait);
+    }
+    assert_eq!(
+        (asked["a"], asked["b"]),
+        (3, 1),
+        "a refused address is not asked again"
+    );
+    let mut kinds: Vec<_> = dropped
+        .iter()
+        .map(|d| match &d.reason {
+            DropReason::Unreachable { kind, .. } => *kind,
+            other => panic!("not a failure: {other:?}"),
+        })
+        .collect();
+    kinds.sort_unstable();
+    assert_eq!(kinds, ["connect", "connect", "forbidden_address"]);
+    assert!(dropped.iter().all(|d| d.reason.is_failure()));
+    assert!(finished(&f).await);
+}
+
 /// Expands to one `#[tokio::test]` per suite case, and the model-based
 /// property test, for the backend that `$make` (an expression, evaluated
 /// once per case) makes.
@@ -890,7 +972,8 @@ macro_rules! frontier_suite {
             robots_first_and_obeyed, robots_unavailable, retries_and_throttling,
             page_and_byte_budgets, reclaim_and_finish, auto_throttle, huge_waits_never_panic,
             counts, two_handles, lease_expiry_hands_over, stale_acks_are_counted_and_ignored,
-            crash_between_push_and_ack_loses_nothing, resume_with_checkpoint);
+            crash_between_push_and_ack_loses_nothing, resume_with_checkpoint,
+            per_host_page_budget, unreachable_robots_fail_the_hosts_pages);
 
         #[test]
         fn matches_the_reference_model() {

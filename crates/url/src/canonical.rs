@@ -44,6 +44,30 @@ pub const TRACKING_PARAMS: &[&str] = &[
 /// Prefixes of tracking parameter names (`utm_source`, `utm_medium`, …).
 pub const TRACKING_PREFIXES: &[&str] = &["utm_"];
 
+/// Query parameters that carry a session id: a fresh value per visit names
+/// the same page, and a site that puts one in every link makes a crawl that
+/// never ends. Stripped by [`CanonicalizerBuilder::strip_session_ids`]
+/// (compared case-insensitively), as is every parameter starting with one of
+/// [`SESSION_PREFIXES`] and a `;jsessionid=…` path parameter.
+pub const SESSION_PARAMS: &[&str] = &[
+    "jsessionid",
+    "phpsessid",
+    "sessionid",
+    "session_id",
+    "sessid",
+    "sess_id",
+    "sid",
+    "cfid",
+    "cftoken",
+    "oscsid",
+    "zenid",
+    "wts_sessionid",
+];
+
+/// Prefixes of session parameter names (`ASPSESSIONIDQQGGQGPB`, …),
+/// compared case-insensitively.
+pub const SESSION_PREFIXES: &[&str] = &["aspsessionid"];
+
 /// Turns URLs into their canonical form.
 ///
 /// [`Canonicalizer::default()`] applies only the rules that never change
@@ -69,6 +93,7 @@ pub const TRACKING_PREFIXES: &[&str] = &["utm_"];
 pub struct Canonicalizer {
     sort_query: bool,
     strip_tracking: bool,
+    strip_session_ids: bool,
     strip_names: Vec<String>,
     strip_prefixes: Vec<String>,
 }
@@ -106,6 +131,11 @@ impl Canonicalizer {
             // spells one, including `%2e` forms.
             out.set_path(&path);
         }
+        if self.strip_session_ids
+            && let Some(path) = strip_path_session(out.path())
+        {
+            out.set_path(&path);
+        }
 
         if let Some(query) = out.query() {
             let normalized = normalize_escapes(query);
@@ -137,6 +167,7 @@ impl Canonicalizer {
     fn rewrites_query(&self) -> bool {
         self.sort_query
             || self.strip_tracking
+            || self.strip_session_ids
             || !self.strip_names.is_empty()
             || !self.strip_prefixes.is_empty()
     }
@@ -172,7 +203,9 @@ impl Canonicalizer {
         let builtin = self.strip_tracking
             && (TRACKING_PARAMS.contains(&key)
                 || TRACKING_PREFIXES.iter().any(|p| key.starts_with(p)));
+        let session = self.strip_session_ids && is_session_param(key);
         builtin
+            || session
             || self.strip_names.iter().any(|n| n == key)
             || self
                 .strip_prefixes
@@ -195,6 +228,15 @@ impl CanonicalizerBuilder {
     /// starting with a prefix in [`TRACKING_PREFIXES`]. Off by default.
     pub fn strip_tracking(mut self, yes: bool) -> Self {
         self.inner.strip_tracking = yes;
+        self
+    }
+
+    /// Remove session-id parameters ([`SESSION_PARAMS`], names starting
+    /// with [`SESSION_PREFIXES`]) from the query and `;jsessionid=…`-style
+    /// parameters from the path. Off by default here; crawls turn it on
+    /// (the `strip_session_ids` setting).
+    pub fn strip_session_ids(mut self, yes: bool) -> Self {
+        self.inner.strip_session_ids = yes;
         self
     }
 
@@ -231,6 +273,41 @@ impl CanonicalizerBuilder {
 }
 
 // ===== helpers =====
+
+/// Whether a query parameter name is a session id's.
+fn is_session_param(key: &str) -> bool {
+    SESSION_PARAMS.iter().any(|p| key.eq_ignore_ascii_case(p))
+        || SESSION_PREFIXES.iter().any(|p| {
+            key.len() >= p.len() && key.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+        })
+}
+
+/// The path without `;name=value` session parameters in its segments
+/// (`/a;jsessionid=F00/b` → `/a/b`), or `None` if there are none.
+fn strip_path_session(path: &str) -> Option<String> {
+    if !path.contains(';') {
+        return None;
+    }
+    let mut changed = false;
+    let segments: Vec<String> = path
+        .split('/')
+        .map(|segment| {
+            let mut parts = segment.split(';');
+            let mut kept = parts.next().unwrap_or_default().to_owned();
+            for param in parts {
+                let name = param.split_once('=').map_or(param, |(n, _)| n);
+                if is_session_param(name) {
+                    changed = true;
+                } else {
+                    kept.push(';');
+                    kept.push_str(param);
+                }
+            }
+            kept
+        })
+        .collect();
+    changed.then(|| segments.join("/"))
+}
 
 /// RFC 3986 unreserved characters: escaping them never changes meaning.
 fn is_unreserved(b: u8) -> bool {
@@ -417,6 +494,36 @@ mod tests {
         );
         assert_eq!(canon_with(&c, "http://h/?b=1&&a=%7e"), "http://h/?a=~&b=1");
         assert_eq!(canon_with(&c, "http://h/?&&"), "http://h/");
+    }
+
+    #[test]
+    fn session_ids_are_stripped_from_query_and_path_when_asked() {
+        let c = Canonicalizer::builder()
+            .strip_session_ids(true)
+            .build()
+            .unwrap();
+        let canon = |s: &str| c.canonicalize_str(s).unwrap().to_string();
+        for (raw, want) in [
+            ("http://h/p?sid=8f3a9c&page=2", "http://h/p?page=2"),
+            ("http://h/p?PHPSESSID=abc", "http://h/p"),
+            (
+                "http://h/p?page=1&JSESSIONID=x&q=a",
+                "http://h/p?page=1&q=a",
+            ),
+            ("http://h/p?ASPSESSIONIDQQGGQGPB=ZZ", "http://h/p"),
+            ("http://h/a;jsessionid=F00/b?x=1", "http://h/a/b?x=1"),
+            ("http://h/a;v=2", "http://h/a;v=2"),
+            ("http://h/p?side=1&sidebar=0", "http://h/p?side=1&sidebar=0"),
+        ] {
+            assert_eq!(canon(raw), want, "{raw}");
+            assert_eq!(canon(&canon(raw)), want, "idempotent: {raw}");
+        }
+        let off = Canonicalizer::default();
+        assert_eq!(
+            off.canonicalize_str("http://h/p?sid=1").unwrap().as_str(),
+            "http://h/p?sid=1",
+            "off by default in the pure crate"
+        );
     }
 
     #[test]

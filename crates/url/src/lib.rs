@@ -55,7 +55,10 @@ mod pattern;
 mod scope;
 mod seen;
 
-pub use canonical::{Canonicalizer, CanonicalizerBuilder, TRACKING_PARAMS, TRACKING_PREFIXES};
+pub use canonical::{
+    Canonicalizer, CanonicalizerBuilder, SESSION_PARAMS, SESSION_PREFIXES, TRACKING_PARAMS,
+    TRACKING_PREFIXES,
+};
 pub use domain::registrable_domain;
 pub use error::Error;
 pub use fingerprint::{Fingerprint, fingerprint};

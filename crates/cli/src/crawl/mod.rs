@@ -71,6 +71,30 @@ fn state_path(args: &CrawlArgs) -> Option<PathBuf> {
     })
 }
 
+/// What the budgets left undone, and the time spent waiting on servers'
+/// `Retry-After`, for the summaries of `crawl` and `run`.
+pub(crate) fn budgets(s: &Summary) {
+    if !s.throttled_wait.is_zero() {
+        eprintln!(
+            "servers asked to wait (Retry-After) {:.1}s in all, summed over requests",
+            s.throttled_wait.as_secs_f64()
+        );
+    }
+    if s.full_hosts > 0 {
+        eprintln!(
+            "{} hosts reached the per-host page budget (max_pages_per_host), leaving {} requests \
+             queued: raise --max-pages-per-host (0 for no limit) to crawl them",
+            s.full_hosts, s.left_on_full_hosts
+        );
+    }
+    if s.left_queued > s.left_on_full_hosts {
+        eprintln!(
+            "{} requests were left queued (budget reached or stopped)",
+            s.left_queued - s.left_on_full_hosts
+        );
+    }
+}
+
 pub(crate) fn progress_bar(quiet: bool) -> ProgressBar {
     let target = if quiet {
         ProgressDrawTarget::hidden()
@@ -121,12 +145,7 @@ fn print_summary(s: &Summary, save_errors: u64) {
         s.out_of_scope,
         s.bytes as f64 / (1 << 20) as f64
     );
-    if s.left_queued > 0 {
-        eprintln!(
-            "{} requests were left queued (budget reached or stopped)",
-            s.left_queued
-        );
-    }
+    budgets(s);
     if save_errors > 0 {
         eprintln!("{save_errors} pages could not be saved (see the warnings above)");
     }

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use ferrocrawl::header::{HeaderName, HeaderValue};
-use ferrocrawl::{Client, Fetched, Fetcher, Method, Request, RetryPolicy};
+use ferrocrawl::{AddrPolicy, Client, Fetched, Fetcher, Method, Request, RetryPolicy};
 
 use crate::args::FetchArgs;
 use crate::exit;
@@ -49,6 +49,16 @@ pub async fn run(args: FetchArgs, quiet: bool) -> anyhow::Result<u8> {
     }
     if let Some(proxy) = &args.proxy {
         builder = builder.proxy(proxy.clone());
+    }
+    // The URLs given are fetched wherever they are; a redirect into a
+    // private, loopback or link-local address is refused like a crawl's link.
+    if !args.allow_private {
+        let named = inputs
+            .iter()
+            .filter_map(|i| i.url.as_ref().ok())
+            .filter_map(|u| u.host_str().map(str::to_owned))
+            .collect::<std::collections::HashSet<_>>();
+        builder = builder.address_policy(AddrPolicy::deny_private([]).allow_hosts(named));
     }
     let client = builder.build().context("invalid client settings")?;
     let fetcher = Fetcher::builder(client)

@@ -103,6 +103,8 @@ pub(crate) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Rep
         ["page"] => site::page(&query).into(),
         ["links"] => site::links(&query).into(),
         ["trap", ..] => site::trap(&path).into(),
+        ["sessions", pages, i] => site::sessions(pages, i, &query).into(),
+        ["shaky", pages, every, i] => site::shaky(&state, pages, every, i, &path).into(),
         ["calendar"] => site::calendar(&query).into(),
         ["api", "book", ""] | ["api", "book"] => site::book_list(&query).into(),
         ["api", "book", id] => site::book_detail(id).into(),

@@ -24,10 +24,20 @@ pub(super) fn site(pages: &str, fanout: &str, i: &str) -> Handled {
     };
     let (pages, fanout) = (parse("pages", pages)?, parse("fanout", fanout)?);
     let i = parse("page", i.trim_end_matches(".html"))?;
+    Ok(graph_page(
+        &format!("/site/{pages}/{fanout}"),
+        pages,
+        fanout,
+        i,
+    ))
+}
+
+/// Page `i` of the site graph of `pages` pages and `fanout` children each,
+/// its links under `base`.
+fn graph_page(base: &str, pages: u64, fanout: u64, i: u64) -> Response<Body> {
     if i >= pages {
-        return Ok(crate::response::not_found());
+        return crate::response::not_found();
     }
-    let base = format!("/site/{pages}/{fanout}");
     let mut links = String::new();
     for k in 1..=fanout {
         let child = i.saturating_mul(fanout).saturating_add(k);
@@ -44,10 +54,10 @@ pub(super) fn site(pages: &str, fanout: &str, i: &str) -> Handled {
     links.push_str(&format!(
         "<li><a href=\"{base}/0\">home</a></li>\n<li><a href=\"{base}/{i}#top\">here</a></li>\n"
     ));
-    Ok(html(format!(
+    html(format!(
         "<!doctype html><html><head><title>Page {i}</title></head>\
          <body><h1 id=top>Page {i}</h1><ul>\n{links}</ul></body></html>\n"
-    )))
+    ))
 }
 
 /// `/page?html=…` → the given HTML, as is.
@@ -76,6 +86,62 @@ pub(super) fn trap(path: &str) -> Response<Body> {
         "<!doctype html><html><head><title>trap {depth}</title></head><body>\
          <a href=\"a/\">deeper</a> <a href=\"/calendar?day={depth}\">calendar</a></body></html>\n"
     ))
+}
+
+/// `/sessions/{pages}/{i}?sid=…` (or `jsessionid`, `PHPSESSID` with
+/// `?param=NAME`): a `pages`-page site whose every link carries a fresh
+/// random session id, to itself and to its neighbours: endless without
+/// session-id stripping, `pages` pages with it.
+pub(super) fn sessions(pages: &str, i: &str, query: &Query) -> Handled {
+    let parse = |what: &str, raw: &str| -> Result<u64, BadRequest> {
+        raw.parse()
+            .map_err(|_| BadRequest::new(format!("{what} must be a whole number, got {raw:?}")))
+    };
+    let (pages, i) = (parse("pages", pages)?, parse("page", i)?);
+    if i >= pages {
+        return Ok(crate::response::not_found());
+    }
+    let param = query.get("param").unwrap_or("sid");
+    let keep = if param == "sid" {
+        String::new()
+    } else {
+        format!("&param={param}")
+    };
+    let mut links = String::new();
+    for target in [i, (i + 1) % pages, (i + pages - 1) % pages, 0] {
+        let sid: String = std::iter::repeat_with(fastrand::alphanumeric)
+            .take(24)
+            .collect();
+        links.push_str(&format!(
+            "<a href=\"/sessions/{pages}/{target}?{param}={sid}{keep}\">page {target}</a>\n"
+        ));
+    }
+    Ok(html(format!(
+        "<!doctype html><html><head><title>session page {i}</title></head><body>\n{links}</body></html>\n"
+    )))
+}
+
+/// `/shaky/{pages}/{every}/{i}`: the `/site/{pages}/4` graph, but page `i`
+/// answers `503` with `Retry-After: 1` on its first hit when `i % every ==
+/// 0`: a catalogue where some URLs ask for a moment, the host as a whole
+/// does not.
+pub(super) fn shaky(state: &State, pages: &str, every: &str, i: &str, path: &str) -> Handled {
+    let parse = |what: &str, raw: &str| -> Result<u64, BadRequest> {
+        raw.parse()
+            .map_err(|_| BadRequest::new(format!("{what} must be a whole number, got {raw:?}")))
+    };
+    let (pages, every, n) = (
+        parse("pages", pages)?,
+        parse("every", every)?,
+        parse("page", i)?,
+    );
+    if every > 0 && n.is_multiple_of(every) && state.stats.hits(path) <= 1 {
+        let mut r = with_body(StatusCode::SERVICE_UNAVAILABLE, "text/plain", "a moment\n");
+        r.headers_mut()
+            .insert("retry-after", hyper::header::HeaderValue::from_static("1"));
+        return Ok(r);
+    }
+    Ok(graph_page(&format!("/shaky/{pages}/{every}"), pages, 4, n))
 }
 
 /// `/calendar?day=N` → links to day N+1.
