@@ -70,6 +70,8 @@ pub enum ErrorKind {
     },
     /// A redirect chain came back to a URL it had already visited.
     RedirectLoop,
+    /// A redirect whose `Location` is missing, empty or not a URL.
+    BadRedirect,
     /// A body could not be decoded (JSON, compression).
     Decode,
     /// The client or a component was configured wrongly.
@@ -101,6 +103,7 @@ impl ErrorKind {
             ErrorKind::BodyTooLarge { .. } => "body_too_large",
             ErrorKind::TooManyRedirects { .. } => "too_many_redirects",
             ErrorKind::RedirectLoop => "redirect_loop",
+            ErrorKind::BadRedirect => "bad_redirect",
             ErrorKind::Decode => "decode",
             ErrorKind::Config => "config",
             ErrorKind::Io => "io",

@@ -100,6 +100,18 @@ pub struct Request {
     /// Per-request timeouts overriding the client's.
     #[serde(default)]
     pub timeouts: Timeouts,
+    /// Time spent on earlier attempts (retries), in milliseconds, so a
+    /// failure after retries reports the whole time it took.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub spent_ms: u64,
+    /// The HTTP status of the last earlier attempt that got a response, so a
+    /// failure after retries keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_status: Option<u16>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 // ===== impl Request =====
@@ -123,6 +135,8 @@ impl Request {
             kind: RequestKind::Page,
             dont_filter: false,
             timeouts: Timeouts::default(),
+            spent_ms: 0,
+            last_status: None,
         }
     }
 

@@ -1,7 +1,7 @@
 //! Processing one lease: fetch, decide, extract, scope. Runs in its own task,
 //! so the CPU work (decoding, link extraction) spreads over all cores.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use ferrocrawl_core::{Error, ErrorKind, Request, RequestKind, Response, Url};
 use ferrocrawl_extract::extract_links_with;
@@ -83,13 +83,19 @@ async fn robots(ctx: &Ctx, lease: Lease) -> Done {
 
 async fn page(ctx: &Ctx, lease: Lease) -> Done {
     let request = &lease.request;
+    let started = tokio::time::Instant::now();
     let result = ctx.client.execute(request).await;
+    let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     if let Some((after, reason)) = ctx
         .retry
         .decide(request, result.as_ref(), SystemTime::now())
     {
         let mut again = request.clone();
         again.attempts += 1;
+        again.spent_ms = again.spent_ms.saturating_add(took);
+        if let Ok(resp) = &result {
+            again.last_status = Some(resp.status.as_u16());
+        }
         if reason.uses_budget() {
             again.retries += 1;
         }
@@ -126,12 +132,46 @@ async fn page(ctx: &Ctx, lease: Lease) -> Done {
     }
     match (result, lease.request.kind) {
         (Ok(resp), RequestKind::Page) => fetched(ctx, lease, resp),
-        (Err(error), RequestKind::Page) => failed(lease, &error),
+        (Err(error), RequestKind::Page) => failed(lease, &error, took),
         (Ok(resp), RequestKind::Sitemap { nesting }) => {
             crate::sitemap::fetched(ctx, lease, nesting, resp)
         }
         (Err(error), RequestKind::Sitemap { .. }) => crate::sitemap::failed(lease, &error),
     }
+}
+
+/// Where a 3xx points: `Ok(None)` for a status that needs no `Location`
+/// (300, 304, ...), or why it can't be followed. Raw bytes past ASCII are
+/// percent-encoded, as browsers do (`/caf\xE9` → `/caf%E9`).
+fn location(resp: &Response) -> Result<Option<Url>, String> {
+    let moved = matches!(resp.status.as_u16(), 301 | 302 | 303 | 307 | 308);
+    let Some(raw) = resp.headers.get("location") else {
+        return match moved {
+            true => Err("a redirect without a Location header".to_owned()),
+            false => Ok(None),
+        };
+    };
+    let mut value = String::with_capacity(raw.len());
+    for &b in raw.as_bytes() {
+        if b.is_ascii() {
+            value.push(char::from(b));
+        } else {
+            value.push_str(&format!("%{b:02X}"));
+        }
+    }
+    let value = value.trim();
+    if value.is_empty() {
+        return Err("a redirect with an empty Location header".to_owned());
+    }
+    resp.url
+        .join(value)
+        .map(Some)
+        .map_err(|e| format!("a redirect to `{value}`, which is not a URL ({e})"))
+}
+
+/// `url` in the crawl's canonical form.
+fn canonical_url(ctx: &Ctx, url: &Url) -> Url {
+    ctx.canonicalizer.canonicalize(url)
 }
 
 /// Whether a `Retry-After` answer (`status` 429 or 503) holds back the whole
@@ -169,7 +209,7 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
         links: 0,
         redirect: None,
         ttfb: resp.timings.ttfb,
-        elapsed: resp.timings.total,
+        elapsed: resp.timings.total + std::time::Duration::from_millis(request.spent_ms),
         attempts: request.attempts + 1,
         error: None,
         body: None,
@@ -204,26 +244,47 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
         .and_then(|r| r.get(request.label.as_deref()));
     // A redirect past the cap: the page failed.
     let mut gave_up = false;
-    if resp.status.is_redirection() {
+    if resp.status.is_redirection() && ctx.max_redirects == 0 {
+        // Following none: the 3xx is a page like any other; say where it pointed.
+        record.redirect = location(&resp).ok().flatten();
+    } else if resp.status.is_redirection() {
         // Redirects come back through the frontier, so dedup, scope and
         // politeness see every hop (the crawl client follows none itself).
-        // Dedup ends loops; the hop count ends chains of fresh URLs.
-        if let Some(target) = resp
-            .header("location")
-            .and_then(|l| resp.url.join(l.trim()).ok())
-        {
-            if ctx.max_redirects == 0 {
-                // Following none: the 3xx is the page.
-            } else if request.redirects >= ctx.max_redirects {
-                gave_up = true;
-                record.error = Some(too_many_redirects(request, &target, ctx.max_redirects));
-            } else {
-                // The same request, moved: label and data stay, the method,
-                // body and credentials follow the redirect rules of `fetch`.
-                let moved = ferrocrawl_fetch::redirected(request, resp.status, target.clone());
-                push(canonical(moved), request.depth, &mut follow);
+        // Dedup ends loops; the hop count ends chains of fresh URLs. A
+        // redirect that can't be followed fails the page with its reason.
+        match location(&resp) {
+            Ok(None) => {}
+            Ok(Some(target)) => {
+                let back = canonical_url(ctx, &target);
+                if back == request.url
+                    || (request.redirects > 0 && request.referrer.as_ref() == Some(&back))
+                {
+                    gave_up = true;
+                    record.error = Some(ErrorRecord {
+                        kind: ErrorKind::RedirectLoop.name().to_owned(),
+                        message: format!(
+                            "{} redirects to {target}, which redirected here: a redirect loop",
+                            request.url
+                        ),
+                    });
+                } else if request.redirects >= ctx.max_redirects {
+                    gave_up = true;
+                    record.error = Some(too_many_redirects(request, &target, ctx.max_redirects));
+                } else {
+                    // The same request, moved: label and data stay, the method,
+                    // body and credentials follow the redirect rules of `fetch`.
+                    let moved = ferrocrawl_fetch::redirected(request, resp.status, target.clone());
+                    push(canonical(moved), request.depth, &mut follow);
+                }
+                record.redirect = Some(target);
             }
-            record.redirect = Some(target);
+            Err(why) => {
+                gave_up = true;
+                record.error = Some(ErrorRecord {
+                    kind: ErrorKind::BadRedirect.name().to_owned(),
+                    message: format!("{} answered {}, {why}", request.url, resp.status),
+                });
+            }
         }
     } else if let (Some(handler), true) = (handler, resp.status.is_success()) {
         let mut hctx = Context::new(&resp, &ctx.links);
@@ -300,27 +361,14 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
     }
 }
 
-fn failed(lease: Lease, error: &Error) -> Done {
+fn failed(lease: Lease, error: &Error, took_ms: u64) -> Done {
     let request = &lease.request;
-    let record = PageRecord {
-        url: request.url.clone(),
-        status: None,
-        depth: request.depth,
-        referrer: request.referrer.clone(),
-        title: None,
-        content_type: None,
-        bytes: 0,
-        links: 0,
-        redirect: None,
-        ttfb: Duration::ZERO,
-        elapsed: Duration::ZERO,
-        attempts: request.attempts + 1,
-        error: Some(ErrorRecord {
-            kind: error.kind().name().to_owned(),
-            message: error.display_chain(),
-        }),
-        body: None,
-    };
+    let mut record = PageRecord::failed(request, error.kind().name(), error.display_chain());
+    record.attempts = request.attempts + 1;
+    // What the attempts before had, kept: the status of the last response
+    // and the time all of them took.
+    record.status = request.last_status;
+    record.elapsed = std::time::Duration::from_millis(request.spent_ms.saturating_add(took_ms));
     Done {
         lease,
         ack: Ack::Failed,

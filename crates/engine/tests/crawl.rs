@@ -309,9 +309,41 @@ async fn redirects_go_through_the_frontier() {
     );
     assert_eq!(pages["/redirect/0"].status, Some(200));
     assert_eq!(srv.stats().hits("/redirect/0"), 1);
-    // A loop ends by dedup, not by a counter.
+    // A loop ends by dedup, not by a counter, and says so: the hop that
+    // leads back is a failed page with its reason (issue 16).
     let run = crawl(Crawler::builder().seed(srv.url("/redirect-loop"))).await;
-    assert_eq!(run.summary.pages, 2);
+    assert_eq!((run.summary.pages, run.summary.failed), (1, 1));
+    let pages = by_path(&run.pages);
+    let back = pages["/redirect-loop-b"].error.as_ref().unwrap();
+    assert_eq!(back.kind, "redirect_loop", "{back:?}");
+}
+
+/// Issue 16: a redirect with no, an empty or an invalid `Location` was a
+/// plain 302 line with `error: null`. Each is a failed page with its
+/// reason; a raw non-ASCII byte is percent-encoded and followed, as
+/// browsers do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_locations_are_failures_with_a_reason() {
+    let srv = TestServer::start().await.unwrap();
+    for kind in ["none", "empty", "invalid"] {
+        let run = crawl(Crawler::builder().seed(srv.url(&format!("/bad-location/{kind}")))).await;
+        assert_eq!((run.summary.pages, run.summary.failed), (0, 1), "{kind}");
+        let page = &run.pages[0];
+        assert_eq!(page.status, Some(302), "{kind}: the status is kept");
+        let error = page.error.as_ref().unwrap();
+        assert_eq!(error.kind, "bad_redirect", "{kind}: {error:?}");
+        assert!(
+            error.message.contains("Location") || error.message.contains("not a URL"),
+            "{error:?}"
+        );
+    }
+    let run = crawl(Crawler::builder().seed(srv.url("/bad-location/raw"))).await;
+    let pages = by_path(&run.pages);
+    assert_eq!(
+        pages["/bad-location/raw"].redirect.as_ref().unwrap().path(),
+        "/caf%E9"
+    );
+    assert_eq!(srv.stats().hits("/caf%E9"), 1, "followed");
 }
 
 /// Regression: a followed redirect re-sent the request unchanged, so a form
@@ -1060,4 +1092,36 @@ async fn a_429_holds_back_the_whole_host() {
     .await;
     assert_eq!(run.summary.failed, 0);
     assert!(run.summary.throttled_wait >= Duration::from_secs(5));
+}
+
+/// Issue 16: an error record after retries said `elapsed: 0.0`, even after
+/// three timeouts. It keeps the time every attempt took.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_after_retries_keeps_the_time_its_attempts_took() {
+    let srv = TestServer::start().await.unwrap();
+    let mut settings = ferrocrawl_engine::Settings {
+        timeout: Duration::from_millis(300),
+        retries: 2,
+        obey_robots: false,
+        ..Default::default()
+    };
+    settings.per_host = 1;
+    let run = crawl(
+        Crawler::builder()
+            .settings(settings)
+            .seed(srv.url("/delay/5")),
+    )
+    .await;
+    assert_eq!(run.summary.failed, 1);
+    let page = &run.pages[0];
+    assert_eq!(page.attempts, 3);
+    assert!(
+        page.error.as_ref().unwrap().kind.contains("timeout"),
+        "{page:?}"
+    );
+    assert!(
+        page.elapsed >= Duration::from_millis(850),
+        "{:?}",
+        page.elapsed
+    );
 }

@@ -82,6 +82,7 @@ pub(crate) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Rep
         ["redirect-forever", n] => redirects::forever(n).into(),
         ["redirect-to"] => redirects::to(&query).into(),
         ["redirect-loop"] => redirects::loop_a().into(),
+        ["bad-location", kind] => redirects::bad_location(kind).into(),
         ["redirect-loop-b"] => redirects::loop_b().into(),
 
         ["throttle", k] => faults::throttle(&state, k, &query).into(),

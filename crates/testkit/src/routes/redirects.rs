@@ -70,3 +70,28 @@ pub(super) fn loop_a() -> Handled {
 pub(super) fn loop_b() -> Handled {
     redirect(StatusCode::FOUND, "/redirect-loop")
 }
+
+/// `/bad-location/{kind}`: a 302 whose `Location` is wrong in one way:
+/// `none` (no header), `empty`, `invalid` (`http://[::1`, not a URL), or
+/// `raw` (`/caf` followed by the raw byte 0xE9, Latin-1 "é", which a
+/// browser percent-encodes and follows to `/caf%E9`).
+pub(super) fn bad_location(kind: &str) -> Handled {
+    let value: &[u8] = match kind {
+        "none" => return Ok(text(StatusCode::FOUND, "moved, but where?\n")),
+        "empty" => b"",
+        "invalid" => b"http://[::1",
+        "raw" => b"/caf\xe9",
+        other => {
+            return Err(BadRequest::new(format!(
+                "kind must be none, empty, invalid or raw, got {other:?}"
+            )));
+        }
+    };
+    let mut response = text(StatusCode::FOUND, "moved\n");
+    let value = hyper::header::HeaderValue::from_bytes(value)
+        .map_err(|_| BadRequest::new("not a header value"))?;
+    response
+        .headers_mut()
+        .insert(hyper::header::LOCATION, value);
+    Ok(response)
+}
