@@ -42,7 +42,12 @@ pub async fn watch(
         Err(e) => return Err(anyhow::Error::new(e).context("cannot start the crawl")),
     };
     if !quiet && let (Some(r), Some(path)) = (running.resumed, running.state_path()) {
-        if r.created {
+        if r.created && running.empty_state {
+            eprintln!(
+                "state: {} was empty (0 bytes), so there was nothing to resume: a new crawl starts in it",
+                path.display()
+            );
+        } else if r.created {
             eprintln!(
                 "state: {} (stop or kill it, and the same command resumes)",
                 path.display()

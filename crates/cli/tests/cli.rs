@@ -756,3 +756,39 @@ async fn an_unreachable_server_is_a_failure_said_at_once() {
     assert_eq!(recs.len(), 1, "{recs:?}");
     assert_eq!(recs[0]["error"]["kind"], "connect", "{}", recs[0]);
 }
+
+/// Issue 16: `--state` naming the output file deleted all the output at the
+/// end, with exit 0; a 0-byte state file started a new crawl without a word.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_file_cannot_be_the_output_and_an_empty_one_is_said() {
+    let srv = TestServer::start().await.unwrap();
+    let dir = temp_dir("state-output");
+    let out = dir.join("out.jsonl");
+    std::fs::write(&out, "{\"before\":1}\n").unwrap();
+    let (o, s) = (out.to_str().unwrap(), out.to_str().unwrap());
+    let seed = srv.url("/site/5/2/0");
+    let run = ferrocrawl(args(&["crawl", &seed, "-o", o, "--state", s]), None).await;
+    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
+    assert!(
+        stderr(&run).contains("is also an output"),
+        "{}",
+        stderr(&run)
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "{\"before\":1}\n");
+
+    let state = dir.join("empty.state");
+    std::fs::write(&state, "").unwrap();
+    let s = state.to_str().unwrap();
+    let run = ferrocrawl(
+        args(&["crawl", &seed, "-o", o, "--state", s, "--ignore-robots"]),
+        None,
+    )
+    .await;
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert!(
+        stderr(&run).contains("was empty (0 bytes)"),
+        "{}",
+        stderr(&run)
+    );
+    assert_eq!(lines(&run).len(), 0, "pages went to the file");
+}

@@ -40,6 +40,8 @@ pub enum StateProblem {
     OtherCrawl,
     /// Another running process has the file open.
     Locked,
+    /// A state file of this crawl whose contents are damaged.
+    Damaged,
 }
 
 /// What went wrong, in a form callers can match on.

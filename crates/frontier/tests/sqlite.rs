@@ -447,6 +447,44 @@ fn refused(path: &Path, identity: &str, problem: StateProblem) -> String {
     message
 }
 
+/// Issue 16: a state file of this crawl with damaged contents was refused,
+/// but only after its resume had begun writing ("returning leases failed"),
+/// which folded its WAL in. It is refused before anything is written, with
+/// a message that says what to do, and left byte for byte as it was.
+#[tokio::test]
+async fn a_damaged_state_file_is_refused_untouched_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crawl.state");
+    {
+        let (f, _) = open(&path, quiet());
+        f.push(
+            (0..3000)
+                .map(|i| req(&format!("http://a/{i}/{}", "x".repeat(200))))
+                .collect(),
+        )
+        .await
+        .unwrap();
+        f.lease(10).await.unwrap();
+        f.flush().unwrap();
+    }
+    // Damage the pages after the first two (the schema and meta stay readable).
+    let mut bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 64 * 1024, "{} bytes", bytes.len());
+    for b in &mut bytes[16 * 1024..48 * 1024] {
+        *b = 0xA5;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let dir_path = dir.path();
+    let before = snapshot(dir_path);
+    let err = SqliteFrontier::open(&path, quiet(), ID).unwrap_err();
+    assert!(err.is_state(), "{err}");
+    let message = err.to_string();
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert!(message.contains("delete it"), "says what to do: {message}");
+    assert!(!message.contains("returning leases"), "{message}");
+    assert_eq!(snapshot(dir_path), before, "untouched: {message}");
+}
+
 #[test]
 fn not_sqlite_files_are_refused_untouched() {
     let dir = tempfile::tempdir().unwrap();

@@ -366,6 +366,7 @@ impl Job {
             .clone()
             .unwrap_or_else(|| self.default_identity());
         let cfg = self.settings.frontier_config();
+        let mut empty_state = false;
         let (frontier, resumed): (BoxFrontier, Option<Resumed>) = match &self.frontier {
             FrontierLocation::Memory => (Arc::new(MemoryFrontier::new(cfg)), None),
             FrontierLocation::Sqlite(path) => {
@@ -380,6 +381,7 @@ impl Job {
                         ),
                     ));
                 }
+                empty_state = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0);
                 let (f, resumed) = SqliteFrontier::open(path, cfg, &identity)?;
                 // Only the engine commits, after the outputs have flushed.
                 f.set_manual_commit(true);
@@ -425,6 +427,7 @@ impl Job {
         };
         Ok(RunningJob {
             resumed,
+            empty_state,
             state,
             stats,
             stopper,
@@ -513,6 +516,9 @@ pub struct RunningJob {
     /// What the state file held, for a `sqlite:` frontier (`created` when
     /// the crawl starts afresh).
     pub resumed: Option<Resumed>,
+    /// The state file was there but empty (0 bytes): a new crawl started in
+    /// it, with nothing to resume.
+    pub empty_state: bool,
     state: Option<PathBuf>,
     stats: Arc<Stats>,
     stopper: Stopper,

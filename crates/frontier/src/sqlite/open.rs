@@ -50,9 +50,12 @@ pub(crate) fn open(
             create(&conn, path, cfg, identity)?;
             true
         }
-        Found::Ours => false,
+        Found::Ours => {
+            check_integrity(&conn, path)?;
+            false
+        }
     };
-    // The file is ours from here on: let SQLite fold the WAL in at close.
+    // The file is ours and whole from here on: let SQLite fold the WAL in at close.
     let tune = conn
         .set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, false)
         .and_then(|_| conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)))
@@ -149,6 +152,26 @@ fn connect(path: &Path, keep_wal: bool) -> Result<Connection> {
         ));
     }
     Ok(conn)
+}
+
+/// Refuse a state file of ours whose contents are damaged before anything
+/// is written to it (a write would fold its WAL in and change it).
+fn check_integrity(conn: &Connection, path: &Path) -> Result<()> {
+    let damaged = |why: String| {
+        state_error(
+            StateProblem::Damaged,
+            format!(
+                "{} is damaged ({why}); it was left as it was: move it aside (or delete it) to \
+                 start the crawl over, or pass another --state file",
+                path.display()
+            ),
+        )
+    };
+    match conn.query_row("PRAGMA quick_check(1)", [], |r| r.get::<_, String>(0)) {
+        Ok(answer) if answer == "ok" => Ok(()),
+        Ok(answer) => Err(damaged(format!("SQLite's check says: {answer}"))),
+        Err(e) => Err(damaged(e.to_string())),
+    }
 }
 
 /// Read (never write) what the file is; take the exclusive lock on the way.
@@ -319,7 +342,19 @@ fn load(
     cfg: &FrontierConfig,
     created: bool,
 ) -> Result<(Restored, Resumed)> {
-    let err = |what: &'static str| move |e: rusqlite::Error| io_error(path, what, e);
+    // One message for every step: what to do, not which step failed.
+    let err = |_: &'static str| {
+        move |e: rusqlite::Error| {
+            Error::new(
+                ErrorKind::Io,
+                format!(
+                    "state file {} could not be resumed ({e}); move it aside (or delete it) to \
+                     start the crawl over, or pass another --state file",
+                    path.display()
+                ),
+            )
+        }
+    };
     let tx = conn.transaction().map_err(err("resuming"))?;
     // The previous process is gone: what it held is queued again, where it
     // was in the order (its seq is kept). Retries wait no longer.
