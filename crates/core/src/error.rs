@@ -76,6 +76,11 @@ pub enum ErrorKind {
     BadRedirect,
     /// A body could not be decoded (JSON, compression).
     Decode,
+    /// The connection ended before the body's declared length (or its last
+    /// chunk) arrived.
+    TruncatedBody,
+    /// The server reset the connection after it had started to answer.
+    ConnectionReset,
     /// The client or a component was configured wrongly.
     Config,
     /// An I/O error outside HTTP (files, state).
@@ -107,6 +112,8 @@ impl ErrorKind {
             ErrorKind::RedirectLoop => "redirect_loop",
             ErrorKind::BadRedirect => "bad_redirect",
             ErrorKind::Decode => "decode",
+            ErrorKind::TruncatedBody => "truncated_body",
+            ErrorKind::ConnectionReset => "connection_reset",
             ErrorKind::Config => "config",
             ErrorKind::Io => "io",
             ErrorKind::Forbidden => "forbidden_address",
@@ -220,7 +227,11 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         matches!(
             self.inner.kind,
-            ErrorKind::Timeout(_) | ErrorKind::Connect | ErrorKind::Transport
+            ErrorKind::Timeout(_)
+                | ErrorKind::Connect
+                | ErrorKind::Transport
+                | ErrorKind::TruncatedBody
+                | ErrorKind::ConnectionReset
         )
     }
 

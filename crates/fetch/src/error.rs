@@ -15,13 +15,32 @@ pub(crate) fn from_reqwest(
     // Our address guard refuses inside reqwest's resolver; say so plainly
     // rather than "could not connect".
     let mut cause = std::error::Error::source(&e);
+    let mut cut: Option<ErrorKind> = None;
     while let Some(c) = cause {
         if let Some(ours) = as_ours(c)
             && *ours.kind() == ErrorKind::Forbidden
         {
             return Error::new(ErrorKind::Forbidden, ours.to_string()).with_url(url.clone());
         }
+        // A body cut short, or a connection reset, whatever layer (the
+        // decompressor, the body reader) reports it.
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::UnexpectedEof => cut = Some(ErrorKind::TruncatedBody),
+                std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::BrokenPipe => cut = cut.or(Some(ErrorKind::ConnectionReset)),
+                _ => {}
+            }
+        }
         cause = c.source();
+    }
+    if let (Some(kind), false) = (cut, e.is_connect() || e.is_timeout()) {
+        let what = match kind {
+            ErrorKind::TruncatedBody => "the connection ended before the whole body arrived",
+            _ => "the server reset the connection in the middle of its answer",
+        };
+        return Error::new(kind, what).with_url(url.clone()).with_source(e);
     }
     let err = if e.is_timeout() && e.is_connect() {
         Error::timeout(TimeoutPhase::Connect, connect)

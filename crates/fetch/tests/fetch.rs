@@ -792,3 +792,26 @@ async fn http2_with_prior_knowledge() {
     }
     assert_eq!(srv.stats().connections(), 1, "HTTP/2 multiplexes");
 }
+
+/// Issue 16: a body cut off before its `Content-Length` was reported as a
+/// `decode` error. It has its own kind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_truncated_body_is_its_own_kind() {
+    let srv = TestServer::start().await.unwrap();
+    let client = ferrocrawl_fetch::Client::builder().build().unwrap();
+    for extra in ["", "&chunk=64"] {
+        let url = srv.url(&format!(
+            "/drip?bytes=100&declared=1000&interval_ms=0{extra}"
+        ));
+        let err = client
+            .execute(&ferrocrawl_core::Request::get(url.parse().unwrap()))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.kind().name(),
+            "truncated_body",
+            "{extra}: {}",
+            err.display_chain()
+        );
+    }
+}

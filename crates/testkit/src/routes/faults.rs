@@ -105,18 +105,30 @@ fn flaky_params(query: &Query) -> Result<(f64, u64, FailMode), BadRequest> {
 /// `/drip?bytes=N&chunk=C&interval_ms=M&chunked=1` → `N` bytes of `x`, `C`
 /// at a time, one chunk every `M` ms, with `Content-Length: N`; with
 /// `chunked=1`, without it (chunked transfer encoding), so a client learns
-/// the size only by reading.
+/// the size only by reading. With `declared=D` (more than `N`), the header
+/// says `Content-Length: D` and the connection closes after `N` bytes: a
+/// truncated body.
 pub(super) fn drip(query: &Query) -> Handled {
     let (total, chunk, interval_ms) = drip_params(query)?;
     let chunked = query
         .get("chunked")
         .is_some_and(|v| v == "1" || v == "true");
+    let declared: Option<u64> = match query.get("declared") {
+        None => None,
+        Some(_) => Some(query.parse_or("declared", 0)?),
+    };
     let body = Drip::new(total, chunk, Duration::from_millis(interval_ms));
-    let body = if chunked { body.without_length() } else { body };
+    let body = if chunked || declared.is_some() {
+        body.without_length()
+    } else {
+        body
+    };
     let mut response = Response::new(body.boxed_unsync());
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-    if !chunked {
+    if let Some(d) = declared {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(d));
+    } else if !chunked {
         headers.insert(CONTENT_LENGTH, HeaderValue::from(total));
     }
     Ok(response)
