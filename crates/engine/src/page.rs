@@ -4,7 +4,7 @@
 use std::time::SystemTime;
 
 use ferrocrawl_core::{Error, ErrorKind, Request, RequestKind, Response, Url};
-use ferrocrawl_extract::extract_links_with;
+use ferrocrawl_extract::extract_links_in;
 use ferrocrawl_frontier::{Ack, Lease, LeaseKind};
 use ferrocrawl_robots::{FetchResult, from_fetch};
 use ferrocrawl_url::fingerprint;
@@ -309,11 +309,12 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
         // Most links on a page were pushed by other pages already. Those written the same
         // way in the same directory are not even resolved (`known`); the others are told
         // apart by their canonical fingerprint, before a request is built (see recent.rs).
-        let page = extract_links_with(
+        let page = extract_links_in(
             resp.text(),
             &resp.url,
             &ctx.links,
             &ctx.recent.known_at(depth),
+            resp.decoded().encoding,
         );
         record.title = page.title;
         record.links = page.links.len() + page.known;

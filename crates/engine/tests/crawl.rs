@@ -1125,3 +1125,28 @@ async fn a_failure_after_retries_keeps_the_time_its_attempts_took() {
         page.elapsed
     );
 }
+
+/// Issue 16: a link's query on a GBK page went out as UTF-8; browsers send
+/// it in the page's encoding (the WHATWG URL parser's encoding override).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_links_query_is_sent_in_its_pages_encoding() {
+    let srv = TestServer::start().await.unwrap();
+    for (encoding, query) in [
+        ("gbk", "q=%D6%D0%CE%C4"),
+        ("shift_jis", "q=%92%86%95%B6"),
+        ("utf-8", "q=%E4%B8%AD%E6%96%87"),
+    ] {
+        crawl(
+            Crawler::builder()
+                .seed(srv.url(&format!("/charset-link/{encoding}")))
+                .obey_robots(false),
+        )
+        .await;
+        let arrivals: Vec<String> = srv.stats().arrivals().into_iter().map(|(_, p)| p).collect();
+        let want = format!("/found?{query}");
+        assert!(
+            arrivals.contains(&want),
+            "{encoding}: {want} not in {arrivals:?}"
+        );
+    }
+}

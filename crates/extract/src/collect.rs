@@ -194,6 +194,7 @@ impl Collector {
         page_url: &Url,
         opts: &LinkOptions,
         known: &(impl KnownLinks + ?Sized),
+        encoding: &'static encoding_rs::Encoding,
     ) -> PageLinks {
         let base = self
             .base
@@ -247,7 +248,7 @@ impl Collector {
                     Slot::Known
                 }))
             } else {
-                resolve(resolve_against, value, opts).map(|url| {
+                resolve(resolve_against, value, opts, encoding).map(|url| {
                     let target = MEMO.hash_one(url.as_str());
                     let same = |l: &Link| l.kind == r.kind && l.url == url;
                     let existing = match by_target.get(&(target, r.kind)) {
@@ -341,8 +342,29 @@ fn same_in_directory(value: &str) -> bool {
 }
 
 /// The absolute, fragment-free http(s) URL a link value stands for, unless it is filtered.
-fn resolve(base: &Url, value: &str, opts: &LinkOptions) -> Option<Url> {
-    let mut url = base.join(value).ok()?;
+fn resolve(
+    base: &Url,
+    value: &str,
+    opts: &LinkOptions,
+    encoding: &'static encoding_rs::Encoding,
+) -> Option<Url> {
+    let mut url = if encoding != encoding_rs::UTF_8 && !value.is_ascii() && value.contains('?') {
+        // The WHATWG URL parser's encoding override: the query in the page's
+        // encoding (characters it can't encode become `&#N;`, as in browsers).
+        fn encoder(
+            encoding: &'static encoding_rs::Encoding,
+        ) -> impl Fn(&str) -> std::borrow::Cow<'_, [u8]> {
+            move |s| encoding.encode(s).0
+        }
+        let encode = encoder(encoding);
+        Url::options()
+            .base_url(Some(base))
+            .encoding_override(Some(&encode))
+            .parse(value)
+            .ok()?
+    } else {
+        base.join(value).ok()?
+    };
     if !is_http(&url) || opts.skips(&url) {
         return None;
     }

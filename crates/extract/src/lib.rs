@@ -38,6 +38,6 @@ mod sitemap;
 pub use error::Error;
 pub use links::{
     KnownLinks, Link, LinkKind, LinkMemo, LinkOptions, MAX_LINK_LEN, MAX_TITLE_LEN, PageLinks,
-    extract_links, extract_links_with,
+    extract_links, extract_links_in, extract_links_with,
 };
 pub use sitemap::{MAX_SITEMAP_SIZE, Sitemap, parse_sitemap};

@@ -184,9 +184,23 @@ pub fn extract_links_with(
     opts: &LinkOptions,
     known: &(impl KnownLinks + ?Sized),
 ) -> PageLinks {
+    extract_links_in(html, page_url, opts, known, encoding_rs::UTF_8)
+}
+
+/// [`extract_links_with`] for a page decoded from `encoding`: as browsers
+/// do (the WHATWG URL parser's encoding override), the query of a link is
+/// encoded in the page's encoding, so `?q=中文` on a GBK page goes out as
+/// `?q=%D6%D0%CE%C4`. The path is UTF-8 whatever the page.
+pub fn extract_links_in(
+    html: &str,
+    page_url: &Url,
+    opts: &LinkOptions,
+    known: &(impl KnownLinks + ?Sized),
+    encoding: &'static encoding_rs::Encoding,
+) -> PageLinks {
     let mut collector = Collector::default();
     crate::scan::scan(html, &mut collector);
-    collector.finish(page_url, opts, known)
+    collector.finish(page_url, opts, known, encoding.output_encoding())
 }
 
 #[cfg(test)]
@@ -211,6 +225,33 @@ mod tests {
 
     fn one(url: &str, kind: LinkKind) -> Vec<(String, LinkKind)> {
         vec![(url.to_owned(), kind)]
+    }
+
+    /// Issue 16: `?q=中文` on a GBK page went out as UTF-8.
+    #[test]
+    fn a_query_is_encoded_in_the_pages_encoding() {
+        let html = "<a href='/s?q=中文'>s</a><a href='/路径?q=中文'>p</a>";
+        let gbk = extract_links_in(
+            html,
+            &page(),
+            &LinkOptions::default(),
+            &(),
+            encoding_rs::GBK,
+        );
+        let got: Vec<&str> = gbk.links.iter().map(|l| l.url.as_str()).collect();
+        assert_eq!(
+            got,
+            [
+                "https://example.com/s?q=%D6%D0%CE%C4",
+                "https://example.com/%E8%B7%AF%E5%BE%84?q=%D6%D0%CE%C4",
+            ]
+        );
+        let utf8: Vec<String> = extract(html)
+            .links
+            .iter()
+            .map(|l| l.url.to_string())
+            .collect();
+        assert_eq!(utf8[0], "https://example.com/s?q=%E4%B8%AD%E6%96%87");
     }
 
     #[test]

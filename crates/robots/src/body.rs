@@ -31,6 +31,14 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// reads as these keys; a spelling we missed just keeps robotxt's meaning.
 const USER_AGENT: &[&[u8]] = &[b"user-agent", b"user agent", b"useragent"];
 const ALLOW: &[&[u8]] = &[b"allow", b"alow", b"allaw"];
+const DISALLOW: &[&[u8]] = &[
+    b"disallow",
+    b"dissallow",
+    b"dissalow",
+    b"disalow",
+    b"diasllow",
+    b"disallaw",
+];
 
 /// Caps `body` and rewrites it for robotxt (see the module docs).
 pub(crate) fn prepare(body: &[u8]) -> Vec<u8> {
@@ -50,9 +58,20 @@ pub(crate) fn prepare(body: &[u8]) -> Vec<u8> {
         rest = &rest[breaks_end..];
 
         let line = &line[..line.len().min(MAX_LINE)];
+        let rule = directive(line, ALLOW).or_else(|| directive(line, DISALLOW));
+        let literal = rule.clone().and_then(|v| literal_escapes(&line[v]));
         if let Some(value) = directive(line, USER_AGENT) {
             out.extend_from_slice(&line[..value.start]);
             out.extend_from_slice(user_agent_token(&line[value]));
+        } else if let (Some(value), Some(literal)) = (rule, literal)
+            && out.len() + line.len() + literal.len() + breaks.len() + rest.len() <= MAX_BODY
+        {
+            // Escapes of unreserved characters match only themselves, as in
+            // Google's matcher (ID_Encoding, case 068); kept only while the
+            // longer line still fits.
+            out.extend_from_slice(&line[..value.start]);
+            out.extend_from_slice(&literal);
+            out.extend_from_slice(&line[value.end..]);
         } else {
             out.extend_from_slice(line);
             if let Some(value) = directive(line, ALLOW)
@@ -71,6 +90,55 @@ pub(crate) fn prepare(body: &[u8]) -> Vec<u8> {
         out.extend_from_slice(breaks);
     }
     out
+}
+
+/// `value` with each percent-escape of an unreserved character (`%62`,
+/// `%7e`) written as an escape of `%` itself (`%2562`, `%257E`), or `None`
+/// if it has none. robotxt decodes such escapes on both sides (`%62` and
+/// `b` match); Google's matcher, which RFC 9309 describes, compares them as
+/// written. Paths get the same treatment ([`literal_path`]), so an escape
+/// still matches itself, and only itself.
+pub(crate) fn literal_escapes(value: &[u8]) -> Option<Vec<u8>> {
+    let mut out: Option<Vec<u8>> = None;
+    let mut i = 0;
+    while i < value.len() {
+        if value[i] == b'%'
+            && let Some(b) = hex_pair(value.get(i + 1..i + 3))
+            && is_unreserved(b)
+        {
+            let o = out.get_or_insert_with(|| value[..i].to_vec());
+            o.extend_from_slice(b"%25");
+            o.extend(value[i + 1..i + 3].iter().map(u8::to_ascii_uppercase));
+            i += 3;
+            continue;
+        }
+        if let Some(o) = &mut out {
+            o.push(value[i]);
+        }
+        i += 1;
+    }
+    out
+}
+
+/// A URL's path and query for matching: [`literal_escapes`] applied.
+pub(crate) fn literal_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match literal_escapes(path.as_bytes()) {
+        // Only ASCII bytes were added to valid UTF-8.
+        Some(bytes) => String::from_utf8(bytes)
+            .map_or(std::borrow::Cow::Borrowed(path), std::borrow::Cow::Owned),
+        None => std::borrow::Cow::Borrowed(path),
+    }
+}
+
+fn hex_pair(digits: Option<&[u8]>) -> Option<u8> {
+    let digits = digits?;
+    let hi = char::from(digits[0]).to_digit(16)?;
+    let lo = char::from(digits[1]).to_digit(16)?;
+    u8::try_from(hi * 16 + lo).ok()
+}
+
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
 /// The first [`MAX_BODY`] bytes of `body`, cut at the last line break.

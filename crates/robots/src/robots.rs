@@ -139,12 +139,13 @@ impl Robots {
     ///
     /// Only the path and query are matched (the fragment is not sent to
     /// servers, the host is the one the rules came from). `url::Url` has
-    /// already percent-encoded them; percent-encodings are normalised on
-    /// both sides (`%7e` and `~` match), and `/robots.txt` is always allowed.
+    /// already percent-encoded them. Escapes of unreserved characters match
+    /// only themselves, as in Google's matcher (`%62` in a rule matches
+    /// `%62` in a URL, not `b`); other escapes are compared with their hex
+    /// digits in upper case. `/robots.txt` is always allowed.
     pub fn is_allowed(&self, url: &Url) -> bool {
-        self.inner
-            .rules
-            .is_allowed(&url[Position::BeforePath..Position::AfterQuery])
+        let path = crate::body::literal_path(&url[Position::BeforePath..Position::AfterQuery]);
+        self.inner.rules.is_allowed(&path)
     }
 
     /// The `Crawl-delay` of our group (or of `*` if no group names us).
@@ -177,6 +178,29 @@ mod tests {
 
     fn delay(body: &str) -> Option<Duration> {
         Robots::parse(body.as_bytes(), "ferrocrawl").crawl_delay()
+    }
+
+    /// Issue 16: `Allow: /foo/bar/%62%61%7A` allowed `/foo/bar/baz` too
+    /// (robotxt decodes such escapes); Google's matcher compares them as
+    /// written, and so do we now.
+    #[test]
+    fn escapes_of_unreserved_characters_match_only_themselves() {
+        let allow_escaped = "User-agent: FooBot\nDisallow: /\nAllow: /foo/bar/%62%61%7A\n";
+        let r = Robots::parse(allow_escaped.as_bytes(), "FooBot");
+        assert!(r.is_allowed(&url("http://foo.bar/foo/bar/%62%61%7A")));
+        assert!(
+            r.is_allowed(&url("http://foo.bar/foo/bar/%62%61%7a")),
+            "hex case aside"
+        );
+        assert!(!r.is_allowed(&url("http://foo.bar/foo/bar/baz")));
+        let allow_plain = "User-agent: FooBot\nDisallow: /\nAllow: /foo/bar/baz\n";
+        let r = Robots::parse(allow_plain.as_bytes(), "FooBot");
+        assert!(r.is_allowed(&url("http://foo.bar/foo/bar/baz")));
+        assert!(!r.is_allowed(&url("http://foo.bar/foo/bar/%62%61%7A")));
+        // Other escapes keep robotxt's rule: hex digits in any case match.
+        let slash = "User-agent: *\nDisallow: /a%2fb\n";
+        let r = Robots::parse(slash.as_bytes(), "FooBot");
+        assert!(!r.is_allowed(&url("http://foo.bar/a%2Fb")));
     }
 
     #[test]

@@ -83,6 +83,26 @@ pub(super) fn charset(encoding: &str, declaration: &str) -> Response<Body> {
     response
 }
 
+/// `/charset-link/{encoding}`: a page in `encoding` (declared in its
+/// `Content-Type`) whose one link has a non-ASCII query, `/found?q=中文`: a
+/// browser sends the query in the page's encoding (`%D6%D0%CE%C4` for GBK).
+pub(super) fn charset_link(encoding: &str) -> Response<Body> {
+    let Some(enc) = encoding_rs::Encoding::for_label(encoding.as_bytes()) else {
+        return text(
+            StatusCode::NOT_FOUND,
+            format!("no such encoding: {encoding:?}\n"),
+        );
+    };
+    let html = "<!doctype html><html><head><title>中文</title></head><body>\
+                <a href=\"/found?q=中文\">中文</a></body></html>\n";
+    let (bytes, _, _) = enc.encode(html);
+    let content_type = format!("text/html; charset={}", enc.name());
+    let mut response = Response::new(full(Bytes::from(bytes.into_owned())));
+    let value = HeaderValue::from_str(&content_type).expect("encoding names are ASCII");
+    response.headers_mut().insert(CONTENT_TYPE, value);
+    response
+}
+
 fn encoded(body: Bytes, content_type: &'static str, token: &'static str) -> Response<Body> {
     let mut response = with_body(StatusCode::OK, content_type, body);
     response

@@ -92,6 +92,7 @@ pub(crate) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Rep
         ["gzip-bomb"] => encodings::gzip_bomb(&query).into(),
         [name @ ("gzip" | "deflate" | "brotli" | "zstd")] => encodings::compressed(name).into(),
         ["charset", encoding, declaration] => encodings::charset(encoding, declaration).into(),
+        ["charset-link", encoding] => encodings::charset_link(encoding).into(),
 
         ["anything", ..] => echo::anything(request, &query).await.into(),
         ["headers"] => echo::headers(request.headers()).into(),
