@@ -101,6 +101,9 @@ pub struct Settings {
     pub sitemaps: bool,
     /// Allow requests to private, loopback and link-local addresses even when no start URL is one.
     pub allow_private: bool,
+    /// Requests queued in memory before the queue moves to a temporary
+    /// file (an in-memory frontier; 0: never).
+    pub spill_after: u64,
     /// How long a lease is held before another worker may take it over.
     #[serde(with = "duration")]
     pub lease_ttl: Duration,
@@ -145,6 +148,7 @@ impl Default for Settings {
             all_extensions: false,
             sitemaps: false,
             allow_private: false,
+            spill_after: 100_000,
             lease_ttl: Duration::from_secs(600),
         }
     }
@@ -222,6 +226,7 @@ impl Settings {
             max_bytes: self.max_bytes,
             auto_throttle: self.auto_throttle.then(AutoThrottle::default),
             lease_ttl: self.lease_ttl,
+            spill_after: (self.spill_after > 0).then_some(self.spill_after),
             ..FrontierConfig::default()
         }
     }
@@ -379,6 +384,10 @@ pub const DOCS: &[(&str, &str)] = &[
     (
         "allow_private",
         "allow private, loopback and link-local addresses",
+    ),
+    (
+        "spill_after",
+        "requests queued in memory before the queue moves to a temporary file (0: never)",
     ),
     (
         "lease_ttl",

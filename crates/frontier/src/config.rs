@@ -71,6 +71,11 @@ pub struct FrontierConfig {
     pub max_bytes: Option<u64>,
     /// Adaptive throttling. Default off.
     pub auto_throttle: Option<AutoThrottle>,
+    /// Requests an in-memory frontier keeps queued in memory; past this,
+    /// its queue moves to a temporary file on disk, so memory stays bounded
+    /// however large the queue grows (the seen set stays in memory: 16
+    /// bytes a URL). Default 100,000; `None` never moves it.
+    pub spill_after: Option<u64>,
     /// How long a lease is held before the frontier may take it back and
     /// lease it again (a worker that died, or hung). It must outlast the
     /// longest page: its fetch with every timeout, its handler and its
@@ -94,6 +99,7 @@ impl Default for FrontierConfig {
             max_depth: None,
             max_bytes: None,
             auto_throttle: None,
+            spill_after: Some(100_000),
             lease_ttl: Duration::from_secs(600),
         }
     }

@@ -16,32 +16,46 @@ use crate::scheduler::Scheduler;
 use crate::store::{Slot, Store};
 use crate::{Checkpoint, Frontier, FrontierFuture};
 
-/// A frontier held in memory: fast, and gone when the process ends.
+/// A frontier held in memory: fast, and gone when the process ends. Past
+/// [`FrontierConfig::spill_after`] queued requests, the queue moves to a
+/// temporary file (deleted with the frontier), so memory stays bounded.
 ///
 /// Clones are handles on the same frontier (as two workers would hold).
 #[derive(Clone, Debug)]
 pub struct MemoryFrontier {
-    state: Arc<Mutex<Scheduler<MemoryStore>>>,
+    state: Arc<Mutex<Scheduler<SpillStore>>>,
     clock: SharedClock,
 }
 
 /// Per-host heaps, plus the requests leased or waiting out a retry.
 #[derive(Debug, Default)]
-struct MemoryStore {
-    queues: Vec<BinaryHeap<Queued>>,
+pub(crate) struct MemoryStore {
+    pub(crate) queues: Vec<BinaryHeap<Queued>>,
     /// Leased requests (a copy, to queue again if the lease expires) and
     /// those waiting out a retry, by slot.
-    aside: HashMap<Slot, (usize, Request)>,
+    pub(crate) aside: HashMap<Slot, (usize, Request)>,
     next_slot: Slot,
+}
+
+/// The queue of a [`MemoryFrontier`]: in memory, or moved to disk.
+#[derive(Debug)]
+pub(crate) enum SpillStore {
+    Memory(MemoryStore),
+    #[cfg(feature = "sqlite")]
+    Disk {
+        store: crate::sqlite::store::SqliteStore,
+        /// Removed with the store (declared after it: dropped after it).
+        _dir: crate::sqlite::TempDir,
+    },
 }
 
 /// A queued request with its ordering key.
 #[derive(Debug)]
-struct Queued {
-    priority: i32,
+pub(crate) struct Queued {
+    pub(crate) priority: i32,
     /// Larger runs first among equal priorities: BFS stores `-n`, DFS `n`.
-    seq: i64,
-    request: Request,
+    pub(crate) seq: i64,
+    pub(crate) request: Request,
 }
 
 // ===== impl MemoryFrontier =====
@@ -55,22 +69,31 @@ impl MemoryFrontier {
     /// An empty frontier reading the time from `clock`.
     pub fn with_clock(cfg: FrontierConfig, clock: SharedClock) -> MemoryFrontier {
         let now = clock.now();
+        let store = SpillStore::Memory(MemoryStore::default());
         MemoryFrontier {
-            state: Arc::new(Mutex::new(Scheduler::new(cfg, MemoryStore::default(), now))),
+            state: Arc::new(Mutex::new(Scheduler::new(cfg, store, now))),
             clock,
         }
     }
 
+    /// Whether the queue has moved to disk.
+    pub fn spilled(&self) -> bool {
+        !matches!(self.lock().store, SpillStore::Memory(_))
+    }
+
     fn run<T: Send + 'static>(
         &self,
-        call: impl FnOnce(&mut Scheduler<MemoryStore>, std::time::SystemTime) -> Result<T>,
+        call: impl FnOnce(&mut Scheduler<SpillStore>, std::time::SystemTime) -> Result<T>,
     ) -> FrontierFuture<'_, T> {
         // Every method leaves the state consistent before it can panic.
-        let out = call(&mut self.lock(), self.clock.now());
+        let mut s = self.lock();
+        let out = call(&mut s, self.clock.now());
+        #[cfg(feature = "sqlite")]
+        let out = out.and_then(|v| s.spill_if_due().map(|()| v));
         Box::pin(std::future::ready(out))
     }
 
-    fn lock(&self) -> MutexGuard<'_, Scheduler<MemoryStore>> {
+    fn lock(&self) -> MutexGuard<'_, Scheduler<SpillStore>> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -99,6 +122,70 @@ impl Frontier for MemoryFrontier {
     fn checkpoint(&self) -> FrontierFuture<'_, Checkpoint> {
         // Nothing is kept across runs: there is never a checkpoint to resume.
         Box::pin(std::future::ready(Ok(Vec::new())))
+    }
+}
+
+// ===== impl SpillStore =====
+
+impl Store for SpillStore {
+    fn add_host(&mut self, id: usize, key: &str, robots_url: Option<&Url>) -> Result<()> {
+        match self {
+            SpillStore::Memory(m) => m.add_host(id, key, robots_url),
+            #[cfg(feature = "sqlite")]
+            SpillStore::Disk { store, .. } => store.add_host(id, key, robots_url),
+        }
+    }
+
+    fn add(
+        &mut self,
+        host: usize,
+        fp: Option<Fingerprint>,
+        seq: i64,
+        request: Request,
+    ) -> Result<()> {
+        match self {
+            SpillStore::Memory(m) => m.add(host, fp, seq, request),
+            // The seen set stays in memory: nothing to resume from disk.
+            #[cfg(feature = "sqlite")]
+            SpillStore::Disk { store, .. } => store.add(host, None, seq, request),
+        }
+    }
+
+    fn pop(&mut self, host: usize) -> Result<Option<(Slot, Request)>> {
+        match self {
+            SpillStore::Memory(m) => m.pop(host),
+            #[cfg(feature = "sqlite")]
+            SpillStore::Disk { store, .. } => store.pop(host),
+        }
+    }
+
+    fn remove(&mut self, slot: Slot) -> Result<()> {
+        match self {
+            SpillStore::Memory(m) => m.remove(slot),
+            #[cfg(feature = "sqlite")]
+            SpillStore::Disk { store, .. } => store.remove(slot),
+        }
+    }
+
+    fn set_aside(&mut self, slot: Slot, host: usize, request: Request) -> Result<Slot> {
+        match self {
+            SpillStore::Memory(m) => m.set_aside(slot, host, request),
+            #[cfg(feature = "sqlite")]
+            SpillStore::Disk { store, .. } => store.set_aside(slot, host, request),
+        }
+    }
+
+    fn requeue(&mut self, slot: Slot, seq: i64) -> Result<()> {
+        match self {
+            SpillStore::Memory(m) => m.requeue(slot, seq),
+            #[cfg(feature = "sqlite")]
+            SpillStore::Disk { store, .. } => store.requeue(slot, seq),
+        }
+    }
+
+    fn save_robots(&mut self, _id: usize, _host: &Host) -> Result<()> {
+        // Politeness state lives in memory either way; nothing resumes it.
+        Ok(())
     }
 }
 

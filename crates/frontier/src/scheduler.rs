@@ -648,3 +648,78 @@ impl<S: Store> Scheduler<S> {
         }
     }
 }
+
+#[cfg(feature = "sqlite")]
+impl Scheduler<crate::memory::SpillStore> {
+    /// Move the queue to disk once it holds more than `spill_after`
+    /// requests; commit the disk's writes now and then.
+    pub(crate) fn spill_if_due(&mut self) -> Result<()> {
+        use crate::memory::SpillStore;
+        use crate::sqlite::store::Totals;
+        match &mut self.store {
+            SpillStore::Disk { store, .. } => {
+                // Nothing resumes from this file: the counters row is moot,
+                // and a commit only keeps the WAL from growing.
+                let totals = Totals {
+                    counts: Counts::default(),
+                    pages_leased: 0,
+                    seq: 0,
+                };
+                store.commit(totals, false, Duration::from_millis(500))
+            }
+            SpillStore::Memory(_) => {
+                if self.cfg.spill_after.is_some_and(|n| self.counts.queued > n) {
+                    self.spill()
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    /// Move every queued, leased and delayed request to a temporary store
+    /// on disk, renumbering their slots.
+    fn spill(&mut self) -> Result<()> {
+        use crate::memory::SpillStore;
+        let (mut disk, dir) = crate::sqlite::temporary_store(&self.cfg)?;
+        let mut keys: Vec<(usize, &String)> =
+            self.host_ids.iter().map(|(k, &id)| (id, k)).collect();
+        keys.sort_unstable();
+        for (id, key) in keys {
+            disk.add_host(id, key, self.hosts[id].robots_url.as_ref())?;
+        }
+        let SpillStore::Memory(mem) = &mut self.store else {
+            return Ok(());
+        };
+        for (host, heap) in std::mem::take(&mut mem.queues).into_iter().enumerate() {
+            for q in heap.into_vec() {
+                disk.add(host, None, q.seq, q.request)?;
+            }
+        }
+        let mut renumbered = HashMap::with_capacity(mem.aside.len());
+        for (slot, (host, request)) in std::mem::take(&mut mem.aside) {
+            renumbered.insert(slot, disk.insert_aside(host, &request)?);
+        }
+        for held in self.leases.values_mut() {
+            if let Some(&new) = renumbered.get(&held.slot) {
+                held.slot = new;
+            }
+        }
+        for (_, slot) in self.delayed_slots.values_mut() {
+            if let Some(&new) = renumbered.get(slot) {
+                *slot = new;
+            }
+        }
+        let totals = crate::sqlite::store::Totals {
+            counts: Counts::default(),
+            pages_leased: 0,
+            seq: 0,
+        };
+        disk.commit(totals, true, Duration::ZERO)?;
+        self.store = SpillStore::Disk {
+            store: disk,
+            _dir: dir,
+        };
+        Ok(())
+    }
+}

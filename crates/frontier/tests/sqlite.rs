@@ -723,3 +723,48 @@ fn kill_9_keeps_committed_batches_and_checkpoints_and_returns_the_rest() {
         assert_eq!(f.push(vec![req("http://a/new")]).await.unwrap().added, 1);
     });
 }
+
+/// Issue 16: an in-memory frontier's queue grew without bound. Past its
+/// threshold it moves to a temporary file, in order, leases and all.
+#[tokio::test]
+async fn a_memory_frontier_moves_its_queue_to_disk_past_its_threshold() {
+    let f = MemoryFrontier::new(FrontierConfig {
+        spill_after: Some(50),
+        per_host: 4,
+        ..quiet()
+    });
+    f.push((0..40).map(|i| req(&format!("http://a/{i:03}"))).collect())
+        .await
+        .unwrap();
+    let held = f.lease(4).await.unwrap().leases;
+    assert!(!f.spilled());
+    f.push(
+        (40..100)
+            .map(|i| req(&format!("http://a/{i:03}")))
+            .collect(),
+    )
+    .await
+    .unwrap();
+    assert!(f.spilled(), "past 50 queued");
+    // The leases taken before the move still ack.
+    for l in held {
+        assert!(f.ack(l, Ack::done(200, 1)).await.unwrap());
+    }
+    let mut order = Vec::new();
+    loop {
+        let leased = f.lease(4).await.unwrap().leases;
+        if leased.is_empty() {
+            break;
+        }
+        for l in leased {
+            order.push(l.request.url.path().to_owned());
+            f.ack(l, Ack::done(200, 1)).await.unwrap();
+        }
+    }
+    assert_eq!(order.len(), 96);
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted, "breadth-first order kept across the move");
+    assert!(f.status().await.unwrap().finished);
+    assert_eq!(counts(&f).await.done, 100);
+}

@@ -58,6 +58,25 @@ impl Backend for MemoryBackend {
     }
 }
 
+/// The in-memory frontier with a tiny spill threshold: its queue moves to
+/// disk after three requests, so every case runs on the spilled store.
+#[derive(Debug, Default)]
+pub struct SpillingMemoryBackend;
+
+impl Backend for SpillingMemoryBackend {
+    fn open(&self, cfg: FrontierConfig, clock: &ManualClock) -> BoxFrontier {
+        let cfg = FrontierConfig {
+            spill_after: Some(3),
+            ..cfg
+        };
+        Arc::new(MemoryFrontier::with_clock(cfg, clock.shared()))
+    }
+
+    fn reopen(&self, _: FrontierConfig, _: &ManualClock) -> Option<BoxFrontier> {
+        None
+    }
+}
+
 /// The SQLite frontier on a state file in a temporary directory, in
 /// manual-commit mode (as crawls with outputs use it): only checkpoints
 /// make work durable, and dropping every handle is a crash.

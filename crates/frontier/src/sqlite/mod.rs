@@ -13,7 +13,7 @@
 
 mod open;
 mod schema;
-mod store;
+pub(crate) mod store;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -69,7 +69,26 @@ struct Shared {
 
 /// A directory removed with everything in it when dropped.
 #[derive(Debug)]
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(pub(crate) PathBuf);
+
+/// A new store in a state file under a fresh temporary directory (removed
+/// with the returned guard), for a frontier spilling its queue to disk.
+pub(crate) fn temporary_store(cfg: &FrontierConfig) -> Result<(store::SqliteStore, TempDir)> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let base = std::env::temp_dir();
+    let stamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let dir = base.join(format!(
+        "ferrocrawl-spill-{}-{stamp}-{n}",
+        std::process::id()
+    ));
+    std::fs::create_dir(&dir).map_err(|e| io_error(&dir, "creating a spill directory", e))?;
+    let dir = TempDir(dir);
+    let (store, _, _) = open::open(&dir.0.join("queue.sqlite"), cfg, "spill")?;
+    Ok((store, dir))
+}
 
 #[derive(Debug)]
 struct Inner {

@@ -160,6 +160,18 @@ impl SqliteStore {
         }
     }
 
+    /// Queue a row kept aside (state 2) for `request` on `host`; its slot.
+    /// For a spilled in-memory frontier: its leased and delayed requests.
+    pub fn insert_aside(&mut self, host: usize, request: &Request) -> Result<Slot> {
+        let json = serde_json::to_vec(request).map_err(|e| self.fail("encoding a request", e))?;
+        self.write(
+            "keeping a request aside",
+            "INSERT INTO queue (host, priority, seq, state, request) VALUES (?1, ?2, 0, 2, ?3)",
+            params![to_i64(host as u64), request.priority, json],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
     /// Record named checkpoints in the open transaction.
     pub fn save_checkpoints(&mut self, checkpoint: &[(String, Vec<u8>)]) -> Result<()> {
         for (name, value) in checkpoint {
