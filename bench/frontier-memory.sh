@@ -23,8 +23,8 @@ MAX_PAGES=${MAX_PAGES:-50000}
 PORT=${PORT:-8093}
 TMP=$(mktemp -d)
 echo "building release binaries..." >&2
-cargo build --release -q -p ferrocrawl-cli
-cargo build --release -q -p ferrocrawl-testkit
+[[ -n ${SKIP_BUILD:-} ]] || cargo build --release -q -p ferrocrawl-cli
+[[ -n ${SKIP_BUILD:-} ]] || cargo build --release -q -p ferrocrawl-testkit
 source examples/testkit-server.sh
 start_testkit "$PORT"
 # start_testkit's trap stops the server; this one also removes the 1.6 GB state.

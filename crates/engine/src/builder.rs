@@ -48,6 +48,8 @@ pub(crate) struct Ctx {
     /// Per host: the run of 503-with-Retry-After answers on different URLs,
     /// and the last such URL (`ThrottleScope::Auto`).
     pub throttle_runs: std::sync::Mutex<std::collections::HashMap<String, (u32, Url)>>,
+    /// Links already reported as cut or skipped (each is said once).
+    pub cut_reported: std::sync::Mutex<HashSet<ferrocrawl_url::Fingerprint>>,
 }
 
 /// How to build a crawl: its [`Settings`] (the one tree every surface
@@ -437,6 +439,7 @@ impl CrawlerBuilder {
             recent: crate::recent::RecentLinks::new(),
             throttle: st.throttle,
             throttle_runs: std::sync::Mutex::default(),
+            cut_reported: std::sync::Mutex::default(),
         };
         Ok(Crawler {
             ctx: Arc::new(ctx),

@@ -36,6 +36,8 @@ pub struct Summary {
     pub stale_acks: u64,
     /// Time requests were told to wait by `Retry-After` (429, 503), summed.
     pub throttled_wait: Duration,
+    /// Links cut by a trap guard or skipped by extension (each a dropped line).
+    pub cut: u64,
     /// Body bytes downloaded.
     pub bytes: u64,
     /// Items emitted by handlers.
@@ -200,6 +202,7 @@ impl Crawler {
             left_on_full_hosts: counts.queued_on_full_hosts,
             stale_acks: counts.stale,
             throttled_wait: Duration::from_millis(stats.throttled_ms.load(Relaxed)),
+            cut: stats.cut.load(Relaxed),
             bytes: stats.bytes(),
             items: stats.items(),
             elapsed: started.elapsed(),
@@ -266,11 +269,28 @@ impl Crawler {
     ) -> Result<()> {
         let stats = &self.ctx.stats;
         stats.out_of_scope.fetch_add(done.out_of_scope, Relaxed);
+        let mut output = output;
+        for (url, reason) in done.cut {
+            // Once per crawl: a trap offers the same cut link on every page.
+            let fp = ferrocrawl_url::fingerprint(&url, "GET", None);
+            let new = self
+                .ctx
+                .cut_reported
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(fp);
+            if new {
+                stats.cut.fetch_add(1, Relaxed);
+                if let Some(o) = output.as_deref_mut() {
+                    o.dropped(&url, &reason).await?;
+                }
+                let _ = events.send(Event::Dropped { url, reason }).await;
+            }
+        }
         if !done.items.is_empty() {
             stats.items.fetch_add(done.items.len() as u64, Relaxed);
             commit.items += done.items.len() as u64;
         }
-        let mut output = output;
         if let (Some(o), Some(record)) = (output.as_deref_mut(), &done.record) {
             o.page(record).await?;
         }

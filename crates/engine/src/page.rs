@@ -22,6 +22,9 @@ pub(crate) struct Done {
     /// first means the frontier never looks finished in between).
     pub follow: Vec<Request>,
     pub out_of_scope: u64,
+    /// Links cut by a trap guard or skipped by extension, with the reason:
+    /// each becomes a `dropped` line (once per crawl).
+    pub cut: Vec<(Url, String)>,
     pub record: Option<PageRecord>,
     /// Items the page's handler emitted.
     pub items: Vec<serde_json::Value>,
@@ -51,6 +54,7 @@ async fn robots(ctx: &Ctx, lease: Lease) -> Done {
                 ack: Ack::RobotsFailed { error: e },
                 follow: Vec::new(),
                 out_of_scope: 0,
+                cut: Vec::new(),
                 record: None,
                 items: Vec::new(),
             };
@@ -76,6 +80,7 @@ async fn robots(ctx: &Ctx, lease: Lease) -> Done {
         },
         follow,
         out_of_scope: 0,
+        cut: Vec::new(),
         record: None,
         items: Vec::new(),
     }
@@ -119,6 +124,7 @@ async fn page(ctx: &Ctx, lease: Lease) -> Done {
             },
             follow: Vec::new(),
             out_of_scope: 0,
+            cut: Vec::new(),
             record: None,
             items: Vec::new(),
         };
@@ -216,6 +222,7 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
     };
     let mut follow = Vec::new();
     let mut out_of_scope = 0;
+    let mut cut: Vec<(Url, String)> = Vec::new();
     let mut items = Vec::new();
     // Every request found here, link or handler's choice, is canonicalized
     // and scoped the same way: `push` takes one whose URL is canonical already.
@@ -226,6 +233,10 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
                 next.referrer = Some(request.url.clone());
                 follow.push(next);
                 true
+            }
+            Err(why) if why.is_trap_guard() => {
+                cut.push((next.url, format!("cut by a trap guard: {why}")));
+                false
             }
             Err(why) => {
                 tracing::trace!(url = %next.url, %why, "out of scope");
@@ -338,6 +349,12 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
                     ctx.recent.remember(memo, depth);
                 }
             }
+            for url in page.skipped {
+                let url = ctx.canonicalizer.canonicalize_owned(url);
+                let why = "skipped: its extension names a file that is not a page \
+                           (--all-extensions follows it)";
+                cut.push((url, why.to_owned()));
+            }
         }
     }
     if ctx.keep_bodies {
@@ -357,6 +374,7 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
         lease,
         follow,
         out_of_scope,
+        cut,
         record: Some(record),
         items,
     }
@@ -375,6 +393,7 @@ fn failed(lease: Lease, error: &Error, took_ms: u64) -> Done {
         ack: Ack::Failed,
         follow: Vec::new(),
         out_of_scope: 0,
+        cut: Vec::new(),
         record: Some(record),
         items: Vec::new(),
     }

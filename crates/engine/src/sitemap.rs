@@ -142,6 +142,7 @@ pub(crate) fn fetched(ctx: &Ctx, lease: Lease, nesting: u32, resp: Response) -> 
         lease,
         follow,
         out_of_scope: 0,
+        cut: Vec::new(),
         record: None,
         items: Vec::new(),
     }
@@ -155,6 +156,7 @@ pub(crate) fn failed(lease: Lease, error: &ferrocrawl_core::Error) -> Done {
         ack: Ack::Failed,
         follow: Vec::new(),
         out_of_scope: 0,
+        cut: Vec::new(),
         record: None,
         items: Vec::new(),
     }

@@ -15,6 +15,8 @@ pub struct Stats {
     pub(crate) items: AtomicU64,
     /// Time requests were told to wait by `Retry-After`, in milliseconds.
     pub(crate) throttled_ms: AtomicU64,
+    /// Links cut by a trap guard or skipped by extension.
+    pub(crate) cut: AtomicU64,
 }
 
 impl Stats {

@@ -249,7 +249,7 @@ async fn traps_stay_bounded() {
         .count();
     assert_eq!(traps, 4, "/trap/, a/, a/a/, a/a/a/ and no deeper");
     assert!(days <= 21, "the calendar stops at the depth budget: {days}");
-    assert!(run.summary.out_of_scope >= 1);
+    assert!(run.summary.cut >= 1, "the guard's cut is reported");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1149,4 +1149,42 @@ async fn a_links_query_is_sent_in_its_pages_encoding() {
             "{encoding}: {want} not in {arrivals:?}"
         );
     }
+}
+
+/// Issue 16: URLs cut by a trap guard and links skipped by extension left
+/// no line at all. Each is a dropped line with its reason, once per crawl.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cut_and_skipped_links_leave_a_dropped_line_each() {
+    let srv = TestServer::start().await.unwrap();
+    let run = crawl(
+        Crawler::builder()
+            .seed(srv.url("/trap/"))
+            .max_path_depth(4)
+            .max_depth(Some(6))
+            .obey_robots(false),
+    )
+    .await;
+    let cut: Vec<_> = run
+        .dropped
+        .iter()
+        .filter(|(_, why)| why.starts_with("cut by a trap guard"))
+        .collect();
+    assert_eq!(
+        cut.len(),
+        1,
+        "the one link past the depth, once: {:?}",
+        run.dropped
+    );
+    assert_eq!(run.summary.cut, 1);
+    let seed = srv.url("/links?to=/photo.JPG&to=/docs.zip&to=/photo.JPG&to=/page");
+    let run = crawl(Crawler::builder().seed(seed).obey_robots(false)).await;
+    let mut skipped: Vec<_> = run
+        .dropped
+        .iter()
+        .filter(|(_, why)| why.starts_with("skipped"))
+        .map(|(path, _)| path.as_str())
+        .collect();
+    skipped.sort_unstable();
+    assert_eq!(skipped, ["/docs.zip", "/photo.JPG"]);
+    assert_eq!(run.summary.pages, 2, "the seed and /page");
 }

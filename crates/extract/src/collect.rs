@@ -213,6 +213,7 @@ impl Collector {
 
         let mut links: Vec<Link> = Vec::with_capacity(raw.len());
         let mut known_links = 0;
+        let mut skipped = Vec::new();
         // Pages repeat the same href a lot (navigation, "top" links): the same text and kind
         // resolve the same way, so each is resolved once. `None` marks a rejected value.
         // foldhash, not SipHash: these maps live for one page, are seeded per page, and
@@ -248,7 +249,7 @@ impl Collector {
                     Slot::Known
                 }))
             } else {
-                resolve(resolve_against, value, opts, encoding).map(|url| {
+                resolve(resolve_against, value, opts, encoding, &mut skipped).map(|url| {
                     let target = MEMO.hash_one(url.as_str());
                     let same = |l: &Link| l.kind == r.kind && l.url == url;
                     let existing = match by_target.get(&(target, r.kind)) {
@@ -292,6 +293,7 @@ impl Collector {
             meta_nofollow: self.meta_nofollow,
             meta_noindex: self.meta_noindex,
             known: known_links,
+            skipped,
         }
     }
 }
@@ -347,6 +349,7 @@ fn resolve(
     value: &str,
     opts: &LinkOptions,
     encoding: &'static encoding_rs::Encoding,
+    skipped: &mut Vec<Url>,
 ) -> Option<Url> {
     let mut url = if encoding != encoding_rs::UTF_8 && !value.is_ascii() && value.contains('?') {
         // The WHATWG URL parser's encoding override: the query in the page's
@@ -365,10 +368,14 @@ fn resolve(
     } else {
         base.join(value).ok()?
     };
-    if !is_http(&url) || opts.skips(&url) {
+    if !is_http(&url) {
         return None;
     }
     url.set_fragment(None);
+    if opts.skips(&url) {
+        skipped.push(url);
+        return None;
+    }
     Some(url)
 }
 

@@ -109,6 +109,9 @@ pub struct PageLinks {
     /// recalled them; always 0 from [`extract_links`]. The page links to
     /// `links.len() + known` distinct (url, kind) pairs.
     pub known: usize,
+    /// Links left out because [`LinkOptions`] skips their extension (images,
+    /// archives, ...), resolved, so a crawl can say it skipped them.
+    pub skipped: Vec<Url>,
 }
 
 /// Link values longer than this (in bytes, after trimming) are skipped: no crawler keeps

@@ -96,6 +96,19 @@ pub enum OutOfScope {
     },
 }
 
+impl OutOfScope {
+    /// Whether a trap guard cut the URL (too long, too deep, a segment
+    /// repeated), rather than the scope's hosts or patterns leaving it out.
+    pub fn is_trap_guard(&self) -> bool {
+        matches!(
+            self,
+            OutOfScope::TooLong { .. }
+                | OutOfScope::TooDeep { .. }
+                | OutOfScope::RepeatedSegment { .. }
+        )
+    }
+}
+
 impl fmt::Display for OutOfScope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -74,6 +74,12 @@ fn state_path(args: &CrawlArgs) -> Option<PathBuf> {
 /// What the budgets left undone, and the time spent waiting on servers'
 /// `Retry-After`, for the summaries of `crawl` and `run`.
 pub(crate) fn budgets(s: &Summary) {
+    if s.cut > 0 {
+        eprintln!(
+            "{} links were cut by trap guards or skipped by extension (each has a dropped line)",
+            s.cut
+        );
+    }
     if !s.throttled_wait.is_zero() {
         eprintln!(
             "servers asked to wait (Retry-After) {:.1}s in all, summed over requests",
