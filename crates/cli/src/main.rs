@@ -105,9 +105,12 @@ fn init_logging(verbose: u8, quiet: bool) {
         (false, _) => tracing::Level::TRACE,
     };
     // Logs go to stderr; stdout carries data only.
+    // Colour only on a terminal: a redirected stderr gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt()
         .with_max_level(level)
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(ansi)
         .init();
 }

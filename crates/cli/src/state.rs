@@ -49,7 +49,7 @@ pub async fn watch(
             );
         } else if r.created {
             eprintln!(
-                "state: {} (stop or kill it, and the same command resumes)",
+                "state: {} (removed when the crawl ends; if it stops first, the same command resumes it)",
                 path.display()
             );
         } else {

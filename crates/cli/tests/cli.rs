@@ -792,3 +792,17 @@ async fn a_state_file_cannot_be_the_output_and_an_empty_one_is_said() {
     );
     assert_eq!(lines(&run).len(), 0, "pages went to the file");
 }
+
+/// Issue 17: a connection error repeated its URL three times.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_error_names_its_url_once() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/x", closed.local_addr().unwrap());
+    drop(closed);
+    let out = ferrocrawl(args(&["fetch", "--retries", "0", &url]), None).await;
+    assert_eq!(out.status.code(), Some(1));
+    let rec = &lines(&out)[0];
+    let message = rec["error"]["message"].as_str().unwrap();
+    assert_eq!(rec["error"]["kind"], "connect", "{rec}");
+    assert!(message.matches(&url).count() <= 1, "{message}");
+}

@@ -197,7 +197,8 @@ impl Crawler {
             failed: stats.failed(),
             dropped: stats.dropped(),
             out_of_scope: stats.out_of_scope(),
-            left_queued: counts.queued,
+            // What a resume finds queued: retries waiting out a backoff too.
+            left_queued: counts.queued + counts.waiting,
             full_hosts: counts.full_hosts,
             left_on_full_hosts: counts.queued_on_full_hosts,
             stale_acks: counts.stale,

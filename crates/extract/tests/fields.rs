@@ -353,7 +353,8 @@ fn no_processors_keep_the_list_and_nothing_is_null() {
         json!(["a", "b"])
     );
     assert_eq!(apply(vec![json!("a")], &[], &base()), json!(["a"]));
-    assert_eq!(apply(vec![], &[], &base()), Value::Null);
+    // Issue 17: an empty list is `[]`, not null (an `all = true` field).
+    assert_eq!(apply(vec![], &[], &base()), json!([]));
 }
 
 #[test]
@@ -480,7 +481,8 @@ fn default_applies_only_when_nothing_is_left() {
             &[default, Processor::ParseNumber],
             &base()
         ),
-        Value::Null
+        json!([]),
+        "a list emptied by a later step is an empty list"
     );
     // A default is itself processed by later steps.
     assert_eq!(

@@ -40,7 +40,9 @@ pub(crate) fn from_reqwest(
             ErrorKind::TruncatedBody => "the connection ended before the whole body arrived",
             _ => "the server reset the connection in the middle of its answer",
         };
-        return Error::new(kind, what).with_url(url.clone()).with_source(e);
+        return Error::new(kind, what)
+            .with_url(url.clone())
+            .with_source(e.without_url());
     }
     let err = if e.is_timeout() && e.is_connect() {
         Error::timeout(TimeoutPhase::Connect, connect)
@@ -57,7 +59,8 @@ pub(crate) fn from_reqwest(
     } else {
         Error::new(ErrorKind::Transport, "the connection failed")
     };
-    err.with_url(url.clone()).with_source(e)
+    // Our error names the URL once; reqwest's would name it again.
+    err.with_url(url.clone()).with_source(e.without_url())
 }
 
 /// Our own error inside a cause, however the layers between wrapped it: as

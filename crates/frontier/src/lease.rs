@@ -215,6 +215,9 @@ pub struct Counts {
     pub queued: u64,
     /// Leased and not yet acked.
     pub leased: u64,
+    /// Set aside, waiting out a retry's backoff (queued again when it ends,
+    /// and on resume).
+    pub waiting: u64,
     /// Pages acked `Done`.
     pub done: u64,
     /// Pages acked `Failed`.

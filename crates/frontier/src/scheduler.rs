@@ -140,6 +140,7 @@ impl<S: Store> Scheduler<S> {
     pub fn counts(&self) -> Counts {
         let mut c = self.counts;
         c.leased = self.leases.len() as u64;
+        c.waiting = self.delayed_slots.len() as u64;
         c.hosts = self.hosts.len() as u64;
         c
     }

@@ -109,7 +109,8 @@ pub(crate) fn progress_bar(quiet: bool) -> ProgressBar {
     };
     let bar = ProgressBar::with_draw_target(None, target);
     let style =
-        ProgressStyle::with_template("{spinner} {elapsed_precise} {pos} pages {per_sec} {msg}")
+        ProgressStyle::with_template("{spinner} {elapsed_precise} {pos} pages {rate} {msg}")
+            .map(crate::progress::with_rate)
             .unwrap_or_else(|_| ProgressStyle::default_spinner());
     bar.set_style(style);
     bar

@@ -128,7 +128,8 @@ impl std::str::FromStr for Processor {
 /// let prices = vec![json!("£51.77"), json!("n/a"), json!("£1,234")];
 /// assert_eq!(apply(prices.clone(), &[Processor::ParseNumber], &base), json!([51.77, 1234]));
 /// assert_eq!(apply(prices, &[Processor::First], &base), json!("£51.77"));
-/// assert_eq!(apply(vec![], &[Processor::ParseNumber], &base), json!(null));
+/// assert_eq!(apply(vec![], &[Processor::ParseNumber], &base), json!([]));
+/// assert_eq!(apply(vec![], &[Processor::First], &base), json!(null));
 /// assert_eq!(apply(vec![], &[Processor::Default(json!(0))], &base), json!(0));
 /// ```
 pub fn apply(values: Vec<Value>, processors: &[Processor], base: &Url) -> Value {
@@ -159,8 +160,10 @@ pub fn apply(values: Vec<Value>, processors: &[Processor], base: &Url) -> Value 
             }
         }
     }
+    // A list that matched nothing is an empty list (`[]`), not a missing
+    // value: `all = true` fields keep their type.
     match (single, values.len()) {
-        (_, 0) => Value::Null,
+        (true, 0) => Value::Null,
         (true, _) => values.swap_remove(0),
         (false, _) => Value::Array(values),
     }
