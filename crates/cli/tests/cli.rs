@@ -740,9 +740,7 @@ async fn fetch_refuses_redirects_into_private_addresses() {
 /// said at once, the page fails with its error, and the exit code is 1.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_server_is_a_failure_said_at_once() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/", closed.local_addr().unwrap());
-    drop(closed);
+    let url = ferrocrawl_testkit::closed_url("/");
     let started = std::time::Instant::now();
     let out = ferrocrawl(args(&["crawl", &url]), None).await;
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
@@ -796,9 +794,7 @@ async fn a_state_file_cannot_be_the_output_and_an_empty_one_is_said() {
 /// Issue 17: a connection error repeated its URL three times.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_error_names_its_url_once() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/x", closed.local_addr().unwrap());
-    drop(closed);
+    let url = ferrocrawl_testkit::closed_url("/x");
     let out = ferrocrawl(args(&["fetch", "--retries", "0", &url]), None).await;
     assert_eq!(out.status.code(), Some(1));
     let rec = &lines(&out)[0];

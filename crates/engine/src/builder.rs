@@ -48,6 +48,9 @@ pub(crate) struct Ctx {
     /// Per host: the run of 503-with-Retry-After answers on different URLs,
     /// and the last such URL (`ThrottleScope::Auto`).
     pub throttle_runs: std::sync::Mutex<std::collections::HashMap<String, (u32, Url)>>,
+    /// Whether `throttle_runs` holds any run: the per-page check reads this
+    /// instead of taking the lock.
+    pub throttle_runs_open: std::sync::atomic::AtomicBool,
     /// Links already reported as cut or skipped (each is said once).
     pub cut_reported: std::sync::Mutex<HashSet<ferrocrawl_url::Fingerprint>>,
 }
@@ -439,6 +442,7 @@ impl CrawlerBuilder {
             recent: crate::recent::RecentLinks::new(),
             throttle: st.throttle,
             throttle_runs: std::sync::Mutex::default(),
+            throttle_runs_open: std::sync::atomic::AtomicBool::new(false),
             cut_reported: std::sync::Mutex::default(),
         };
         Ok(Crawler {

@@ -129,12 +129,18 @@ async fn page(ctx: &Ctx, lease: Lease) -> Done {
             items: Vec::new(),
         };
     }
-    if ctx.throttle == ThrottleScope::Auto && result.is_ok() {
-        // An answer that is not a 503 ends the host's run of them.
+    if ctx.throttle == ThrottleScope::Auto
+        && result.is_ok()
+        && ctx
+            .throttle_runs_open
+            .load(std::sync::atomic::Ordering::Relaxed)
+    {
+        // An answer that is not a 503 ends the host's run of them. Checked
+        // without the lock first: almost no page has a run to end.
         let mut runs = ctx.throttle_runs.lock().unwrap_or_else(|p| p.into_inner());
-        if !runs.is_empty() {
-            runs.remove(&request.host_key());
-        }
+        runs.remove(&request.host_key());
+        ctx.throttle_runs_open
+            .store(!runs.is_empty(), std::sync::atomic::Ordering::Relaxed);
     }
     match (result, lease.request.kind) {
         (Ok(resp), RequestKind::Page) => fetched(ctx, lease, resp),
@@ -195,6 +201,8 @@ fn holds_host(ctx: &Ctx, request: &Request, status: u16) -> bool {
             if run.0 == 0 || run.1 != request.url {
                 *run = (run.0 + 1, request.url.clone());
             }
+            ctx.throttle_runs_open
+                .store(true, std::sync::atomic::Ordering::Relaxed);
             run.0 >= HOST_THROTTLE_RUN
         }
     }

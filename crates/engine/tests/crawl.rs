@@ -180,9 +180,7 @@ async fn unavailable_robots_blocks_the_host_and_the_crawl_still_ends() {
 /// stall, and the crawl exited 0. They now fail, soon, with the error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_host_fails_its_pages_soon() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/a", closed.local_addr().unwrap());
-    drop(closed);
+    let url = ferrocrawl_testkit::closed_url("/a");
     let started = std::time::Instant::now();
     let run = crawl(Crawler::builder().seed(url)).await;
     assert!(

@@ -2,26 +2,12 @@
 //! upserted into a real SQLite file and a real PostgreSQL, twice.
 #![allow(clippy::unwrap_used, reason = "tests assert by unwrapping")]
 
+mod common;
+
 use ferrocrawl::Request;
-use ferrocrawl::crawl::{Crawler, Router, SinkOutput};
+use ferrocrawl::crawl::{Crawler, SinkOutput};
 use ferrocrawl::sink::{PostgresSink, Sink, SqliteSink};
 use ferrocrawl_testkit::TestServer;
-use serde_json::Value;
-
-fn router() -> Router {
-    Router::new()
-        .route("LIST", |resp, ctx| {
-            let page: Value = resp.json()?;
-            for book in page["results"].as_array().into_iter().flatten() {
-                ctx.follow_url(&format!("/api/book/{}", book["id"]), "DETAIL")?;
-            }
-            match page["next"].as_str() {
-                Some(next) => ctx.follow_url(next, "LIST"),
-                None => Ok(()),
-            }
-        })
-        .route("DETAIL", |resp, ctx| ctx.emit(&resp.json::<Value>()?))
-}
 
 /// Crawl the last 1,000 books into `sink` through `SinkOutput`; returns
 /// the items written.
@@ -30,7 +16,7 @@ async fn run<S: Sink + 'static>(srv: &TestServer, sink: S) -> u64 {
         Request::get(srv.url("/api/book/?limit=18&offset=9000").parse().unwrap()).label("LIST");
     let crawler = Crawler::builder()
         .request(start)
-        .router(router())
+        .router(common::books_router())
         .per_host(16)
         .obey_robots(false);
     let (tx, _) = tokio::sync::mpsc::channel(1);

@@ -3,28 +3,15 @@
 //! the locations and files it refuses.
 #![allow(clippy::unwrap_used, reason = "tests assert by unwrapping")]
 
+mod common;
+
 use std::collections::HashSet;
 use std::time::Duration;
 
-use ferrocrawl::crawl::{Event, Router};
+use ferrocrawl::crawl::Event;
 use ferrocrawl::{ErrorKind, ItemRoute, Job, Request, StateFate};
 use ferrocrawl_testkit::TestServer;
 use serde_json::Value;
-
-fn router() -> Router {
-    Router::new()
-        .route("LIST", |resp, ctx| {
-            let page: Value = resp.json()?;
-            for book in page["results"].as_array().into_iter().flatten() {
-                ctx.follow_url(&format!("/api/book/{}", book["id"]), "DETAIL")?;
-            }
-            match page["next"].as_str() {
-                Some(next) => ctx.follow_url(next, "LIST"),
-                None => Ok(()),
-            }
-        })
-        .route("DETAIL", |resp, ctx| ctx.emit(&resp.json::<Value>()?))
-}
 
 /// The last 500 books, into `items`, with the state in `state`.
 fn books(srv: &TestServer, items: &str, state: &str) -> Job {
@@ -32,7 +19,7 @@ fn books(srv: &TestServer, items: &str, state: &str) -> Job {
         Request::get(srv.url("/api/book/?limit=18&offset=9500").parse().unwrap()).label("LIST");
     Job::new("books")
         .request(start)
-        .router(router())
+        .router(common::books_router())
         .configure(|s| {
             s.per_host = 8;
             s.obey_robots = false;

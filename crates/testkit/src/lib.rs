@@ -73,6 +73,20 @@ pub use charset_pages::charset_sample;
 pub use server::TestServer;
 pub use stats::Stats;
 
+/// `http://127.0.0.1:PORT{path}` on a port where nothing listens (bound,
+/// then closed): connections to it are refused.
+///
+/// # Panics
+///
+/// If no loopback port can be bound at all.
+#[allow(clippy::expect_used, reason = "a test helper: no port means no test")]
+pub fn closed_url(path: &str) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let addr = listener.local_addr().expect("a bound address");
+    drop(listener);
+    format!("http://{addr}{path}")
+}
+
 /// The shared conformance corpus entry `rel` (a file or folder below
 /// `$FERROCRAWL_CORPORA`, else `../shared/corpora` beside the workspace), or
 /// `None` after printing that the caller's test is skipped.

@@ -343,19 +343,17 @@ fn load(
     created: bool,
 ) -> Result<(Restored, Resumed)> {
     // One message for every step: what to do, not which step failed.
-    let err = |_: &'static str| {
-        move |e: rusqlite::Error| {
-            Error::new(
-                ErrorKind::Io,
-                format!(
-                    "state file {} could not be resumed ({e}); move it aside (or delete it) to \
-                     start the crawl over, or pass another --state file",
-                    path.display()
-                ),
-            )
-        }
+    let err = |e: rusqlite::Error| {
+        Error::new(
+            ErrorKind::Io,
+            format!(
+                "state file {} could not be resumed ({e}); move it aside (or delete it) to \
+                 start the crawl over, or pass another --state file",
+                path.display()
+            ),
+        )
     };
-    let tx = conn.transaction().map_err(err("resuming"))?;
+    let tx = conn.transaction().map_err(err)?;
     // The previous process is gone: what it held is queued again, where it
     // was in the order (its seq is kept). Retries wait no longer.
     let returned = tx
@@ -363,18 +361,18 @@ fn load(
             &format!("UPDATE queue SET state = {QUEUED} WHERE state = {LEASED}"),
             [],
         )
-        .map_err(err("returning leases"))? as u64;
+        .map_err(err)? as u64;
     tx.execute(
         &format!("UPDATE queue SET state = {QUEUED} WHERE state = {ASIDE}"),
         [],
     )
-    .map_err(err("returning retries"))?;
+    .map_err(err)?;
     let stored_order: Option<String> = tx
         .query_row("SELECT value FROM meta WHERE key = 'order'", [], |r| {
             r.get(0)
         })
         .optional()
-        .map_err(err("reading the order"))?;
+        .map_err(err)?;
     if stored_order.as_deref() != Some(order_name(cfg.order)) {
         // BFS and DFS store seq with opposite signs.
         tx.execute("UPDATE queue SET seq = -seq", [])
@@ -384,7 +382,7 @@ fn load(
                     [order_name(cfg.order)],
                 )
             })
-            .map_err(err("changing the order"))?;
+            .map_err(err)?;
     }
     let (mut counts, mut pages_leased, seq) = tx
         .query_row(
@@ -405,15 +403,15 @@ fn load(
                 ))
             },
         )
-        .map_err(err("reading the counters"))?;
+        .map_err(err)?;
     // The returned page leases are no longer spent from the page budget.
     pages_leased = pages_leased.saturating_sub(returned);
     tx.execute(
         "UPDATE counters SET pages_leased = ?1",
         [super::store::to_i64(pages_leased)],
     )
-    .map_err(err("saving the counters"))?;
-    tx.commit().map_err(err("resuming"))?;
+    .map_err(err)?;
+    tx.commit().map_err(err)?;
 
     let hosts = load_hosts(conn, path, cfg)?;
     let seen = load_seen(conn, path)?;
