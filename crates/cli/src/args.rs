@@ -115,6 +115,10 @@ pub struct RunArgs {
     /// Keep the crawl's state in memory only: nothing to resume from.
     #[arg(long)]
     pub no_state: bool,
+    /// Fail (exit 1) when a selector matched nothing on every page of its rule, instead
+    /// of warning about it.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// `ferrocrawl check`.
@@ -533,8 +537,9 @@ Examples:
   ferrocrawl extract http://127.0.0.1:8080/books/1 \\
       --css 'p.price::text' --regex 'ISBN</th><td>(\\d+)' -p number
 
-Selectors: --css takes CSS with an optional ::text or ::attr(NAME) at the end (without either,
-each element's HTML); --jsonpath an RFC 9535 query; --regex a pattern whose first group (or
+Selectors: --css takes CSS with an optional ::text (the element's own text nodes, as in
+Scrapy), ' ::text' (all text inside), ::all-text (all text, whitespace collapsed) or
+::attr(NAME) at the end (without any, each element's HTML); --jsonpath an RFC 9535 query; --regex a pattern whose first group (or
 whole match) is the value. Values print one per line: strings as they are, anything else as
 JSON. The page is fetched once, ignoring robots.txt, as a browser would.
 
@@ -551,8 +556,9 @@ pub struct ExtractArgs {
     pub url: String,
     #[command(flatten)]
     pub selectors: SelectorArgs,
-    /// Clean up each selector's values, in order (repeatable): trim, first, join[:SEP],
-    /// absolute-url, number, date[:FORMAT], default:VALUE.
+    /// Clean up each selector's values, in order (repeatable): trim, normalize, first,
+    /// join[:SEP], absolute-url, number, date[:FORMAT], default:VALUE,
+    /// replace:/PATTERN/REPLACEMENT/, re:PATTERN.
     #[arg(short = 'p', long = "processor", value_name = "PROCESSOR")]
     pub processors: Vec<String>,
     /// Print only the first value of each selector.

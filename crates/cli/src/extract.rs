@@ -5,7 +5,7 @@ use std::io::{BufWriter, ErrorKind, Write};
 use std::net::IpAddr;
 
 use anyhow::{Context, bail};
-use ferrocrawl::fields::{Document, FieldError, Processor, Selector, apply};
+use ferrocrawl::fields::{Document, FieldError, Problem, Processor, Selector, apply_checked};
 use ferrocrawl::{AddrPolicy, Client, Request, Url};
 use serde_json::Value;
 
@@ -51,9 +51,14 @@ pub async fn run(args: ExtractArgs, quiet: bool) -> anyhow::Result<u8> {
         );
     }
     let doc = Document::new(resp.text(), &resp.url);
+    let results: Vec<Selected> = queries
+        .iter()
+        .map(|q| values(q, &doc, &processors, args.first))
+        .collect();
     let groups: Vec<(&Query, Vec<Value>)> = queries
         .iter()
-        .map(|q| (q, values(q, &doc, &processors, args.first)))
+        .zip(&results)
+        .map(|(q, r)| (q, r.values.clone()))
         .collect();
 
     match print(&groups, args.json) {
@@ -65,13 +70,26 @@ pub async fn run(args: ExtractArgs, quiet: bool) -> anyhow::Result<u8> {
 
     let mut code = exit::OK;
     // `1` means "no answer", the same code other commands use for failures.
-    for (query, values) in &groups {
-        if values.is_empty() {
+    for (query, r) in queries.iter().zip(&results) {
+        let shown = format!(
+            "--{} {}",
+            query.kind,
+            shell_quote(query.selector.expression())
+        );
+        for p in &r.problems {
             eprintln!(
-                "no match: --{} {}",
-                query.kind,
-                shell_quote(query.selector.expression())
+                "{shown}: processor `{}` left out {}: {}",
+                p.processor, p.value, p.reason
             );
+        }
+        if r.values.is_empty() && r.matched > 0 {
+            eprintln!(
+                "{shown} matched {} values, but the processors left none",
+                r.matched
+            );
+            code = exit::SOME_FAILED;
+        } else if r.values.is_empty() {
+            eprintln!("no match: {shown}");
             code = exit::SOME_FAILED;
         }
     }
@@ -157,8 +175,18 @@ async fn addresses(url: &Url) -> Vec<IpAddr> {
 }
 
 /// The values `query` yields on `doc`, after the processors and `--first`.
-fn values(query: &Query, doc: &Document, processors: &[Processor], first: bool) -> Vec<Value> {
+/// What one selector gave: its values after the processors, how many it
+/// matched before them, and what the processors could not convert.
+struct Selected {
+    values: Vec<Value>,
+    matched: usize,
+    problems: Vec<Problem>,
+}
+
+fn values(query: &Query, doc: &Document, processors: &[Processor], first: bool) -> Selected {
     let raw = query.selector.select(doc);
+    let matched = raw.len();
+    let mut problems = Vec::new();
     let mut values = if processors.is_empty() {
         raw
     } else {
@@ -171,7 +199,9 @@ fn values(query: &Query, doc: &Document, processors: &[Processor], first: bool) 
                 && processors
                     .iter()
                     .any(|p| matches!(p, Processor::Default(_))));
-        match apply(raw, processors, doc.base_url()) {
+        let applied = apply_checked(raw, processors, doc.base_url());
+        problems = applied.problems;
+        match applied.value {
             Value::Null => Vec::new(),
             Value::Array(list) if !single => list,
             one => vec![one],
@@ -180,7 +210,11 @@ fn values(query: &Query, doc: &Document, processors: &[Processor], first: bool) 
     if first {
         values.truncate(1);
     }
-    values
+    Selected {
+        values,
+        matched,
+        problems,
+    }
 }
 
 /// Prints the values: one per line, or in labelled groups for several
@@ -271,24 +305,33 @@ mod tests {
         let p =
             |list: &[&str]| -> Vec<Processor> { list.iter().map(|s| s.parse().unwrap()).collect() };
         let q = query("p::text");
-        assert_eq!(values(&q, &doc, &[], false), ["a", "£1,234.50"]);
-        assert_eq!(values(&q, &doc, &[], true), ["a"]);
+        assert_eq!(values(&q, &doc, &[], false).values, [" a ", "£1,234.50"]);
+        assert_eq!(values(&q, &doc, &[], true).values, [" a "]);
         assert_eq!(
-            values(&q, &doc, &p(&["number"]), false),
+            values(&q, &doc, &p(&["number"]), false).values,
             [serde_json::json!(1234.5)]
         );
-        assert_eq!(values(&q, &doc, &p(&["join:|"]), false), ["a|£1,234.50"]);
+        assert_eq!(
+            values(&q, &doc, &p(&["trim", "join:|"]), false).values,
+            ["a|£1,234.50"]
+        );
         let links = query("a::attr(href)");
         assert_eq!(
-            values(&links, &doc, &p(&["absolute-url"]), false),
+            values(&links, &doc, &p(&["absolute-url"]), false).values,
             ["https://b.example/list/x"]
         );
         let none = query("h1::text");
-        assert!(values(&none, &doc, &p(&["trim"]), false).is_empty());
+        let nothing = values(&none, &doc, &p(&["trim"]), false);
+        assert!(nothing.values.is_empty() && nothing.matched == 0);
         assert_eq!(
-            values(&none, &doc, &p(&["default:[1,2]"]), false),
+            values(&none, &doc, &p(&["default:[1,2]"]), false).values,
             [serde_json::json!([1, 2])]
         );
+        // A processor that empties what matched says why.
+        let emptied = values(&q, &doc, &p(&["first", "date"]), false);
+        assert!(emptied.values.is_empty());
+        assert_eq!(emptied.matched, 2);
+        assert_eq!(emptied.problems[0].processor, "date");
     }
 
     #[test]

@@ -52,9 +52,16 @@ fn describe(spider: &Spider) -> String {
     let rules: Vec<&str> = spider.rule_names().collect();
     let _ = writeln!(out, "  rules: {}", rules.join(", "));
     for o in spider.outputs() {
-        let sink = spider
-            .sink_of(o)
-            .map_or_else(|| default_sink(spider).to_string(), ToString::to_string);
+        let sinks = spider.sinks_of(o);
+        let sink = if sinks.is_empty() {
+            default_sink(spider).to_string()
+        } else {
+            sinks
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" and ")
+        };
         let _ = writeln!(
             out,
             "  items of `{}` -> {sink}{}",
@@ -164,6 +171,12 @@ pub async fn run(args: RunArgs, quiet: bool) -> anyhow::Result<u8> {
         Err(code) => return Ok(code),
     };
     let report = &watched.report;
+    // Selectors that never matched: a misspelt class, a changed site.
+    let unmatched = spider.unmatched();
+    for u in &unmatched {
+        let level = if args.strict { "error" } else { "warning" };
+        eprintln!("{level}: {u}");
+    }
     if !quiet {
         print_summary(report);
         if report.stray_items > 0 {
@@ -180,7 +193,15 @@ pub async fn run(args: RunArgs, quiet: bool) -> anyhow::Result<u8> {
         }
     }
     state::say_state(report, quiet);
-    Ok(state::exit_code(report))
+    let code = state::exit_code(report);
+    if args.strict && !unmatched.is_empty() && code == exit::OK {
+        eprintln!(
+            "{} selectors matched nothing (--strict): check them with `ferrocrawl extract URL -s SELECTOR`",
+            unmatched.len()
+        );
+        return Ok(exit::SOME_FAILED);
+    }
+    Ok(code)
 }
 
 fn print_summary(report: &JobReport) {
@@ -201,8 +222,15 @@ fn print_summary(report: &JobReport) {
     );
     for r in &report.routes {
         eprintln!(
-            "  {}: {} items written, {} rejected, {} refused by the sink",
-            r.rule, r.written, r.rejected, r.refused
+            "  {} -> {}: {} items written, {} rejected, {} refused by the sink",
+            r.rule, r.sink, r.written, r.rejected, r.refused
+        );
+    }
+    if let (1.., Some(path)) = (report.field_problems, &report.failures_path) {
+        eprintln!(
+            "{} field values could not be converted and were left out; each is in {} with its field, value and reason",
+            report.field_problems,
+            path.display()
         );
     }
     if let (1.., Some(path)) = (report.items_failed, &report.failures_path) {

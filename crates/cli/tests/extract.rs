@@ -85,7 +85,11 @@ async fn css_on_given_html_honours_base_and_prints_elements() {
     let out = extract(&[&url, "--css", "li"]).await;
     assert_eq!(lines(&out), ["<li> One </li>", "<li>Two <b>2</b></li>"]);
 
+    // `::text` is each element's own text nodes, as in Scrapy; `::all-text`
+    // all of it, whitespace collapsed.
     let out = extract(&[&url, "--css", "li::text", "-p", "join:|"]).await;
+    assert_eq!(lines(&out), [" One |Two "]);
+    let out = extract(&[&url, "--css", "li::all-text", "-p", "join:|"]).await;
     assert_eq!(lines(&out), ["One|Two 2"]);
 }
 
@@ -231,10 +235,7 @@ async fn bad_selectors_exit_2_before_any_request() {
             "invalid regex `(unclosed`: unclosed group",
         ),
         (&["--css", "h1", "-p", "frist"], "unknown processor `frist`"),
-        (
-            &["--css", "h1::text, h2::text"],
-            "only supported once, at the end",
-        ),
+        (&["--css", "h1::text > b"], "go at the end of a selector"),
     ];
     for (flags, says) in cases {
         let mut args = vec![url.as_str()];

@@ -108,24 +108,32 @@ fn field(selector: &Selector, doc: &Document, processors: &[Processor]) -> Value
 // ===== CSS =====
 
 #[test]
-fn css_text_collapses_whitespace() {
+fn css_all_text_collapses_whitespace_and_text_keeps_it() {
     let page = doc(DETAIL_PAGE, DETAIL_URL);
-    assert_eq!(select("h1::text", &page), [json!("A Light in the Attic")]);
+    // `::text` is the text nodes as parsel gives them; `::all-text` is for people.
     assert_eq!(
-        select("title::text", &page),
+        select("h1::text", &page),
+        [json!("A Light in the\n          Attic")]
+    );
+    assert_eq!(
+        select("h1::all-text", &page),
+        [json!("A Light in the Attic")]
+    );
+    assert_eq!(
+        select("title::all-text", &page),
         [json!("A Light in the Attic | Books to Scrape")]
     );
     assert_eq!(
-        select(".product_main .availability::text", &page),
+        select(".product_main .availability::all-text", &page),
         [json!("In stock (22 available)")]
     );
     // Text of all descendants, in document order.
     assert_eq!(
-        select("ul.breadcrumb::text", &page),
+        select("ul.breadcrumb::all-text", &page),
         [json!("Home Poetry A Light in the Attic")]
     );
     assert_eq!(
-        select("ul.breadcrumb li::text", &page),
+        select("ul.breadcrumb li::all-text", &page),
         [
             json!("Home"),
             json!("Poetry"),
@@ -133,7 +141,10 @@ fn css_text_collapses_whitespace() {
         ]
     );
     // An element without text gives nothing rather than an empty string.
-    assert_eq!(select("p.star-rating::text", &page), Vec::<Value>::new());
+    assert_eq!(
+        select("p.star-rating::all-text", &page),
+        Vec::<Value>::new()
+    );
 }
 
 #[test]
@@ -178,8 +189,9 @@ fn css_detail_page_item() {
     let reviews = Selector::css("table tr:nth-child(2) td::text").unwrap();
     let description = Selector::css("meta[name=description]::attr(content)").unwrap();
 
+    // The text node as written; `normalize` makes it what a reader sees.
     assert_eq!(
-        field(&title, &page, &[Processor::First]),
+        field(&title, &page, &[Processor::First, Processor::Normalize]),
         json!("A Light in the Attic")
     );
     assert_eq!(
@@ -510,11 +522,8 @@ fn invalid_expressions_are_clear_errors() {
         ),
         (Selector::css("h1["), "invalid CSS selector `h1[`"),
         (Selector::css("div >"), "invalid CSS selector `div >`"),
-        (Selector::css("::text"), "needs a selector before it"),
-        (
-            Selector::css("h1::text, h2::text"),
-            "only supported once, at the end",
-        ),
+        (Selector::css("::attr(href)"), "needs a selector before it"),
+        (Selector::css("h1::text > b"), "go at the end of a selector"),
         (Selector::css("a::attr()"), "needs one attribute name"),
         (Selector::css("p:bogus"), "invalid CSS selector `p:bogus`"),
         (
@@ -580,7 +589,12 @@ fn malformed_html_yields_what_is_there_or_nothing() {
         }
     }
     let page = doc("<div><p class=x>unclosed <b>bold", DETAIL_URL);
-    assert_eq!(select("p.x::text", &page), [json!("unclosed bold")]);
+    assert_eq!(select("p.x::text", &page), [json!("unclosed ")]);
+    assert_eq!(
+        select("p.x ::text", &page),
+        [json!("unclosed "), json!("bold")]
+    );
+    assert_eq!(select("p.x::all-text", &page), [json!("unclosed bold")]);
     assert_eq!(select("a::attr(href)", &page), Vec::<Value>::new());
 }
 
@@ -590,7 +604,8 @@ fn deeply_nested_html_does_not_overflow() {
     // in a debug build), so this checks for stack overflows at a depth that stays fast.
     let text = "<div>".repeat(3_000) + "deep" + &"</div>".repeat(3_000);
     let page = doc(&text, DETAIL_URL);
-    assert_eq!(select("body > div::text", &page), [json!("deep")]);
+    assert_eq!(select("body > div ::text", &page), [json!("deep")]);
+    assert_eq!(select("body > div::all-text", &page), [json!("deep")]);
     assert_eq!(select("body > div", &page).len(), 1);
 }
 

@@ -27,7 +27,7 @@ fn strings(values: Vec<Value>) -> Vec<String> {
         .collect()
 }
 
-/// Whitespace collapsed and empty values dropped, the way CSS `::text` reports text.
+/// Whitespace collapsed and empty values dropped: text nodes as a reader sees them.
 fn collapsed(values: Vec<String>) -> Vec<String> {
     values
         .iter()
@@ -39,7 +39,7 @@ fn collapsed(values: Vec<String>) -> Vec<String> {
 /// XPath and CSS must agree (after collapsing whitespace) and find something.
 fn same(page: &Document, pairs: &[(&str, &str)]) {
     for (x, c) in pairs {
-        let (got, want) = (collapsed(xpath(x, page)), css(c, page));
+        let (got, want) = (collapsed(xpath(x, page)), collapsed(css(c, page)));
         assert!(!want.is_empty(), "{c} finds nothing");
         assert_eq!(got, want, "xpath {x} vs css {c}");
     }
@@ -92,13 +92,13 @@ fn detail_page_scrapy_idioms() {
     // Functions give one string.
     assert_eq!(
         xpath(r#"normalize-space(//p[@class="price"])"#, &page),
-        css("p.price::text", &page)
+        css("p.price::all-text", &page)
     );
     assert_eq!(xpath(r#"count(//ul[@class="authors"]/li)"#, &page), ["2"]);
     assert_eq!(xpath(r#"boolean(//p[@class="price"])"#, &page), ["true"]);
     assert_eq!(
         xpath(r#"substring-before(//title, " |")"#, &page),
-        css("h1::text", &page)
+        css("h1::all-text", &page)
     );
     // A field as a spider declares it.
     let price = Selector::xpath(r#"//p[@class="price"]/text()"#).unwrap();
@@ -201,7 +201,7 @@ fn postgresql_docs_page() {
                 r#"//div[@class="navheader"]//a/@href"#,
                 "div.navheader a::attr(href)",
             ),
-            ("//h2/normalize-space()", "h2::text"),
+            ("//h2/normalize-space()", "h2::all-text"),
             (
                 r#"//div[@class="refnamediv"]/p/text()"#,
                 "div.refnamediv > p::text",
@@ -212,7 +212,11 @@ fn postgresql_docs_page() {
             ),
         ],
     );
-    same_elements(&page, r#"//code[@class="literal"]"#, "code.literal::text");
+    same_elements(
+        &page,
+        r#"//code[@class="literal"]"#,
+        "code.literal::all-text",
+    );
     assert_eq!(
         xpath(r#"count(//pre[@class="programlisting"])"#, &page),
         ["19"]
@@ -227,7 +231,7 @@ fn rust_docs_page() {
     same(
         &page,
         &[
-            ("//h1/normalize-space()", "h1::text"),
+            ("//h1/normalize-space()", "h1::all-text"),
             (
                 r#"//meta[@name="description"]/@content"#,
                 r#"meta[name="description"]::attr(content)"#,
@@ -238,12 +242,12 @@ fn rust_docs_page() {
     same_elements(
         &page,
         r#"//h3[contains(@class, "code-header")]"#,
-        "h3.code-header::text",
+        "h3.code-header::all-text",
     );
     same_elements(
         &page,
         r#"//section[@id="main-content"]//code"#,
-        "section#main-content code::text",
+        "section#main-content code::all-text",
     );
     let word = r#"count(//div[contains(concat(" ", normalize-space(@class), " "), " docblock ")])"#;
     assert_eq!(

@@ -62,8 +62,8 @@ pub mod fields {
     #[cfg(feature = "xpath")]
     pub use ferrocrawl_extract::fields::XPathSelector;
     pub use ferrocrawl_extract::fields::{
-        CssSelector, Document, FieldError, JsonPathSelector, Processor, RegexSelector, Selector,
-        apply,
+        Applied, CssSelector, Document, FieldError, JsonPathSelector, Pattern, Problem, Processor,
+        RegexSelector, Selector, apply, apply_checked, apply_keeping,
     };
 }
 

@@ -1,36 +1,58 @@
 //! From the file as written to a [`Spider`]: every expression compiled, every
 //! reference checked, every mistake reported at its place.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
+use std::sync::atomic::AtomicU64;
 
 use ferrocrawl_core::{Method, Request, Url};
-use ferrocrawl_extract::fields::{Processor, Selector};
+use ferrocrawl_extract::fields::{Pattern, Processor, Selector};
 use regex::Regex;
 use serde_json::Value;
 use toml::Spanned;
 
 use crate::error::SpiderError;
 use crate::file::{self, Expr, SpiderFile, Var};
-use crate::rules::{Field, Follow, Meta, Rule, Source};
+use crate::read::{NamedRule, ReadRule, Reader};
+use crate::rules::{Field, Follow, Meta, OnError, Paginate, Rule, Source, Until, Watched};
 use crate::spider::{Output, SinkKind, Spider};
 use crate::template::Template;
 
 /// Most start requests one file may expand to.
 const MAX_START: usize = 1_000_000;
 
-/// Compiles `source`, the text of the spider file `file`.
+/// Compiles `source`, the text of the spider file `file`: the spider, or
+/// every mistake found in it.
 pub(crate) fn compile(file: &str, source: &str) -> Result<Spider, SpiderError> {
-    let raw: SpiderFile = toml::from_str(source).map_err(|e| {
-        let span = e.span().unwrap_or(0..0);
-        SpiderError::at(file, source, span, e.message().trim().to_owned())
-    })?;
-    Compiler { file, source }.spider(raw)
+    let errors = RefCell::new(Vec::new());
+    let read = Reader {
+        file,
+        source,
+        errors: &errors,
+    }
+    .read();
+    let compiler = Compiler {
+        file,
+        source,
+        errors: &errors,
+    };
+    let spider = read.and_then(|(raw, rules)| compiler.spider(raw, rules));
+    match (SpiderError::merge(errors.into_inner()), spider) {
+        (Some(e), _) => Err(e),
+        (None, Some(spider)) => Ok(spider),
+        (None, None) => Err(SpiderError::file(
+            file,
+            "could not be compiled, and no mistake was recorded: please report this".into(),
+        )),
+    }
 }
 
 struct Compiler<'a> {
     file: &'a str,
     source: &'a str,
+    /// Every mistake found so far.
+    errors: &'a RefCell<Vec<SpiderError>>,
 }
 
 impl Compiler<'_> {
@@ -38,10 +60,17 @@ impl Compiler<'_> {
         SpiderError::at(self.file, self.source, span, message.into())
     }
 
-    fn spider(&self, raw: SpiderFile) -> Result<Spider, SpiderError> {
+    /// The value, or `None` with its mistake recorded.
+    fn ok<T>(&self, result: Result<T, SpiderError>) -> Option<T> {
+        result.map_err(|e| self.errors.borrow_mut().push(e)).ok()
+    }
+
+    fn spider(&self, raw: SpiderFile, raw_rules: Vec<NamedRule>) -> Option<Spider> {
+        let before = self.errors.borrow().len();
         let name = match raw.name {
             Some(n) if n.get_ref().trim().is_empty() => {
-                return Err(self.err(n.span(), "the name is empty"));
+                self.ok::<()>(Err(self.err(n.span(), "the name is empty")));
+                String::new()
             }
             Some(n) => n.into_inner(),
             None => std::path::Path::new(self.file)
@@ -50,42 +79,63 @@ impl Compiler<'_> {
                 .unwrap_or("spider")
                 .to_owned(),
         };
-        if raw.rules.is_empty() {
-            return Err(SpiderError::file(
+        if raw_rules.is_empty() {
+            self.ok::<()>(Err(SpiderError::file(
                 self.file,
                 "no rules: add a `[rules.NAME]` table saying what to extract or follow on a page"
                     .into(),
-            ));
+            )));
         }
         // Rules in file order: patterns are tried in that order.
-        let mut raw_rules: Vec<_> = raw.rules.into_iter().collect();
+        let mut raw_rules = raw_rules;
         raw_rules.sort_by_key(|(k, _)| k.span().start);
         let labels: Vec<String> = raw_rules.iter().map(|(k, _)| k.get_ref().clone()).collect();
         let patterns: Vec<(String, Regex)> = raw_rules
             .iter()
             .filter_map(|(k, r)| {
-                r.get_ref()
+                r.rule
+                    .get_ref()
                     .pattern
                     .as_ref()
                     .map(|p| (k.get_ref().clone(), p))
             })
-            .map(|(label, p)| Ok((label, self.regex(p)?)))
-            .collect::<Result<_, SpiderError>>()?;
-        let default_sink = match raw.sink {
-            Some(s) => Some(self.sink(s)?),
-            None => None,
+            .filter_map(|(label, p)| self.ok(self.regex(p)).map(|re| (label, re)))
+            .collect();
+        // A pattern that did not compile can't be blamed on the URLs it
+        // would have matched.
+        let all_patterns = patterns.len()
+            == raw_rules
+                .iter()
+                .filter(|(_, r)| r.rule.get_ref().pattern.is_some())
+                .count();
+        let default_sinks = match raw.sink {
+            Some(s) => self.sinks(s),
+            None => Vec::new(),
         };
+        // The names data passed by follow specs gives each label's items
+        // (`None`: to whichever rule a pattern picks).
+        let passed = passed_names(&raw_rules);
         let mut rules = Vec::new();
         let mut outputs = Vec::new();
         for (label, rule) in raw_rules {
-            let (rule, output) = self.rule(label, rule, &labels, !patterns.is_empty())?;
-            outputs.extend(output);
-            rules.push(rule);
+            let context = RuleContext {
+                labels: &labels,
+                have_patterns: !patterns.is_empty(),
+                passed: &passed,
+                default_sinks: &default_sinks,
+            };
+            if let Some((rule, output)) = self.rule(label, rule, &context) {
+                outputs.extend(output);
+                rules.push(rule);
+            }
         }
-        let start = self.starts(raw.start, &labels, &patterns)?;
+        let start = self.starts(raw.start, &labels, &patterns, all_patterns);
         let settings = raw.settings;
         let failures = raw.failures.map(|f| f.into_inner());
-        Ok(Spider::new(
+        if self.errors.borrow().len() > before {
+            return None;
+        }
+        Some(Spider::new(
             name,
             self.file.to_owned(),
             settings,
@@ -93,7 +143,7 @@ impl Compiler<'_> {
             rules,
             patterns,
             outputs,
-            default_sink,
+            default_sinks.into_iter().map(|s| s.spec).collect(),
             failures,
         ))
     }
@@ -136,97 +186,193 @@ impl Compiler<'_> {
     fn rule(
         &self,
         label: Spanned<String>,
-        rule: Spanned<file::Rule>,
-        labels: &[String],
-        have_patterns: bool,
-    ) -> Result<(Rule, Option<Output>), SpiderError> {
+        read: ReadRule,
+        cx: &RuleContext<'_>,
+    ) -> Option<(Rule, Option<Output>)> {
+        let before = self.errors.borrow().len();
         let span = label.span();
         let name = label.into_inner();
-        let rule = rule.into_inner();
-        let items = match &rule.items {
-            Some(s) => Some(self.selector(s.get_ref(), s.span(), "items")?),
-            None => None,
-        };
+        let rule = read.rule.into_inner();
+        let items = rule
+            .items
+            .as_ref()
+            .and_then(|s| self.ok(self.selector(s.get_ref(), s.span(), "items")));
         if let (Some(s), true) = (&rule.items, rule.fields.is_empty())
             && s.get_ref().jsonpath.is_none()
         {
-            return Err(self.err(
+            self.ok::<()>(Err(self.err(
                 s.span(),
                 "`items` without `fields` emits whole JSON objects, so it needs a `jsonpath`; \
                  with `css`, `xpath` or `regex`, add `fields` to extract from each match",
-            ));
+            )));
         }
-        let mut fields = Vec::new();
+        let field_names: Vec<String> = rule.fields.keys().map(|k| k.get_ref().clone()).collect();
         let mut required: Vec<String> = Vec::new();
+        let mut fields = Vec::new();
         for (fname, field) in rule.fields {
-            let fspan = field.span();
-            let field = field.into_inner();
-            if field.required {
+            if field.get_ref().required {
                 required.push(fname.get_ref().clone());
             }
-            fields.push(self.field(fname.into_inner(), field, fspan)?);
+            fields.extend(self.field(fname.into_inner(), field, "field"));
         }
+        // What this rule's items may hold: its fields, and data passed to it.
+        let mut known: Vec<String> = field_names.clone();
+        known.extend(
+            cx.passed
+                .get(&Some(name.clone()))
+                .into_iter()
+                .flatten()
+                .cloned(),
+        );
+        let open = items.is_some() && field_names.is_empty() || cx.passed.contains_key(&None);
         for r in &rule.required {
-            if !fields.iter().any(|f| &f.name == r.get_ref()) && items.is_none() {
-                return Err(self.err(
+            if !open && !known.contains(r.get_ref()) {
+                self.ok::<()>(Err(self.err(
                     r.span(),
                     format!(
                         "`{}` is required but the rule has no such field: expected one of {}",
                         r.get_ref(),
-                        list(&fields.iter().map(|f| f.name.clone()).collect::<Vec<_>>())
+                        list(&known)
                     ),
-                ));
+                )));
             }
             required.push(r.get_ref().clone());
         }
+        let has_follow = !rule.follow.is_empty();
+        let has_paginate = rule.paginate.is_some();
         let mut follow = Vec::new();
-        for f in rule.follow {
+        for (i, f) in rule.follow.into_iter().enumerate() {
             let fspan = f.span();
             let f = f.into_inner();
-            if f.request.label.is_none() && !have_patterns {
-                return Err(self.err(
+            if f.request.label.is_none() && !cx.have_patterns {
+                self.ok::<()>(Err(self.err(
                     fspan,
                     "this follow spec has no `label`, and no rule has a `pattern` to choose one \
                      by URL: add `label = \"RULE\"`",
-                ));
+                )));
+                continue;
             }
-            follow.push(self.follow(f, fspan, labels)?);
+            follow.extend(self.follow(f, fspan, i + 1, cx.labels));
         }
-        let emits = items.is_some() || !fields.is_empty();
-        if !emits && follow.is_empty() {
-            return Err(self.err(
-                span,
+        let paginate = rule.paginate.and_then(|p| self.paginate(p));
+        let emits = rule.items.is_some() || !field_names.is_empty();
+        if !read.damaged && !emits && !has_follow && !has_paginate {
+            self.ok::<()>(Err(self.err(
+                span.clone(),
                 format!(
-                    "rule `{name}` does nothing: give it `fields` (or `items`) to extract, or `follow` specs"
+                    "rule `{name}` does nothing: give it `fields` (or `items`) to extract, `follow` specs or `paginate`"
                 ),
-            ));
+            )));
         }
-        let sink = match rule.sink {
-            Some(s) => Some(self.sink(s)?),
-            None => None,
+        let sinks = match rule.sink {
+            Some(s) => self.sinks(s),
+            None => Vec::new(),
         };
-        let key = match rule.key {
-            Some(k) => Some(k.into_inner()),
-            None => sink
-                .as_ref()
-                .and_then(|s: &crate::spider::SinkSpec| s.key.clone()),
+        let key = match &rule.key {
+            Some(k) => Some(k.clone()),
+            None => sinks.iter().chain(cx.default_sinks).find_map(|s| {
+                s.key
+                    .as_ref()
+                    .map(|k| Spanned::new(s.key_span.clone(), k.clone()))
+            }),
         };
+        if let Some(k) = &key
+            && emits
+            && !open
+            && !read.damaged
+            && !known.contains(k.get_ref())
+        {
+            self.ok::<()>(Err(self.err(
+                k.span(),
+                format!(
+                    "the key `{}` names no field of rule `{name}`: expected one of {}",
+                    k.get_ref(),
+                    list(&known)
+                ),
+            )));
+        }
+        if self.errors.borrow().len() > before {
+            return None;
+        }
         let output = emits.then(|| Output {
             rule: name.clone(),
-            sink,
-            key,
+            sinks: sinks.into_iter().map(|s| s.spec).collect(),
+            key: key.map(Spanned::into_inner),
             required,
             dedupe: rule.dedupe.unwrap_or(true),
         });
-        Ok((
+        let items = items.map(|s| Watched::new(s, "items".to_owned()));
+        Some((
             Rule {
                 name,
                 items,
                 fields,
                 follow,
+                paginate,
+                pages: AtomicU64::new(0),
             },
             output,
         ))
+    }
+
+    fn paginate(&self, p: Spanned<file::Paginate>) -> Option<Paginate> {
+        let span = p.span();
+        let p = p.into_inner();
+        let step = p.step.as_ref().map_or(1, |s| *s.get_ref());
+        if step == 0 {
+            let at = p.step.as_ref().map_or(span.clone(), Spanned::span);
+            self.ok::<()>(Err(
+                self.err(at, "a step of 0 would ask for the same page forever")
+            ));
+            return None;
+        }
+        if p.param.get_ref().trim().is_empty() {
+            self.ok::<()>(Err(self.err(
+                p.param.span(),
+                "name the query parameter that counts pages, e.g. `param = \"page\"`",
+            )));
+            return None;
+        }
+        let ends: Vec<(&str, &Spanned<file::ExprSpec>)> = [
+            ("until_empty", &p.until_empty),
+            ("total", &p.total),
+            ("pages", &p.pages),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+        .collect();
+        let (end, expr) = match ends.as_slice() {
+            [one] => *one,
+            [] => {
+                self.ok::<()>(Err(self.err(
+                    span,
+                    "say when pagination stops: `until_empty = \"SELECTOR\"` (a page where it \
+                     matches nothing is the last), `total = \"SELECTOR\"` (the number of items the \
+                     first page states) or `pages = \"SELECTOR\"` (the number of pages)",
+                )));
+                return None;
+            }
+            [_, second, ..] => {
+                self.ok::<()>(Err(self.err(
+                    second.1.span(),
+                    "give one of `until_empty`, `total` and `pages`",
+                )));
+                return None;
+            }
+        };
+        let selector =
+            self.ok(self.selector(&expr.get_ref().0, expr.span(), &format!("`{end}`")))?;
+        let until = match end {
+            "until_empty" => Until::Empty(selector),
+            "total" => Until::Total(selector),
+            _ => Until::Pages(selector),
+        };
+        Some(Paginate {
+            param: p.param.into_inner(),
+            step,
+            start: p.start.unwrap_or(if step == 1 { 1 } else { 0 }),
+            until,
+        })
     }
 
     fn selector(
@@ -285,46 +431,45 @@ impl Compiler<'_> {
         compiled.map_err(|err| self.err(espan, err.to_string()))
     }
 
-    fn field(
-        &self,
-        name: String,
-        field: file::Field,
-        span: Range<usize>,
-    ) -> Result<Field, SpiderError> {
+    /// A field (`what` is "field" or "data"); its mistakes recorded.
+    fn field(&self, name: String, field: Spanned<file::Field>, what: &str) -> Option<Field> {
+        let span = field.span();
+        let field = field.into_inner();
+        let before = self.errors.borrow().len();
+        let label = format!("{what} `{name}`");
         let source = match &field.meta {
             Some(m) => {
                 let meta = match m.get_ref().as_str() {
-                    "url" => Meta::Url,
-                    "status" => Meta::Status,
-                    "label" => Meta::Label,
-                    "depth" => Meta::Depth,
-                    "referrer" => Meta::Referrer,
+                    "url" => Some(Meta::Url),
+                    "status" => Some(Meta::Status),
+                    "label" => Some(Meta::Label),
+                    "depth" => Some(Meta::Depth),
+                    "referrer" => Some(Meta::Referrer),
                     other => {
-                        return Err(self.err(
+                        self.ok::<()>(Err(self.err(
                             m.span(),
                             format!("unknown meta `{other}`: expected one of url, status, label, depth, referrer"),
-                        ));
+                        )));
+                        None
                     }
                 };
                 let e = &field.expr;
                 if e.css.is_some() || e.xpath.is_some() || e.jsonpath.is_some() || e.regex.is_some()
                 {
-                    return Err(self.err(
+                    self.ok::<()>(Err(self.err(
                         m.span(),
                         "a field takes its value from `meta` or from an expression, not both",
-                    ));
+                    )));
                 }
-                Source::Meta(meta)
+                meta.map(Source::Meta)
             }
-            None => Source::Select(self.selector(
-                &field.expr,
-                span.clone(),
-                &format!("field `{name}`"),
-            )?),
+            None => self
+                .ok(self.selector(&field.expr, span.clone(), &label))
+                .map(|s| Source::Select(Watched::new(s, label.clone()))),
         };
         let mut processors = Vec::new();
         for p in &field.process {
-            processors.push(self.processor(p)?);
+            processors.extend(self.ok(self.processor(p)));
         }
         let explicit_single = processors
             .iter()
@@ -336,16 +481,46 @@ impl Compiler<'_> {
         if let Some(d) = field.default {
             processors.push(Processor::Default(toml_to_json(d)));
         }
-        Ok(Field {
+        let on_error = match field
+            .on_error
+            .as_ref()
+            .map(|o| (o.get_ref().as_str(), o.span()))
+        {
+            None | Some(("fail", _)) => OnError::Fail,
+            Some(("keep", _)) => OnError::Keep,
+            Some(("null", _)) => OnError::Null,
+            Some((other, at)) => {
+                self.ok::<()>(Err(self.err(
+                    at,
+                    format!(
+                        "`on_error = \"{other}\"`: write \"fail\" (the default: the value is left \
+                         out and written to the failures file), \"keep\" (kept unconverted) or \
+                         \"null\" (left out without a word)"
+                    ),
+                )));
+                OnError::Fail
+            }
+        };
+        let mut sub = Vec::new();
+        for (sname, sfield) in field.fields {
+            sub.extend(self.field(sname.into_inner(), sfield, &format!("{label}, field")));
+        }
+        if self.errors.borrow().len() > before {
+            return None;
+        }
+        Some(Field {
             name,
-            source,
+            source: source?,
             processors,
+            sub,
+            on_error,
         })
     }
 
     fn processor(&self, p: &Spanned<file::Process>) -> Result<Processor, SpiderError> {
-        const NAMES: &str = "trim, first, join, absolute_url, number, date, \
-                             or a table: { join = \", \" }, { date = \"%d/%m/%Y\" }, { default = 0 }";
+        const NAMES: &str = "trim, normalize, first, join, absolute_url, number, date, \
+                             or a table: { join = \", \" }, { date = \"%d/%m/%Y\" }, { default = 0 }, \
+                             { replace = [\"PATTERN\", \"REPLACEMENT\"] }, { re = \"PATTERN\" }";
         let bad = |msg: String| self.err(p.span(), msg);
         Ok(match p.get_ref() {
             // The names `ferrocrawl extract -p` takes too (`join:, ` and all).
@@ -354,7 +529,27 @@ impl Compiler<'_> {
                 ("join", toml::Value::String(s)) => Processor::Join(s.clone()),
                 ("date", toml::Value::String(s)) => Processor::ParseDate(Some(s.clone())),
                 ("default", v) => Processor::Default(toml_to_json(v.clone())),
-                ("join" | "date", v) => {
+                ("re" | "regex", toml::Value::String(s)) => {
+                    Processor::Re(Pattern::new(s).map_err(bad)?)
+                }
+                ("replace", toml::Value::Array(a)) => match a.as_slice() {
+                    [toml::Value::String(pattern), toml::Value::String(with)] => {
+                        Processor::Replace(Pattern::new(pattern).map_err(bad)?, with.clone())
+                    }
+                    _ => {
+                        return Err(bad(
+                            "`replace` takes two strings: `{ replace = [\"PATTERN\", \"REPLACEMENT\"] }`"
+                                .into(),
+                        ));
+                    }
+                },
+                ("replace", v) => {
+                    return Err(bad(format!(
+                        "`replace` takes two strings, `[\"PATTERN\", \"REPLACEMENT\"]`, not {}",
+                        v.type_str()
+                    )));
+                }
+                ("join" | "date" | "re" | "regex", v) => {
                     return Err(bad(format!("`{n}` takes a string, not {}", v.type_str())));
                 }
                 (other, _) => {
@@ -366,37 +561,57 @@ impl Compiler<'_> {
         })
     }
 
+    /// The `n`th follow spec of a rule; its mistakes recorded.
     fn follow(
         &self,
         f: file::Follow,
         span: Range<usize>,
+        n: usize,
         labels: &[String],
-    ) -> Result<Follow, SpiderError> {
-        let selector = self.selector(&f.expr, span, "a follow spec")?;
+    ) -> Option<Follow> {
+        let before = self.errors.borrow().len();
+        let what = format!("follow spec {n}");
+        let selector = self.ok(self.selector(&f.expr, span.clone(), &what));
         let template = match &f.template {
-            Some(t) => {
-                let parsed = Template::parse(t.get_ref())
-                    .map_err(|(at, msg)| self.err(t.span().start + 1 + at..t.span().end, msg))?;
-                if let Some(h) = parsed.holes().find(|h| !h.is_empty() && *h != "value") {
-                    return Err(self.err(
-                        t.span(),
-                        format!("a follow template has one hole, `{{}}` (or `{{value}}`), for the selected value; `{{{h}}}` is not one"),
-                    ));
+            Some(t) => match Template::parse(t.get_ref()) {
+                Err((at, msg)) => {
+                    self.ok::<()>(Err(self.err(t.span().start + 1 + at..t.span().end, msg)));
+                    None
                 }
-                if parsed.holes().next().is_none() {
-                    return Err(
-                        self.err(t.span(), "the template has no `{}` for the selected value")
-                    );
+                Ok(parsed) => {
+                    if let Some(h) = parsed.holes().find(|h| !h.is_empty() && *h != "value") {
+                        self.ok::<()>(Err(self.err(
+                            t.span(),
+                            format!("a follow template has one hole, `{{}}` (or `{{value}}`), for the selected value; `{{{h}}}` is not one"),
+                        )));
+                    } else if parsed.holes().next().is_none() {
+                        self.ok::<()>(Err(
+                            self.err(t.span(), "the template has no `{}` for the selected value")
+                        ));
+                    }
+                    Some(parsed)
                 }
-                Some(parsed)
-            }
+            },
             None => None,
         };
-        let request = self.request_spec(&f.request, labels)?;
-        Ok(Follow {
-            selector,
+        let scope = f.scope.as_ref().and_then(|s| {
+            self.ok(self.selector(&s.get_ref().0, s.span(), &format!("the scope of {what}")))
+                .map(|sel| Watched::new(sel, format!("the scope of {what}")))
+        });
+        let mut data = Vec::new();
+        for (name, field) in f.data {
+            data.extend(self.field(name.into_inner(), field, &format!("{what}, data")));
+        }
+        let request = self.ok(self.request_spec(&f.request, labels));
+        if self.errors.borrow().len() > before {
+            return None;
+        }
+        Some(Follow {
+            selector: Watched::new(selector?, what),
             template,
-            request,
+            request: request?,
+            scope,
+            data,
         })
     }
 
@@ -450,20 +665,42 @@ impl Compiler<'_> {
         Ok(r)
     }
 
+    /// The start requests; each entry's mistakes recorded.
     fn starts(
         &self,
         starts: file::Starts,
         labels: &[String],
         patterns: &[(String, Regex)],
-    ) -> Result<Vec<Request>, SpiderError> {
+        all_patterns: bool,
+    ) -> Vec<Request> {
         if starts.0.is_empty() {
-            return Err(SpiderError::file(
+            self.ok::<()>(Err(SpiderError::file(
                 self.file,
                 "no start URLs: add `start = [\"http://…\"]` or a `[[start]]` table".into(),
-            ));
+            )));
         }
         let mut out = Vec::new();
         for entry in starts.0 {
+            if let Some(more) =
+                self.ok(self.start(entry, labels, patterns, all_patterns, out.len()))
+            {
+                out.extend(more);
+            }
+        }
+        out
+    }
+
+    /// One start entry's requests (`already` made by the entries before).
+    fn start(
+        &self,
+        entry: Spanned<file::Start>,
+        labels: &[String],
+        patterns: &[(String, Regex)],
+        all_patterns: bool,
+        already: usize,
+    ) -> Result<Vec<Request>, SpiderError> {
+        let mut out = Vec::new();
+        {
             let span = entry.span();
             let entry = entry.into_inner();
             let Some(url) = &entry.url else {
@@ -481,7 +718,7 @@ impl Compiler<'_> {
             let total = vars
                 .iter()
                 .try_fold(1usize, |n, (_, v)| n.checked_mul(v.len()));
-            if total.is_none_or(|t| out.len() + t > MAX_START) {
+            if total.is_none_or(|t| already + t > MAX_START) {
                 return Err(self.err(
                     uspan,
                     format!("this expands to more than {MAX_START} start requests: narrow the ranges, or follow pagination links instead"),
@@ -513,7 +750,7 @@ impl Compiler<'_> {
                         .iter()
                         .find(|(_, re)| re.is_match(r.url.as_str()))
                         .map(|(l, _)| l.clone());
-                    if r.label.is_none() {
+                    if r.label.is_none() && all_patterns {
                         return Err(self.err(
                             uspan,
                             format!(
@@ -589,24 +826,89 @@ impl Compiler<'_> {
         Ok(out)
     }
 
-    fn sink(&self, s: Spanned<file::SinkSpec>) -> Result<crate::spider::SinkSpec, SpiderError> {
-        let s = s.into_inner();
-        let kind = SinkKind::of(s.to.get_ref()).map_err(|m| self.err(s.to.span(), m))?;
-        if let Some(t) = &s.table
-            && !t
-                .get_ref()
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
-            return Err(self.err(t.span(), "a table name is letters, digits and `_`"));
+    /// Every sink of a `sink` key; mistakes recorded.
+    fn sinks(&self, sinks: Spanned<file::Sinks>) -> Vec<ReadSink> {
+        let outer = sinks.span();
+        let mut out = Vec::new();
+        for s in sinks.into_inner().0 {
+            let span = if s.span().is_empty() {
+                outer.clone()
+            } else {
+                s.span()
+            };
+            let s = s.into_inner();
+            let to_span = if s.to.span().is_empty() {
+                span.clone()
+            } else {
+                s.to.span()
+            };
+            let kind = match SinkKind::of(s.to.get_ref()) {
+                Ok(k) => k,
+                Err(m) => {
+                    self.ok::<()>(Err(self.err(to_span, m)));
+                    continue;
+                }
+            };
+            if let Some(t) = &s.table
+                && !t
+                    .get_ref()
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                self.ok::<()>(Err(
+                    self.err(t.span(), "a table name is letters, digits and `_`")
+                ));
+                continue;
+            }
+            let key_span = s.key.as_ref().map_or(span.clone(), Spanned::span);
+            out.push(ReadSink {
+                spec: crate::spider::SinkSpec {
+                    kind,
+                    to: s.to.into_inner(),
+                    table: s.table.map(Spanned::into_inner),
+                    key: s.key.clone().map(Spanned::into_inner),
+                },
+                key: s.key.map(Spanned::into_inner),
+                key_span,
+            });
         }
-        Ok(crate::spider::SinkSpec {
-            kind,
-            to: s.to.into_inner(),
-            table: s.table.map(Spanned::into_inner),
-            key: s.key.map(Spanned::into_inner),
-        })
+        out
     }
+}
+
+/// A sink as compiled, with where its key was written (to point at it).
+struct ReadSink {
+    spec: crate::spider::SinkSpec,
+    key: Option<String>,
+    key_span: Range<usize>,
+}
+
+/// What a rule is compiled against: the file's other parts.
+struct RuleContext<'a> {
+    labels: &'a [String],
+    have_patterns: bool,
+    /// Field names that follow specs pass on, by the label they follow to.
+    passed: &'a BTreeMap<Option<String>, Vec<String>>,
+    default_sinks: &'a [ReadSink],
+}
+
+/// The names of the `data` each follow spec passes on, by the label of the
+/// requests it makes (`None`: chosen by pattern, so any rule).
+fn passed_names(rules: &[NamedRule]) -> BTreeMap<Option<String>, Vec<String>> {
+    let mut out: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
+    for (_, r) in rules {
+        for f in &r.rule.get_ref().follow {
+            let f = f.get_ref();
+            if f.data.is_empty() {
+                continue;
+            }
+            let label = f.request.label.as_ref().map(|l| l.get_ref().clone());
+            out.entry(label)
+                .or_default()
+                .extend(f.data.keys().map(|k| k.get_ref().clone()));
+        }
+    }
+    out
 }
 
 /// Every combination of the variables' values.

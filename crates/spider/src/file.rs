@@ -3,7 +3,7 @@
 //!
 //! Every table denies unknown keys, so a misspelt key is an error at its
 //! position ("unknown field `feilds`, expected one of …") rather than a
-//! setting silently ignored.
+//! setting silently ignored. [`crate::read`] puts the parts together.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -12,21 +12,19 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use toml::Spanned;
 
-/// The whole file.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The whole file but its rules (which [`crate::read`] reads one by one).
+#[derive(Debug)]
 pub(crate) struct SpiderFile {
     pub name: Option<Spanned<String>>,
-    #[serde(default)]
     pub start: Starts,
     /// The one settings tree every surface fills (`ferrocrawl_engine::Settings`).
-    #[serde(default)]
     pub settings: ferrocrawl_engine::Settings,
-    #[serde(default)]
-    pub rules: BTreeMap<Spanned<String>, Spanned<Rule>>,
-    pub sink: Option<Spanned<SinkSpec>>,
+    pub sink: Option<Spanned<Sinks>>,
     pub failures: Option<Spanned<String>>,
 }
+
+/// The keys a spider file may have at the top.
+pub(crate) const TOP_KEYS: &[&str] = &["name", "start", "settings", "rules", "sink", "failures"];
 
 /// `start`: one URL, a list of URLs, or `[[start]]` tables.
 #[derive(Debug, Default)]
@@ -43,7 +41,10 @@ pub(crate) struct Start {
 // serde's `flatten` would lose the spans (it buffers values), so the tables
 // that share keys list them all and are split up after.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a start table such as `{ url = \"https://…\", label = \"list\" }`"
+)]
 struct StartTable {
     url: Option<Spanned<String>>,
     #[serde(default)]
@@ -77,7 +78,10 @@ pub(crate) enum Var {
 
 /// `{ from = 0, to = 9990, step = 18 }`, both ends included.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a range such as `{ from = 0, to = 100, step = 10 }`"
+)]
 pub(crate) struct Range {
     pub from: i64,
     pub to: i64,
@@ -92,7 +96,10 @@ fn one() -> i64 {
 /// `[rules.NAME]`: what to do with a page whose request has label NAME (or,
 /// for requests without a label, whose URL matches `pattern`).
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a rule table, such as `[rules.book]` with `fields.title = \"h1::text\"`"
+)]
 pub(crate) struct Rule {
     pub pattern: Option<Spanned<String>>,
     pub items: Option<Spanned<Expr>>,
@@ -100,17 +107,43 @@ pub(crate) struct Rule {
     pub fields: BTreeMap<Spanned<String>, Spanned<Field>>,
     #[serde(default)]
     pub follow: Vec<Spanned<Follow>>,
+    pub paginate: Option<Spanned<Paginate>>,
     pub key: Option<Spanned<String>>,
     #[serde(default)]
     pub required: Vec<Spanned<String>>,
     pub dedupe: Option<bool>,
-    pub sink: Option<Spanned<SinkSpec>>,
+    pub sink: Option<Spanned<Sinks>>,
 }
+
+/// `paginate`: the next pages of a list, made from the page's own URL by
+/// counting a query parameter on, until a page comes back empty or up to a
+/// total the first page states.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table such as `{ param = \"offset\", step = 20, until_empty = \"$.results[*]\" }`"
+)]
+pub(crate) struct Paginate {
+    pub param: Spanned<String>,
+    pub step: Option<Spanned<i64>>,
+    pub start: Option<i64>,
+    pub until_empty: Option<Spanned<ExprSpec>>,
+    pub total: Option<Spanned<ExprSpec>>,
+    pub pages: Option<Spanned<ExprSpec>>,
+}
+
+/// An expression as a bare string (JSONPath if it starts with `$`, CSS
+/// otherwise) or a table naming its language.
+#[derive(Debug, Default)]
+pub(crate) struct ExprSpec(pub Expr);
 
 /// An expression in one language: the keys shared by fields, follow specs
 /// and `items`.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a string, or a table with one of `css`, `xpath`, `jsonpath` or `regex`"
+)]
 pub(crate) struct Expr {
     pub css: Option<Spanned<String>>,
     pub xpath: Option<Spanned<String>>,
@@ -128,10 +161,17 @@ pub(crate) struct Field {
     pub all: bool,
     pub required: bool,
     pub default: Option<toml::Value>,
+    /// Sub-fields: each match becomes an object of these (a nested item).
+    pub fields: BTreeMap<Spanned<String>, Spanned<Field>>,
+    /// What a value a processor cannot convert becomes.
+    pub on_error: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a selector string, or a field table such as `{ css = \"h1::text\", process = [\"trim\"] }`"
+)]
 struct FieldTable {
     css: Option<Spanned<String>>,
     xpath: Option<Spanned<String>>,
@@ -145,6 +185,9 @@ struct FieldTable {
     #[serde(default)]
     required: bool,
     default: Option<toml::Value>,
+    #[serde(default)]
+    fields: BTreeMap<Spanned<String>, Spanned<Field>>,
+    on_error: Option<Spanned<String>>,
 }
 
 /// A field processor: a name (`"trim"`) or a one-key table (`{ join = ", " }`).
@@ -160,10 +203,19 @@ pub(crate) struct Follow {
     pub expr: Expr,
     pub template: Option<Spanned<String>>,
     pub request: RequestSpec,
+    /// Each match of `scope` is a part of the page the link and the data
+    /// are taken from (a product card on a list page).
+    pub scope: Option<Spanned<ExprSpec>>,
+    /// Fields passed on to the followed request and merged into the items
+    /// of its page (Scrapy's `cb_kwargs`).
+    pub data: BTreeMap<Spanned<String>, Spanned<Field>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a follow table such as `{ css = \"a.next::attr(href)\", label = \"list\" }`"
+)]
 struct FollowTable {
     css: Option<Spanned<String>>,
     xpath: Option<Spanned<String>>,
@@ -177,6 +229,9 @@ struct FollowTable {
     body: Option<String>,
     json: Option<Spanned<toml::Value>>,
     priority: Option<i32>,
+    scope: Option<Spanned<ExprSpec>>,
+    #[serde(default)]
+    data: BTreeMap<Spanned<String>, Spanned<Field>>,
 }
 
 impl<'de> Deserialize<'de> for Follow {
@@ -198,18 +253,28 @@ impl<'de> Deserialize<'de> for Follow {
                 json: t.json,
                 priority: t.priority,
             },
+            scope: t.scope,
+            data: t.data,
         })
     }
 }
 
 /// Where items go.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a sink: a file name or URL such as \"books.db\", or a table such as `{ to = \"books.db\", table = \"books\" }`"
+)]
 pub(crate) struct SinkSpec {
     pub to: Spanned<String>,
     pub table: Option<Spanned<String>>,
     pub key: Option<Spanned<String>>,
 }
+
+/// `sink`: one sink (a target string or a table) or a list of them, every
+/// one of which gets every item.
+#[derive(Debug)]
+pub(crate) struct Sinks(pub Vec<Spanned<SinkSpec>>);
 
 // ===== Deserialize impls for the shapes serde's derive can't express =====
 
@@ -320,21 +385,8 @@ impl<'de> Deserialize<'de> for Field {
                 f.write_str("a selector string or a table such as `{ css = \"h1::text\" }`")
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Field, E> {
-                // The caller's span covers the string.
-                let expr = Spanned::new(0..0, s.to_owned());
-                let expr = if s.trim_start().starts_with('$') {
-                    Expr {
-                        jsonpath: Some(expr),
-                        ..Expr::default()
-                    }
-                } else {
-                    Expr {
-                        css: Some(expr),
-                        ..Expr::default()
-                    }
-                };
                 Ok(Field {
-                    expr,
+                    expr: Expr::auto(s),
                     ..Field::default()
                 })
             }
@@ -352,6 +404,8 @@ impl<'de> Deserialize<'de> for Field {
                     all: t.all,
                     required: t.required,
                     default: t.default,
+                    fields: t.fields,
+                    on_error: t.on_error,
                 })
             }
         }
@@ -387,5 +441,111 @@ impl<'de> Deserialize<'de> for Process {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for ExprSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ExprSpec;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a selector string, or a table such as `{ css = \"li.book\" }`")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<ExprSpec, E> {
+                Ok(ExprSpec(Expr::auto(s)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ExprSpec, A::Error> {
+                Expr::deserialize(de::value::MapAccessDeserializer::new(map)).map(ExprSpec)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Expr {
+    /// A bare string: JSONPath if it starts with `$`, CSS otherwise. It has
+    /// no span of its own; the caller's covers it.
+    fn auto(s: &str) -> Expr {
+        let expr = Spanned::new(0..0, s.to_owned());
+        if s.trim_start().starts_with('$') {
+            Expr {
+                jsonpath: Some(expr),
+                ..Expr::default()
+            }
+        } else {
+            Expr {
+                css: Some(expr),
+                ..Expr::default()
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Sinks {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Sinks;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a sink (\"books.db\", or `{ to = \"books.db\", table = \"books\" }`) or a list of them",
+                )
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Sinks, E> {
+                Ok(Sinks(vec![Spanned::new(0..0, SinkSpec::to(s))]))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Sinks, A::Error> {
+                let spec = SinkSpec::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(Sinks(vec![Spanned::new(0..0, spec)]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Sinks, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = seq.next_element::<Spanned<SinkEntry>>()? {
+                    let span = entry.span();
+                    out.push(Spanned::new(span, entry.into_inner().0));
+                }
+                if out.is_empty() {
+                    return Err(de::Error::custom(
+                        "an empty list of sinks: name at least one, or leave `sink` out for NAME.db",
+                    ));
+                }
+                Ok(Sinks(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// One sink in a list: a target string or a table.
+struct SinkEntry(SinkSpec);
+
+impl<'de> Deserialize<'de> for SinkEntry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SinkEntry;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sink: \"books.db\", or `{ to = \"books.db\", table = \"books\" }`")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<SinkEntry, E> {
+                Ok(SinkEntry(SinkSpec::to(s)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<SinkEntry, A::Error> {
+                SinkSpec::deserialize(de::value::MapAccessDeserializer::new(map)).map(SinkEntry)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl SinkSpec {
+    /// `sink = "books.db"`: the target alone (its span is the caller's).
+    fn to(target: &str) -> SinkSpec {
+        SinkSpec {
+            to: Spanned::new(0..0, target.to_owned()),
+            table: None,
+            key: None,
+        }
     }
 }

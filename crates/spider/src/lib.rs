@@ -30,12 +30,14 @@
 mod compile;
 mod error;
 mod file;
+mod read;
 mod rules;
 mod spider;
 mod template;
 
-pub use error::SpiderError;
-pub use spider::{Output, Settings, SinkKind, SinkSpec, Spider};
+pub use error::{Mistake, SpiderError};
+pub use rules::PROBLEMS_KEY;
+pub use spider::{Output, Settings, SinkKind, SinkSpec, Spider, Unmatched};
 
 /// A commented starter spider: `{name}` is the spider's name. Every key is
 /// shown, most commented out; the file compiles as it is.

@@ -37,8 +37,31 @@ pub struct Spider {
     rules: Arc<Vec<Rule>>,
     patterns: Arc<Vec<(String, Regex)>>,
     outputs: Vec<Output>,
-    default_sink: Option<SinkSpec>,
+    default_sinks: Vec<SinkSpec>,
     failures: Option<String>,
+}
+
+/// A selector that matched nothing on any page its rule ran on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unmatched {
+    /// The rule.
+    pub rule: String,
+    /// Which selector: "field `title`", "follow spec 2", "items"…
+    pub what: String,
+    /// The expression as written.
+    pub expression: String,
+    /// Pages the rule ran on (in this process).
+    pub pages: u64,
+}
+
+impl fmt::Display for Unmatched {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "rule `{}`: {} (`{}`) matched nothing on any of its {} pages",
+            self.rule, self.what, self.expression, self.pages
+        )
+    }
 }
 
 pub use ferrocrawl_engine::Settings;
@@ -48,8 +71,9 @@ pub use ferrocrawl_engine::Settings;
 pub struct Output {
     /// The rule (and label) whose items these are.
     pub rule: String,
-    /// The rule's own sink, or the file's `[sink]`; `None` means the default.
-    pub sink: Option<SinkSpec>,
+    /// The rule's own sinks (each gets every item); empty means the
+    /// file's `[sink]`, or the default.
+    pub sinks: Vec<SinkSpec>,
     /// The item key: upsert key of database sinks, dedupe key of the pipeline.
     pub key: Option<String>,
     /// Fields that must be present and not empty (the key is implied).
@@ -183,7 +207,7 @@ impl Spider {
         rules: Vec<Rule>,
         patterns: Vec<(String, Regex)>,
         outputs: Vec<Output>,
-        default_sink: Option<SinkSpec>,
+        default_sinks: Vec<SinkSpec>,
         failures: Option<String>,
     ) -> Spider {
         Spider {
@@ -194,7 +218,7 @@ impl Spider {
             rules: Arc::new(rules),
             patterns: Arc::new(patterns),
             outputs,
-            default_sink,
+            default_sinks,
             failures,
         }
     }
@@ -252,29 +276,54 @@ impl Spider {
         &self.outputs
     }
 
-    /// The sink an output writes to: its own, else `default` (the file's
-    /// `[sink]`, or the CLI's choice).
-    pub fn sink_of<'a>(&'a self, output: &'a Output) -> Option<&'a SinkSpec> {
-        output.sink.as_ref().or(self.default_sink.as_ref())
+    /// The sinks an output writes to: its own, else the file's `[sink]`;
+    /// empty means the default (`NAME.db`).
+    pub fn sinks_of<'a>(&'a self, output: &'a Output) -> &'a [SinkSpec] {
+        if output.sinks.is_empty() {
+            &self.default_sinks
+        } else {
+            &output.sinks
+        }
     }
 
-    /// The file's `[sink]`.
-    pub fn default_sink(&self) -> Option<&SinkSpec> {
-        self.default_sink.as_ref()
+    /// The file's `sink`s.
+    pub fn default_sinks(&self) -> &[SinkSpec] {
+        &self.default_sinks
     }
 
-    /// Replaces the sink of every output that uses the file's `[sink]` (the
-    /// CLI's `--sink`), keeping its table and key.
+    /// Replaces the sinks of every output that uses the file's `sink` (the
+    /// CLI's `--sink`) with `to`, keeping the first one's table and key.
     pub fn override_sink(&mut self, to: &str) -> Result<(), String> {
         let kind = SinkKind::of(to)?;
-        let old = self.default_sink.take();
-        self.default_sink = Some(SinkSpec {
+        let old = self.default_sinks.first();
+        let replacement = SinkSpec {
             kind,
             to: to.to_owned(),
-            table: old.as_ref().and_then(|s| s.table.clone()),
-            key: old.and_then(|s| s.key),
-        });
+            table: old.and_then(|s| s.table.clone()),
+            key: old.and_then(|s| s.key.clone()),
+        };
+        self.default_sinks = vec![replacement];
         Ok(())
+    }
+
+    /// Selectors that matched nothing on any page their rule ran on, so
+    /// far (in this process). A crawl shows them as warnings; `--strict`
+    /// makes them errors.
+    pub fn unmatched(&self) -> Vec<Unmatched> {
+        self.rules
+            .iter()
+            .flat_map(|rule| {
+                let pages = rule.pages.load(std::sync::atomic::Ordering::Relaxed);
+                rule.unmatched()
+                    .into_iter()
+                    .map(move |(what, expression)| Unmatched {
+                        rule: rule.name.clone(),
+                        what,
+                        expression,
+                        pages,
+                    })
+            })
+            .collect()
     }
 
     /// `failures = …`: where rejected items go, if the file says.

@@ -35,7 +35,7 @@ fn the_books_example_compiles_to_every_list_page() {
     assert_eq!(outputs.len(), 1, "only `book` emits items");
     assert_eq!(outputs[0].rule, "book");
     assert_eq!(outputs[0].key.as_deref(), Some("id"));
-    let sink = spider.sink_of(&outputs[0]).unwrap();
+    let sink = spider.sinks_of(&outputs[0]).first().unwrap();
     assert_eq!(
         (sink.kind, sink.to.as_str()),
         (SinkKind::Sqlite, "books.db")
@@ -56,7 +56,7 @@ fn sink_override_keeps_table_and_key() {
     spider
         .override_sink("postgres://u:secret@127.0.0.1/db")
         .unwrap();
-    let sink = spider.sink_of(&spider.outputs()[0]).unwrap();
+    let sink = spider.sinks_of(&spider.outputs()[0]).first().unwrap();
     assert_eq!(sink.kind, SinkKind::Postgres);
     assert_eq!(sink.table.as_deref(), Some("books"));
     assert!(!sink.to_string().contains("secret"), "{sink}");
@@ -99,7 +99,7 @@ fn every_kind_of_mistake_is_placed_and_explained() {
             "wrong type",
             format!("start = [\"http://a/\"]\n[settings]\nconcurrency = \"ten\"\n{rule}"),
             (3, 15),
-            &["invalid type", "\"ten\""],
+            &["takes a whole number", "\"ten\""],
         ),
         (
             "invalid CSS",

@@ -1,7 +1,24 @@
-//! CSS selectors with Scrapy's `::text` and `::attr(name)` endings.
+//! CSS selectors with parsel's (Scrapy's) `::text` and `::attr(name)` endings, and
+//! our own `::all-text`.
+//!
+//! The endings mean what they mean in parsel, which translates them to XPath:
+//!
+//! - `h1::text` is `h1/text()`: the element's own text nodes, each a value, with
+//!   whitespace exactly as in the document (`<dd><span>x</span></dd>` gives nothing
+//!   for `dd::text`; `pre::text` keeps its newlines);
+//! - `h1 ::text` (or `h1 *::text`) is every text node inside `h1`, in document order;
+//! - `a::attr(href)` is the attribute's value, for elements that have it;
+//! - `h1::all-text` (ours, not parsel's) is one string per element: all its text, with
+//!   whitespace runs collapsed to one space and the ends trimmed, as XPath's
+//!   `normalize-space(.)` gives;
+//! - groups (`h1::text, h2::text`) give the union in document order, as parsel's XPath
+//!   `|` does.
 
-use scraper::ElementRef;
+use std::collections::HashSet;
+
+use ego_tree::NodeId;
 use scraper::error::SelectorErrorKind;
+use scraper::{ElementRef, Node};
 use serde_json::Value;
 
 use super::document::Document;
@@ -11,6 +28,12 @@ use super::error::{FieldError, Kind, Language};
 #[derive(Debug, Clone)]
 pub struct CssSelector {
     expression: String,
+    parts: Vec<Part>,
+}
+
+/// One member of a selector group, and what its matches contribute.
+#[derive(Debug, Clone)]
+struct Part {
     selector: scraper::Selector,
     output: Output,
 }
@@ -20,8 +43,12 @@ pub struct CssSelector {
 enum Output {
     /// The element's outer HTML.
     Html,
-    /// All descendant text, whitespace collapsed.
+    /// `::text`: the element's own text nodes, as they are.
     Text,
+    /// `A ::text`, `A *::text`: every text node inside the element, as they are.
+    DescendantText,
+    /// `::all-text`: all descendant text as one string, whitespace collapsed.
+    AllText,
     /// The named attribute's value, if the element has it.
     Attr(String),
 }
@@ -31,66 +58,198 @@ enum Output {
 impl CssSelector {
     pub(crate) fn compile(expression: &str) -> Result<CssSelector, FieldError> {
         let error = |kind| FieldError::new(Language::Css, expression, kind);
-        let (css, output) =
-            split_pseudo_element(expression).map_err(|m| error(Kind::Message(m)))?;
-        if css.trim().is_empty() {
-            return Err(error(if output == Output::Html {
-                Kind::Empty
-            } else {
-                Kind::Message("`::text` or `::attr(..)` needs a selector before it".to_owned())
-            }));
+        if expression.trim().is_empty() {
+            return Err(error(Kind::Empty));
         }
-        let selector = scraper::Selector::parse(css).map_err(|e| {
-            let message = if css.contains("::text") || css.contains("::attr(") {
-                MISPLACED.to_owned()
-            } else {
-                describe(&e, css)
-            };
-            error(Kind::Message(message))
-        })?;
+        let mut parts = Vec::new();
+        for group in split_groups(expression) {
+            let (css, output) = split_pseudo_element(group).map_err(|m| error(Kind::Message(m)))?;
+            let (css, output) = descendant_text(css, output);
+            if css.trim().is_empty() {
+                return Err(error(if output == Output::Html {
+                    Kind::Message("an empty member in a selector group (`a, , b`)".to_owned())
+                } else {
+                    Kind::Message(
+                        "`::text`, `::all-text` or `::attr(..)` needs a selector before it"
+                            .to_owned(),
+                    )
+                }));
+            }
+            let selector = scraper::Selector::parse(css).map_err(|e| {
+                let message = if css.contains("::text")
+                    || css.contains("::attr(")
+                    || css.contains("::all-text")
+                {
+                    MISPLACED.to_owned()
+                } else {
+                    describe(&e, css)
+                };
+                error(Kind::Message(message))
+            })?;
+            parts.push(Part { selector, output });
+        }
         Ok(CssSelector {
             expression: expression.to_owned(),
-            selector,
-            output,
+            parts,
         })
     }
 
-    /// The expression as written, pseudo-element included.
+    /// The expression as written, pseudo-elements included.
     pub fn expression(&self) -> &str {
         &self.expression
     }
 
     pub(crate) fn select(&self, doc: &Document) -> Vec<Value> {
-        doc.html()
-            .select(&self.selector)
-            .filter_map(|element| self.output_of(element))
-            .map(Value::String)
-            .collect()
-    }
-
-    fn output_of(&self, element: ElementRef<'_>) -> Option<String> {
-        match &self.output {
-            Output::Html => Some(element.html()),
-            Output::Text => {
-                let text = collapse_whitespace(element.text());
-                // An element with no text gives nothing, as in Scrapy, so a `Default`
-                // processor can fill the field.
-                (!text.is_empty()).then_some(text)
-            }
-            Output::Attr(name) => element.attr(name).map(str::to_owned),
-        }
+        let html = doc.html();
+        let values: Vec<String> = match self.parts.as_slice() {
+            // One member that takes whole elements: scraper's matches are already in
+            // document order.
+            [part] if element_wise(&part.output) => html
+                .select(&part.selector)
+                .filter_map(|element| element_output(element, &part.output))
+                .collect(),
+            parts => in_document_order(html, parts),
+        };
+        values.into_iter().map(Value::String).collect()
     }
 }
 
-/// Splits a trailing `::text` or `::attr(name)` off the selector.
+/// Whether an output is one value per matched element (not per text node).
+fn element_wise(output: &Output) -> bool {
+    !matches!(output, Output::Text | Output::DescendantText)
+}
+
+fn element_output(element: ElementRef<'_>, output: &Output) -> Option<String> {
+    match output {
+        Output::Html => Some(element.html()),
+        Output::AllText => {
+            let text = collapse_whitespace(element.text());
+            // An element with no text gives nothing, so a `default` can fill the field.
+            (!text.is_empty()).then_some(text)
+        }
+        Output::Attr(name) => element.attr(name).map(str::to_owned),
+        Output::Text | Output::DescendantText => None,
+    }
+}
+
+/// Every member's values, merged in document order with each node counted once, as an
+/// XPath union is: one walk over the tree, which also keeps text nodes in the order
+/// they appear when the matched elements nest.
+fn in_document_order(html: &scraper::Html, parts: &[Part]) -> Vec<String> {
+    let matched: Vec<HashSet<NodeId>> = parts
+        .iter()
+        .map(|p| html.select(&p.selector).map(|e| e.id()).collect())
+        .collect();
+    // For each member that takes descendant text: how many matched elements the walk
+    // is inside of.
+    let mut inside = vec![0usize; parts.len()];
+    let mut out = Vec::new();
+    for edge in html.tree.root().traverse() {
+        match edge {
+            ego_tree::iter::Edge::Open(node) => match node.value() {
+                Node::Element(_) => {
+                    let Some(element) = ElementRef::wrap(node) else {
+                        continue;
+                    };
+                    let mut given: Vec<&Output> = Vec::new();
+                    for (i, part) in parts.iter().enumerate() {
+                        if !matched[i].contains(&node.id()) {
+                            continue;
+                        }
+                        if part.output == Output::DescendantText {
+                            inside[i] += 1;
+                        } else if element_wise(&part.output) && !given.contains(&&part.output) {
+                            given.push(&part.output);
+                            out.extend(element_output(element, &part.output));
+                        }
+                    }
+                }
+                Node::Text(text) => {
+                    let parent = node.parent().map(|p| p.id());
+                    let wanted = parts.iter().enumerate().any(|(i, part)| match part.output {
+                        Output::Text => parent.is_some_and(|p| matched[i].contains(&p)),
+                        Output::DescendantText => inside[i] > 0,
+                        _ => false,
+                    });
+                    if wanted {
+                        out.push(text.to_string());
+                    }
+                }
+                _ => {}
+            },
+            ego_tree::iter::Edge::Close(node) => {
+                for (i, part) in parts.iter().enumerate() {
+                    if part.output == Output::DescendantText && matched[i].contains(&node.id()) {
+                        inside[i] -= 1;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Splits a selector group at its top-level commas (not those in brackets, parentheses
+/// or quotes).
+fn split_groups(expression: &str) -> Vec<&str> {
+    let mut groups = Vec::new();
+    let (mut depth, mut quote, mut start) = (0i32, None::<char>, 0);
+    let mut chars = expression.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match (quote, c) {
+            (Some(_), '\\') => {
+                chars.next();
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '(' | '[') => depth += 1,
+            (None, ')' | ']') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                groups.push(&expression[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    groups.push(&expression[start..]);
+    groups
+}
+
+/// `A ::text` and `A *::text` take every text node inside `A` (parsel's
+/// `descendant-or-self`), and a bare `::text` every text node of the page.
+fn descendant_text(css: &str, output: Output) -> (&str, Output) {
+    if output != Output::Text {
+        return (css, output);
+    }
+    if css.trim().is_empty() {
+        return (":root", Output::DescendantText);
+    }
+    let stripped = css.trim_end();
+    let stripped = match stripped.strip_suffix('*') {
+        Some(before) if before.ends_with(char::is_whitespace) => before.trim_end(),
+        _ if stripped.len() < css.len() => stripped,
+        _ => return (css, output),
+    };
+    if stripped.is_empty() || stripped.ends_with(['>', '+', '~']) {
+        // `*::text` alone, or `A > *::text`: plain CSS.
+        return (css, output);
+    }
+    (stripped, Output::DescendantText)
+}
+
+/// Splits a trailing `::text`, `::all-text` or `::attr(name)` off a group member.
 ///
 /// These are not CSS, so scraper would reject them; they are only recognised at the very
-/// end (after trailing whitespace), which is where Scrapy users write them; anywhere else
-/// they make the CSS fail to parse, and [`MISPLACED`] explains why.
+/// end of a member (after trailing whitespace), which is where Scrapy users write them;
+/// anywhere else they make the CSS fail to parse, and [`MISPLACED`] explains why.
 fn split_pseudo_element(expression: &str) -> Result<(&str, Output), String> {
-    let trimmed = expression.trim_end();
+    let trimmed = expression.trim();
     if let Some(css) = trimmed.strip_suffix("::text") {
         return Ok((css, Output::Text));
+    }
+    if let Some(css) = trimmed.strip_suffix("::all-text") {
+        return Ok((css, Output::AllText));
     }
     if let Some(rest) = trimmed.strip_suffix(')')
         && let Some(at) = rest.rfind("::attr(")
@@ -107,17 +266,17 @@ fn split_pseudo_element(expression: &str) -> Result<(&str, Output), String> {
         }
         return Ok((css, Output::Attr(name.to_ascii_lowercase())));
     }
-    Ok((expression, Output::Html))
+    Ok((trimmed, Output::Html))
 }
 
-/// The message for `::text` / `::attr(..)` left inside the CSS part, e.g. in a group
-/// (`h1::text, h2::text`), which scraper would report as a bare "unexpected token".
-const MISPLACED: &str =
-    "`::text` and `::attr(name)` are only supported once, at the end of the selector";
+/// The message for `::text` / `::attr(..)` left inside the CSS part (`h1::text > b`),
+/// which scraper would report as a bare "unexpected token".
+const MISPLACED: &str = "`::text`, `::all-text` and `::attr(name)` go at the end of a selector \
+                         (or of each member of a group: `h1::text, h2::text`)";
 
 /// Joins the text pieces, turning every run of whitespace (including between pieces) into
 /// one space and trimming the ends, so that markup indentation does not leak into fields.
-fn collapse_whitespace<'a>(pieces: impl Iterator<Item = &'a str>) -> String {
+pub(crate) fn collapse_whitespace<'a>(pieces: impl Iterator<Item = &'a str>) -> String {
     let mut out = String::new();
     let mut pending_space = false;
     for piece in pieces {
@@ -164,13 +323,27 @@ fn describe(error: &SelectorErrorKind, css: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+    use url::Url;
+
     use super::*;
+
+    fn select(css: &str, html: &str) -> Vec<Value> {
+        let url = Url::parse("https://example.com/").unwrap();
+        CssSelector::compile(css)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .select(&Document::new(html, &url))
+    }
 
     #[test]
     fn splits_trailing_pseudo_elements() {
         assert_eq!(
             split_pseudo_element("h1::text").unwrap(),
             ("h1", Output::Text)
+        );
+        assert_eq!(
+            split_pseudo_element("h1::all-text").unwrap(),
+            ("h1", Output::AllText)
         );
         assert_eq!(
             split_pseudo_element("a.next ::attr( href ) ").unwrap(),
@@ -192,6 +365,47 @@ mod tests {
     }
 
     #[test]
+    fn text_is_the_elements_own_text_nodes_as_written() {
+        let html = "<h1>  A <b>bold</b> tail\n</h1><dd><span>x</span></dd><pre>a\n  b</pre><p></p>";
+        assert_eq!(
+            select("h1::text", html),
+            json!(["  A ", " tail\n"]).as_array().unwrap().clone()
+        );
+        assert!(select("dd::text", html).is_empty());
+        assert_eq!(select("pre::text", html), vec![json!("a\n  b")]);
+        assert!(select("p::text", html).is_empty());
+        assert_eq!(
+            select("h1 ::text", html),
+            vec![json!("  A "), json!("bold"), json!(" tail\n")]
+        );
+        assert_eq!(select("h1 *::text", html), select("h1 ::text", html));
+        assert_eq!(select("h1::all-text", html), vec![json!("A bold tail")]);
+        assert_eq!(
+            select("b::text, pre::text", html),
+            vec![json!("bold"), json!("a\n  b")]
+        );
+        // The union is in document order, whichever member comes first.
+        assert_eq!(
+            select("pre::text, b::text", html),
+            vec![json!("bold"), json!("a\n  b")]
+        );
+    }
+
+    #[test]
+    fn nested_matches_keep_document_order_and_count_each_node_once() {
+        let html = "<div>a<div>b</div>c</div>";
+        assert_eq!(
+            select("div::text", html),
+            vec![json!("a"), json!("b"), json!("c")]
+        );
+        assert_eq!(
+            select("div ::text", html),
+            vec![json!("a"), json!("b"), json!("c")]
+        );
+        assert_eq!(select("div::text, div ::text", html).len(), 3);
+    }
+
+    #[test]
     fn rejects_bad_attribute_names() {
         for bad in ["a::attr()", "a::attr(a b)", "a::attr(\"\")"] {
             assert!(split_pseudo_element(bad).is_err(), "{bad}");
@@ -200,13 +414,22 @@ mod tests {
 
     #[test]
     fn explains_misplaced_pseudo_elements() {
-        for bad in ["h1::text, h2::text", "h1::text > b", "a::attr(href) b"] {
+        for bad in ["h1::text > b", "a::attr(href) b", "h1::all-text p"] {
             let err = CssSelector::compile(bad).unwrap_err();
-            assert!(
-                err.to_string().contains("only supported once, at the end"),
-                "{err}"
-            );
+            assert!(err.to_string().contains("go at the end"), "{err}");
         }
+        assert!(CssSelector::compile("a, , b").is_err());
+        assert!(CssSelector::compile("::attr(href)").is_err());
+    }
+
+    #[test]
+    fn groups_split_at_top_level_commas_only() {
+        assert_eq!(split_groups("a, b"), ["a", " b"]);
+        assert_eq!(
+            split_groups(r#"a[title="x, y"], b:is(c, d)"#),
+            [r#"a[title="x, y"]"#, " b:is(c, d)"]
+        );
+        assert_eq!(split_groups("a"), ["a"]);
     }
 
     #[test]

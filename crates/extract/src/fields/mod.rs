@@ -2,7 +2,7 @@
 //! that clean them up.
 //!
 //! A declarative spider compiles each user expression once into a [`Selector`] (CSS with
-//! the Scrapy-style `::text` / `::attr(name)` endings, JSONPath per RFC 9535, a regular
+//! parsel's (Scrapy's) `::text` / `::attr(name)` endings and our `::all-text`, JSONPath per RFC 9535, a regular
 //! expression, or, with the `xpath` feature, XPath), runs it over every page's [`Document`] to get the raw values, and passes
 //! them through [`apply`] with a list of [`Processor`]s to get the field's final value.
 //!
@@ -23,7 +23,8 @@
 //!     &url,
 //! );
 //! let title = Selector::css("h1.title::text")?.select(&doc);
-//! assert_eq!(apply(title, &[Processor::First], &doc.base_url()), json!("A Light in the Attic"));
+//! assert_eq!(apply(title.clone(), &[Processor::First], &doc.base_url()), json!("  A Light\n         in the Attic "));
+//! assert_eq!(apply(title, &[Processor::First, Processor::Normalize], &doc.base_url()), json!("A Light in the Attic"));
 //! let price = Selector::css("p.price::text")?.select(&doc);
 //! assert_eq!(apply(price, &[Processor::First, Processor::ParseNumber], &doc.base_url()), json!(51.77));
 //! let next = Selector::css("a.next::attr(href)")?.select(&doc);
@@ -50,7 +51,7 @@ pub use document::Document;
 pub use error::FieldError;
 pub use jsonpath::JsonPathSelector;
 pub use nesting::MAX_DEPTH;
-pub use processor::{Processor, apply};
+pub use processor::{Applied, Pattern, Problem, Processor, apply, apply_checked, apply_keeping};
 pub use regex::RegexSelector;
 pub use selector::Selector;
 #[cfg(feature = "xpath")]

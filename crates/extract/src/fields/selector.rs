@@ -31,14 +31,20 @@ pub enum Selector {
 // ===== impl Selector =====
 
 impl Selector {
-    /// A CSS selector (parsed by the `scraper` crate), optionally ending in a Scrapy-style
-    /// pseudo-element:
+    /// A CSS selector (parsed by the `scraper` crate), optionally ending in a pseudo-element
+    /// that means what it means in parsel (Scrapy's selectors):
     ///
-    /// - `h1.title::text`: each matched element's descendant text, with whitespace runs
-    ///   collapsed to one space and trimmed; elements with no text give nothing;
+    /// - `h1.title::text`: each matched element's own text nodes, each a value, with
+    ///   whitespace as in the document (`<dd><span>x</span></dd>` gives nothing for
+    ///   `dd::text`);
+    /// - `h1 ::text` or `h1 *::text`: every text node inside the element;
     /// - `a.next::attr(href)`: the attribute's value (untrimmed), for the matched elements
     ///   that have it;
-    /// - without either: each matched element's outer HTML.
+    /// - `h1::all-text` (ours): one string per element, all its text with whitespace runs
+    ///   collapsed to one space and trimmed; elements with no text give nothing;
+    /// - without any: each matched element's outer HTML.
+    ///
+    /// A group (`h1::text, h2::text`) gives the union of its members in document order.
     pub fn css(expr: &str) -> Result<Selector, FieldError> {
         CssSelector::compile(expr).map(Selector::Css)
     }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use ferrocrawl_engine::Output;
 use ferrocrawl_frontier::Checkpoint;
 use ferrocrawl_sink::{BoxSink, CsvSink, Item, ItemWriter, JsonlSink, Pipeline, SharedSink, Sink};
-use ferrocrawl_spider::{SinkKind, SinkSpec};
+use ferrocrawl_spider::{PROBLEMS_KEY, SinkKind, SinkSpec};
 use serde_json::Value;
 
 use crate::{Error, ErrorKind, Result, Url};
@@ -29,11 +29,14 @@ pub struct ItemRoute {
     pub dedupe: bool,
 }
 
-/// How a route looks in the summary: its rule (or `*`) and its counts.
+/// How a route looks in the summary: its rule (or `*`), its sink and its
+/// counts.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RouteReport {
     /// The rule, or `*` for the route that takes every label.
     pub rule: String,
+    /// The sink, as the summary names it.
+    pub sink: String,
     /// Items written.
     pub written: u64,
     /// Items a pipeline stage rejected (in the failures file).
@@ -86,6 +89,7 @@ fn sink_error(what: String, e: ferrocrawl_sink::Error) -> Error {
 
 struct RouteWriter {
     rule: String,
+    sink: String,
     writer: ItemWriter<SharedSink, SharedSink>,
     urls: Vec<String>,
     items: Vec<Item>,
@@ -110,9 +114,12 @@ impl RouteWriter {
 /// Every route's writer, and the shared sinks and failures file.
 pub(crate) struct ItemWriters {
     routes: Vec<RouteWriter>,
-    /// Route index by label; the catch-all route, if any, is `any`.
-    by_rule: HashMap<String, usize>,
-    any: Option<usize>,
+    /// Route indexes by label (a rule may write to several sinks); the
+    /// catch-all routes are `any`.
+    by_rule: HashMap<String, Vec<usize>>,
+    any: Vec<usize>,
+    /// Values processors could not convert, written to the failures file.
+    pub field_problems: u64,
     sinks: Vec<(String, SharedSink)>,
     failures: SharedSink,
     pub failures_path: PathBuf,
@@ -144,7 +151,8 @@ impl ItemWriters {
         let mut writers = ItemWriters {
             routes: Vec::new(),
             by_rule: HashMap::new(),
-            any: None,
+            any: Vec::new(),
+            field_problems: 0,
             sinks: Vec::new(),
             failures: failures_sink.clone(),
             failures_path,
@@ -182,13 +190,12 @@ impl ItemWriters {
             }
             let index = writers.routes.len();
             match &route.rule {
-                Some(r) => {
-                    writers.by_rule.insert(r.clone(), index);
-                }
-                None => writers.any = Some(index),
+                Some(r) => writers.by_rule.entry(r.clone()).or_default().push(index),
+                None => writers.any.push(index),
             }
             writers.routes.push(RouteWriter {
                 rule,
+                sink: spec.to_string(),
                 writer: ItemWriter::new(pipeline, sink, failures_sink.clone()),
                 urls: Vec::new(),
                 items: Vec::new(),
@@ -200,35 +207,62 @@ impl ItemWriters {
 
     /// Whether items of `label` have a route.
     pub fn takes(&self, label: Option<&str>) -> bool {
-        self.route_of(label).is_some()
+        !self.routes_of(label).is_empty()
     }
 
-    fn route_of(&self, label: Option<&str>) -> Option<usize> {
+    fn routes_of(&self, label: Option<&str>) -> &[usize] {
         label
-            .and_then(|l| self.by_rule.get(l).copied())
-            .or(self.any)
+            .and_then(|l| self.by_rule.get(l))
+            .map_or(self.any.as_slice(), Vec::as_slice)
     }
 
-    /// Buffer a page's items on their route; write a full batch.
+    /// Buffer a page's items on their routes (each route gets every item);
+    /// write a full batch. The values an item's processors could not
+    /// convert go to the failures file, once.
     pub async fn accept(
         &mut self,
         page: &Url,
         label: Option<&str>,
         items: Vec<Value>,
     ) -> Result<()> {
-        let Some(i) = self.route_of(label) else {
+        let routes = self.routes_of(label).to_vec();
+        if routes.is_empty() {
             self.stray += items.len() as u64;
             return Ok(());
-        };
-        let w = &mut self.routes[i];
+        }
+        let mut problems = Vec::new();
+        let mut objects = Vec::with_capacity(items.len());
         for item in items {
-            if let Value::Object(item) = item {
+            if let Value::Object(mut item) = item {
+                if let Some(Value::Array(found)) = item.remove(PROBLEMS_KEY) {
+                    problems.extend(found.into_iter().map(|p| problem_record(p, page, &item)));
+                }
+                objects.push(item);
+            }
+        }
+        if !problems.is_empty() {
+            self.field_problems += problems.len() as u64;
+            self.failures
+                .write(&problems)
+                .await
+                .map_err(|e| sink_error("cannot write to the failures file".into(), e))?;
+        }
+        let last = routes.len() - 1;
+        let mut objects = Some(objects);
+        for (n, i) in routes.into_iter().enumerate() {
+            let w = &mut self.routes[i];
+            let batch = if n == last {
+                objects.take().unwrap_or_default()
+            } else {
+                objects.clone().unwrap_or_default()
+            };
+            for item in batch {
                 w.urls.push(page.to_string());
                 w.items.push(item);
             }
-        }
-        if w.items.len() >= BATCH {
-            w.write().await?;
+            if w.items.len() >= BATCH {
+                w.write().await?;
+            }
         }
         Ok(())
     }
@@ -263,6 +297,7 @@ impl ItemWriters {
             failed += c.failed();
             reports.push(RouteReport {
                 rule: w.rule.clone(),
+                sink: w.sink.clone(),
                 written: c.written,
                 rejected: c.rejected,
                 refused: c.refused,
@@ -281,7 +316,10 @@ impl ItemWriters {
             .await
             .map_err(|e| sink_error("cannot close the failures file".into(), e))?;
         // Nothing failed: leave no empty file behind.
-        if failed == 0 && std::fs::metadata(&self.failures_path).is_ok_and(|m| m.len() == 0) {
+        if failed == 0
+            && self.field_problems == 0
+            && std::fs::metadata(&self.failures_path).is_ok_and(|m| m.len() == 0)
+        {
             let _ = std::fs::remove_file(&self.failures_path);
         }
         reports.sort_by(|a, b| a.rule.cmp(&b.rule));
@@ -297,6 +335,24 @@ impl Output for ItemWriters {
     async fn commit(&mut self) -> Result<Checkpoint> {
         ItemWriters::commit(self).await
     }
+}
+
+/// A failures-file line for a value a processor could not convert: the
+/// field, the value and the reason, with the page and the item (written,
+/// with the field left out or kept as the spider says).
+fn problem_record(problem: Value, page: &Url, item: &Item) -> Item {
+    let mut record = match problem {
+        Value::Object(o) => o,
+        other => {
+            let mut o = Item::new();
+            o.insert("reason".into(), other);
+            o
+        }
+    };
+    record.insert("stage".into(), Value::String("field".into()));
+    record.insert("url".into(), Value::String(page.to_string()));
+    record.insert("item".into(), Value::Object(item.clone()));
+    record
 }
 
 /// Seeds a resumed route's dedupe with the keys its file already holds, so

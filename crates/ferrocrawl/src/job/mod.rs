@@ -139,21 +139,25 @@ impl Job {
             table: None,
             key: None,
         };
-        let sink_of = |o| {
-            spider
-                .sink_of(o)
-                .cloned()
-                .unwrap_or_else(|| fallback.clone())
-        };
+        // One route per rule and sink: a rule with two sinks writes every
+        // item to both.
         let routes: Vec<ItemRoute> = spider
             .outputs()
             .iter()
-            .map(|o| ItemRoute {
-                rule: Some(o.rule.clone()),
-                sink: sink_of(o),
-                key: o.key.clone(),
-                required: o.required.clone(),
-                dedupe: o.dedupe,
+            .flat_map(|o| {
+                let sinks = spider.sinks_of(o);
+                let sinks = if sinks.is_empty() {
+                    std::slice::from_ref(&fallback)
+                } else {
+                    sinks
+                };
+                sinks.iter().map(|sink| ItemRoute {
+                    rule: Some(o.rule.clone()),
+                    sink: sink.clone(),
+                    key: o.key.clone(),
+                    required: o.required.clone(),
+                    dedupe: o.dedupe,
+                })
             })
             .collect();
         let first = routes.first().map_or(fallback.clone(), |r| r.sink.clone());
@@ -639,10 +643,14 @@ pub struct JobReport {
     pub summary: Summary,
     /// Each item route's counts.
     pub routes: Vec<RouteReport>,
-    /// Items written, over all routes.
+    /// Items written, each counted once however many sinks it went to.
     pub items_written: u64,
     /// Items rejected or refused (each is in the failures file).
     pub items_failed: u64,
+    /// Values a field's processors could not convert (each is in the
+    /// failures file with its field and reason; the item was written
+    /// without it).
+    pub field_problems: u64,
     /// Items whose label no route takes (and no page file holds).
     pub stray_items: u64,
     /// The failures file, when items have routes.
@@ -659,7 +667,7 @@ impl JobReport {
     /// Everything that failed: pages, items and saves. A crawl whose count
     /// is not zero did not fully succeed.
     pub fn failures(&self) -> u64 {
-        self.summary.failed + self.items_failed + self.save_errors
+        self.summary.failed + self.items_failed + self.field_problems + self.save_errors
     }
 }
 
@@ -685,9 +693,18 @@ impl JobOutputs {
         if let Some(items) = self.items {
             report.stray_items += items.stray;
             report.failures_path = Some(items.failures_path.clone());
+            report.field_problems = items.field_problems;
             report.routes = items.close().await?;
-            report.items_written = report.routes.iter().map(|r| r.written).sum();
-            report.items_failed = report.routes.iter().map(|r| r.rejected + r.refused).sum();
+            // A rule writing to two sinks writes each item twice: count it
+            // once, as its best-served sink has it.
+            let mut by_rule: std::collections::BTreeMap<&str, (u64, u64)> = Default::default();
+            for r in &report.routes {
+                let e = by_rule.entry(r.rule.as_str()).or_default();
+                e.0 = e.0.max(r.written);
+                e.1 = e.1.max(r.rejected + r.refused);
+            }
+            report.items_written = by_rule.values().map(|(w, _)| w).sum();
+            report.items_failed = by_rule.values().map(|(_, f)| f).sum();
         }
         Ok(report)
     }
