@@ -314,6 +314,15 @@ pub struct SettingsArgs {
     /// Retries per page for temporary failures [retries].
     #[arg(long, value_name = "N")]
     pub retries: Option<u32>,
+    /// An HTTP status to retry (repeatable; replaces the default list) [retry_statuses].
+    #[arg(long = "retry-status", value_name = "STATUS", value_parser = clap::value_parser!(u16).range(100..=599))]
+    pub retry_statuses: Vec<u16>,
+    /// A header for every request that does not set it, 'Name: value' (repeatable) [headers].
+    #[arg(short = 'H', long = "header", value_name = "HEADER", value_parser = header)]
+    pub headers: Vec<(String, String)>,
+    /// Send no Referer header with followed requests [referer = false].
+    #[arg(long)]
+    pub no_referer: bool,
     /// Redirects followed in a row from one page; the page whose redirect goes past this fails
     /// (too_many_redirects); 0 follows none [max_redirects].
     #[arg(long, value_name = "N")]
@@ -391,6 +400,11 @@ impl SettingsArgs {
         s.allow_private |= self.allow_private;
         set(&mut s.timeout, self.timeout);
         set(&mut s.retries, self.retries);
+        if !self.retry_statuses.is_empty() {
+            s.retry_statuses = self.retry_statuses.clone();
+        }
+        s.headers.extend(self.headers.iter().cloned());
+        s.referer &= !self.no_referer;
         set(&mut s.max_redirects, self.max_redirects);
         if self.user_agent.is_some() {
             s.user_agent = self.user_agent.clone();
@@ -620,6 +634,23 @@ fn duration(s: &str) -> Result<Duration, String> {
 /// A duration for a per-host delay flag: at most a day.
 fn delay(s: &str) -> Result<Duration, String> {
     ferrocrawl::crawl::parse_delay(s)
+}
+
+/// A header flag, 'Name: value', checked as a header can carry it.
+fn header(s: &str) -> Result<(String, String), String> {
+    let (name, value) = s
+        .split_once(':')
+        .ok_or_else(|| format!("`{s}`: write a header as 'Name: value'"))?;
+    let (name, value) = (name.trim(), value.trim());
+    if ferrocrawl::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+        return Err(format!("`{name}` is not a header name"));
+    }
+    if ferrocrawl::header::HeaderValue::from_str(value).is_err() {
+        return Err(format!(
+            "the value of `{name}` has characters a header can't carry"
+        ));
+    }
+    Ok((name.to_owned(), value.to_owned()))
 }
 
 /// Parse a byte size: a number with an optional K/M/G suffix (KiB = KB = K = 1024).

@@ -266,6 +266,9 @@ mod tests {
             .order(CrawlOrder::Dfs)
             .obey_robots(false)
             .retries(5)
+            .retry_statuses([429, 503])
+            .header("Accept-Language", "fr")
+            .referer(false)
             .max_redirects(3);
         let file = r#"
             name = "same"
@@ -281,6 +284,9 @@ mod tests {
             order = "dfs"
             obey_robots = false
             retries = 5
+            retry_statuses = [429, 503]
+            headers = { Accept-Language = "fr" }
+            referer = false
             max_redirects = 3
             [rules.page]
             pattern = "/"
@@ -307,6 +313,13 @@ mod tests {
             "--ignore-robots",
             "--retries",
             "5",
+            "--retry-status",
+            "429",
+            "--retry-status",
+            "503",
+            "-H",
+            "Accept-Language: fr",
+            "--no-referer",
             "--max-redirects",
             "3",
             "http://127.0.0.1:1/",

@@ -304,3 +304,127 @@ async fn the_books_spider_into_postgres_twice() {
         .unwrap();
     assert_eq!((n, distinct), (1008, 1008), "56 list pages of 18");
 }
+
+/// A page of people, served by testkit's `/page?html=`.
+fn people_page(srv: &TestServer) -> String {
+    let html = r#"<ul>
+<li class="person"><b>Ada</b> <i>1991-12</i></li>
+<li class="person"><b>Bob</b> <i>March 1979</i></li>
+<li class="person"><b>Cy</b> <i>sometime</i></li>
+</ul>"#;
+    url::Url::parse_with_params(&srv.url("/page"), [("html", html)])
+        .unwrap()
+        .to_string()
+}
+
+fn read_jsonl(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// A date that can't be read is not lost in silence: the item is written
+/// without it, the value goes to the failures file with its field and
+/// reason, and the exit code says so. Every item goes to both sinks, and is
+/// counted once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_dates_are_failures_and_items_reach_every_sink() {
+    let srv = TestServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let spider = format!(
+        r#"
+start = [{{ url = "{page}", label = "people" }}]
+sink = ["people.db", "people.jsonl"]
+[rules.people]
+items = {{ css = "li.person" }}
+fields.name = "b::text"
+fields.born = {{ css = "i::text", process = ["date"] }}
+key = "name"
+"#,
+        page = people_page(&srv)
+    );
+    std::fs::write(dir.path().join("people.toml"), spider).unwrap();
+    let out = ferrocrawl(args(&["run", "people.toml"]), dir.path().into()).await;
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("3 items written"), "{err}");
+    assert!(
+        err.contains("1 field values could not be converted"),
+        "{err}"
+    );
+    let lines = read_jsonl(&dir.path().join("people.jsonl"));
+    let born: Vec<(&str, &Value)> = lines
+        .iter()
+        .map(|l| (l["name"].as_str().unwrap(), &l["born"]))
+        .collect();
+    assert_eq!(
+        born,
+        [
+            ("Ada", &Value::from("1991-12")),
+            ("Bob", &Value::from("1979-03")),
+            ("Cy", &Value::Null)
+        ]
+    );
+    let rows = sqlite_rows(
+        &dir.path().join("people.db"),
+        "SELECT name FROM people ORDER BY name",
+    );
+    assert_eq!(rows.len(), 3, "the SQLite sink got every item too");
+    let failures = read_jsonl(&dir.path().join("people.failures.jsonl"));
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    let f = &failures[0];
+    assert_eq!(f["stage"], "field");
+    assert_eq!(f["field"], "born");
+    assert_eq!(f["value"], "sometime");
+    assert!(f["reason"].as_str().unwrap().contains("not a date"), "{f}");
+    assert_eq!(f["item"]["name"], "Cy");
+    assert!(f["item"].get("__ferrocrawl_problems").is_none(), "{f}");
+    // `on_error = "keep"` keeps the text instead, and nothing failed.
+    let kept = std::fs::read_to_string(dir.path().join("people.toml"))
+        .unwrap()
+        .replace(
+            "process = [\"date\"]",
+            "process = [\"date\"], on_error = \"keep\"",
+        )
+        .replace("\"people.db\", ", "");
+    std::fs::write(dir.path().join("kept.toml"), kept).unwrap();
+    std::fs::remove_file(dir.path().join("people.jsonl")).unwrap();
+    let out = ferrocrawl(args(&["run", "kept.toml"]), dir.path().into()).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lines = read_jsonl(&dir.path().join("people.jsonl"));
+    assert_eq!(lines[2]["born"], "sometime");
+}
+
+/// A selector that matched nothing on every page of its rule is a warning
+/// naming the rule and the selector; `--strict` makes it an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn selectors_that_never_match_are_reported_and_strict_fails() {
+    let srv = TestServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let spider = format!(
+        r#"
+start = [{{ url = "{page}", label = "people" }}]
+sink = "people.jsonl"
+[rules.people]
+items = {{ css = "li.person" }}
+fields.name = "b::text"
+fields.nick = "span.nick::text"
+"#,
+        page = people_page(&srv)
+    );
+    std::fs::write(dir.path().join("people.toml"), spider).unwrap();
+    let out = ferrocrawl(args(&["run", "people.toml"]), dir.path().into()).await;
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("warning: rule `people`: field `nick` (`span.nick::text`) matched nothing"),
+        "{err}"
+    );
+    assert!(!err.contains("field `name`"), "{err}");
+    let out = ferrocrawl(args(&["run", "--strict", "people.toml"]), dir.path().into()).await;
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("error: rule `people`: field `nick`"), "{err}");
+}

@@ -89,6 +89,9 @@ pub enum ErrorKind {
     Forbidden,
     /// A spider's handler failed on a response.
     Handler,
+    /// A page a handler was waiting for came back with an error status (4xx,
+    /// or 5xx after the retries), so nothing was extracted from it.
+    HttpStatus,
     /// A crawl state file can't be used; nothing was changed in it.
     State(StateProblem),
     /// The run was stopped at once (a second Ctrl-C, a cancelled task)
@@ -118,6 +121,7 @@ impl ErrorKind {
             ErrorKind::Io => "io",
             ErrorKind::Forbidden => "forbidden_address",
             ErrorKind::Handler => "handler",
+            ErrorKind::HttpStatus => "http_status",
             ErrorKind::State(_) => "state",
             ErrorKind::Interrupted => "interrupted",
         }

@@ -31,6 +31,8 @@ pub(crate) struct Ctx {
     /// Redirects followed in a row from one request; 0 follows none.
     pub max_redirects: u32,
     pub user_agent: String,
+    /// Send `Referer` with followed requests.
+    pub referer: bool,
     pub keep_bodies: bool,
     pub sitemaps: bool,
     /// The seeds' origins, whose robots.txt `Sitemap:` lines are read when
@@ -199,10 +201,33 @@ impl CrawlerBuilder {
         self
     }
 
+    /// The HTTP statuses retried, with backoff. Default 408, 500, 502, 503,
+    /// 504, 522, 524.
+    pub fn retry_statuses(mut self, statuses: impl IntoIterator<Item = u16>) -> Self {
+        self.settings.retry_statuses = statuses.into_iter().collect();
+        self.retry.retry_statuses = self.settings.retry_statuses.clone();
+        self
+    }
+
+    /// A header sent with every request that does not set it (the
+    /// `headers` setting).
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.settings.headers.insert(name.into(), value.into());
+        self
+    }
+
+    /// Send `Referer` (the page a request was found on) with followed
+    /// requests. Default on.
+    pub fn referer(mut self, on: bool) -> Self {
+        self.settings.referer = on;
+        self
+    }
+
     /// The retry policy (backoff, which errors retry); its `max_retries`
-    /// becomes the `retries` setting.
+    /// and `retry_statuses` become the settings of those names.
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.settings.retries = retry.max_retries;
+        self.settings.retry_statuses = retry.retry_statuses.clone();
         self.retry = retry;
         self
     }
@@ -421,8 +446,10 @@ impl CrawlerBuilder {
             robots_client,
             retry: RetryPolicy {
                 max_retries: st.retries,
+                retry_statuses: st.retry_statuses.clone(),
                 ..self.retry.clone()
             },
+            referer: st.referer,
             canonicalizer,
             scope,
             links,

@@ -86,10 +86,42 @@ async fn robots(ctx: &Ctx, lease: Lease) -> Done {
     }
 }
 
+/// The request with a `Referer` header naming the page it was found on, as
+/// browsers and Scrapy send it (the `referer` setting): not when the request
+/// sets one, and not from an https page to an http URL (the
+/// no-referrer-when-downgrade policy). Added when sending, so queued
+/// requests don't carry it.
+fn referer(ctx: &Ctx, request: &Request) -> Option<Request> {
+    if !ctx.referer {
+        return None;
+    }
+    let from = request.referrer.as_ref()?;
+    if from.scheme() == "https" && request.url.scheme() != "https" {
+        return None;
+    }
+    if request
+        .headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("referer"))
+    {
+        return None;
+    }
+    let mut value = from.clone();
+    value.set_fragment(None);
+    let _ = value.set_username("");
+    let _ = value.set_password(None);
+    let mut with = request.clone();
+    with.headers.push(("Referer".to_owned(), value.into()));
+    Some(with)
+}
+
 async fn page(ctx: &Ctx, lease: Lease) -> Done {
     let request = &lease.request;
     let started = tokio::time::Instant::now();
-    let result = ctx.client.execute(request).await;
+    let result = match referer(ctx, request) {
+        Some(with_referer) => ctx.client.execute(&with_referer).await,
+        None => ctx.client.execute(request).await,
+    };
     let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     if let Some((after, reason)) = ctx
         .retry
@@ -305,6 +337,21 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
                 });
             }
         }
+    } else if let (Some(_), false) = (handler, resp.status.is_success()) {
+        // A page whose rule never saw it: no items, and not a success.
+        record.error = Some(ErrorRecord {
+            kind: ErrorKind::HttpStatus.name().to_owned(),
+            message: format!(
+                "{} answered {}; its handler{} did not run",
+                resp.url,
+                resp.status,
+                request
+                    .label
+                    .as_deref()
+                    .map(|l| format!(" (`{l}`)"))
+                    .unwrap_or_default()
+            ),
+        });
     } else if let (Some(handler), true) = (handler, resp.status.is_success()) {
         let mut hctx = Context::new(&resp, &ctx.links);
         let result = handler(&resp, &mut hctx);

@@ -60,6 +60,15 @@ pub struct Settings {
     pub timeout: Duration,
     /// Retries per page for temporary failures (5xx, timeouts, resets).
     pub retries: u32,
+    /// The HTTP statuses retried (with backoff), up to `retries` times.
+    pub retry_statuses: Vec<u16>,
+    /// Headers sent with every request unless it sets them (Scrapy's
+    /// `DEFAULT_REQUEST_HEADERS`), e.g. `Accept-Language`.
+    #[serde(deserialize_with = "header_table")]
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// Send a `Referer` header, the page a request was found on, with
+    /// followed requests (not from https to http).
+    pub referer: bool,
     /// Redirects followed in a row from one request; 0 follows none.
     pub max_redirects: u32,
     /// Largest body accepted, after decompression.
@@ -128,6 +137,9 @@ impl Default for Settings {
             user_agent: None,
             timeout: Duration::from_secs(60),
             retries: 2,
+            retry_statuses: ferrocrawl_fetch::RetryPolicy::default().retry_statuses,
+            headers: std::collections::BTreeMap::new(),
+            referer: true,
             max_redirects: 10,
             max_body: 32 << 20,
             proxy: None,
@@ -241,6 +253,9 @@ impl Settings {
         if let Some(ua) = &self.user_agent {
             c = c.user_agent(ua.clone());
         }
+        for (name, value) in &self.headers {
+            c = c.default_header(name.clone(), value.clone());
+        }
         if let Some(proxy) = &self.proxy {
             c = c.proxy(proxy.clone());
         }
@@ -329,6 +344,15 @@ pub const DOCS: &[(&str, &str)] = &[
         "retries",
         "retries per page for temporary failures (5xx, timeouts, resets)",
     ),
+    ("retry_statuses", "the HTTP statuses retried, with backoff"),
+    (
+        "headers",
+        "headers sent with every request that does not set them, e.g. { Accept-Language = \"en\" }",
+    ),
+    (
+        "referer",
+        "send Referer (the page a link was found on) with followed requests",
+    ),
     (
         "max_redirects",
         "redirects followed in a row from one request; 0 follows none",
@@ -394,6 +418,27 @@ pub const DOCS: &[(&str, &str)] = &[
         "how long a request may be held before another worker takes it over",
     ),
 ];
+
+/// Header names and values a request can carry; an invalid one is refused
+/// by name here rather than failing every request.
+fn header_table<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<std::collections::BTreeMap<String, String>, D::Error> {
+    let table = std::collections::BTreeMap::<String, String>::deserialize(d)?;
+    for (name, value) in &table {
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(serde::de::Error::custom(format!(
+                "`{name}` is not a header name: letters, digits and `-`, e.g. Accept-Language"
+            )));
+        }
+        if http::HeaderValue::from_str(value).is_err() {
+            return Err(serde::de::Error::custom(format!(
+                "the value of header `{name}` has characters a header can't carry (line breaks, control characters)"
+            )));
+        }
+    }
+    Ok(table)
+}
 
 fn at_least_one<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
     let n = usize::deserialize(d)?;

@@ -37,7 +37,7 @@ pub(crate) fn compile(file: &str, source: &str) -> Result<Spider, SpiderError> {
         source,
         errors: &errors,
     };
-    let spider = read.and_then(|(raw, rules)| compiler.spider(raw, rules));
+    let spider = read.and_then(|(raw, rules, damaged)| compiler.spider(raw, rules, &damaged));
     match (SpiderError::merge(errors.into_inner()), spider) {
         (Some(e), _) => Err(e),
         (None, Some(spider)) => Ok(spider),
@@ -65,7 +65,14 @@ impl Compiler<'_> {
         result.map_err(|e| self.errors.borrow_mut().push(e)).ok()
     }
 
-    fn spider(&self, raw: SpiderFile, raw_rules: Vec<NamedRule>) -> Option<Spider> {
+    /// The spider, compiled from what could be read; `damaged` names the
+    /// top-level keys that could not (their absence is not a mistake again).
+    fn spider(
+        &self,
+        raw: SpiderFile,
+        raw_rules: Vec<NamedRule>,
+        damaged: &[String],
+    ) -> Option<Spider> {
         let before = self.errors.borrow().len();
         let name = match raw.name {
             Some(n) if n.get_ref().trim().is_empty() => {
@@ -79,7 +86,7 @@ impl Compiler<'_> {
                 .unwrap_or("spider")
                 .to_owned(),
         };
-        if raw_rules.is_empty() {
+        if raw_rules.is_empty() && !damaged.iter().any(|d| d == "rules") {
             self.ok::<()>(Err(SpiderError::file(
                 self.file,
                 "no rules: add a `[rules.NAME]` table saying what to extract or follow on a page"
@@ -129,7 +136,11 @@ impl Compiler<'_> {
                 rules.push(rule);
             }
         }
-        let start = self.starts(raw.start, &labels, &patterns, all_patterns);
+        let start = if damaged.iter().any(|d| d == "start") {
+            Vec::new()
+        } else {
+            self.starts(raw.start, &labels, &patterns, all_patterns)
+        };
         let settings = raw.settings;
         let failures = raw.failures.map(|f| f.into_inner());
         if self.errors.borrow().len() > before {

@@ -47,8 +47,10 @@ impl Reader<'_> {
             .push(SpiderError::at(self.file, self.source, span, message));
     }
 
-    /// The whole file, or `None` if any part of it is wrong.
-    pub(crate) fn read(&self) -> Option<(SpiderFile, Vec<NamedRule>)> {
+    /// The file's parts that could be read (the others' mistakes
+    /// recorded), with which top-level keys could not; `None` when the
+    /// TOML itself is broken.
+    pub(crate) fn read(&self) -> Option<(SpiderFile, Vec<NamedRule>, Vec<String>)> {
         let (doc, syntax) = DeTable::parse_recoverable(self.source);
         if !syntax.is_empty() {
             // A broken document: what serde would say about it is noise.
@@ -57,7 +59,7 @@ impl Reader<'_> {
             }
             return None;
         }
-        let before = self.errors.borrow().len();
+        let mut damaged = Vec::new();
         let mut file = SpiderFile {
             name: None,
             start: Starts::default(),
@@ -68,7 +70,9 @@ impl Reader<'_> {
         let mut rules = Vec::new();
         for (key, value) in doc.into_inner() {
             let span = key.span();
-            match key.get_ref().as_ref() {
+            let before = self.errors.borrow().len();
+            let name: &str = key.get_ref().as_ref();
+            match name {
                 "name" => file.name = self.value(value),
                 "start" => file.start = self.value(value).unwrap_or_default(),
                 "settings" => file.settings = self.settings(value),
@@ -87,8 +91,11 @@ impl Reader<'_> {
                     ),
                 ),
             }
+            if self.errors.borrow().len() > before {
+                damaged.push(name.to_owned());
+            }
         }
-        (self.errors.borrow().len() == before).then_some((file, rules))
+        Some((file, rules, damaged))
     }
 
     /// One value as `T`, or its mistake recorded.

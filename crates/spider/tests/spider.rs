@@ -224,13 +224,18 @@ fn every_kind_of_mistake_is_placed_and_explained() {
     for (what, text, (line, col), words) in &cases {
         let e = err(text);
         let shown = e.to_string();
-        let placed = (e.line(), e.column()) == (*line, *col);
-        let worded = words.iter().all(|w| shown.contains(w));
-        if !placed || !worded {
+        // The mistake at that place (a case may hold others), in its words.
+        let found = e
+            .mistakes()
+            .iter()
+            .find(|m| (m.line(), m.column()) == (*line, *col));
+        let worded = found.is_some_and(|m| {
+            let shown = m.to_string();
+            words.iter().all(|w| shown.contains(w))
+        });
+        if !worded {
             failures.push(format!(
-                "{what}: expected {line}:{col} with {words:?}, got {}:{}:\n{shown}",
-                e.line(),
-                e.column()
+                "{what}: expected {line}:{col} with {words:?}, got:\n{shown}"
             ));
         }
         assert!(shown.starts_with("t.toml:"), "{what}: {shown}");
@@ -446,4 +451,243 @@ fn xpath_without_the_feature_says_how_to_get_it() {
         "start = [{ url = \"http://a/\", label = \"p\" }]\n[rules.p]\nfields.t = { xpath = \"//h1\" }\n",
     );
     assert!(e.to_string().contains("--features xpath"), "{e}");
+}
+
+/// Several mistakes in one file: every one is reported, each at its place,
+/// in file order, and none in words of the parser's internals.
+#[test]
+fn check_reports_every_mistake_not_the_first() {
+    let text = r#"name = "many"
+start = [{ url = "http://a/", label = "list" }]
+sink = { to = "out.jsonl", table = { name = "x" } }
+[settings]
+concurrency = "ten"
+per_hots = 4
+[rules.list]
+feilds.t = "h1"
+follow = [{ css = "a::attr(href)", label = "detial" }]
+[rules.detail]
+fields.title = { css = "h1[" }
+fields.price = { css = "p::text", process = ["trim", "lower"] }
+fields.born = { css = "p::text", on_error = "ignore" }
+key = "isbn"
+"#;
+    let e = err(text);
+    let shown = e.to_string();
+    let places: Vec<(usize, usize)> = e
+        .mistakes()
+        .iter()
+        .map(|m| (m.line(), m.column()))
+        .collect();
+    let expected = [
+        (3, 36),  // a table where the table name is a string
+        (5, 15),  // "ten"
+        (6, 1),   // per_hots
+        (8, 1),   // feilds
+        (9, 44),  // label detial
+        (11, 24), // h1[
+        (12, 54), // lower
+        (13, 45), // on_error
+        (14, 7),  // key names no field
+    ];
+    for place in expected {
+        assert!(
+            places.contains(&place),
+            "{place:?} not among {places:?}:\n{shown}"
+        );
+    }
+    assert!(
+        places.windows(2).all(|w| w[0] <= w[1]),
+        "in file order: {places:?}"
+    );
+    assert!(
+        shown.contains(&format!("{} mistakes in t.toml", places.len())),
+        "{shown}"
+    );
+    for leak in ["struct", "SinkSpec", "invalid type", "usize", "map,"] {
+        assert!(
+            !shown.contains(leak),
+            "`{leak}` leaks the parser's words:\n{shown}"
+        );
+    }
+    assert!(
+        shown.contains("the key `isbn` names no field of rule `detail`"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_key_may_name_data_passed_from_the_list() {
+    let text = r#"
+start = [{ url = "http://a/", label = "list" }]
+[rules.list]
+follow = [{ css = "a::attr(href)", label = "book", data = { isbn = "span.isbn::text" } }]
+[rules.book]
+fields.title = "h1::text"
+key = "isbn"
+"#;
+    Spider::parse("t.toml", text).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// An API list whose pages are made by counting `offset` on; every id once.
+async fn every_book_from_the_list(paging: &str) {
+    let server = TestServer::start().await.unwrap();
+    let base = format!("http://{}", server.addr());
+    let text = format!(
+        r#"
+start = [{{ url = "{base}/api/book/?limit=100&offset=0", label = "list" }}]
+[rules.list]
+items = {{ jsonpath = "$.results[*]" }}
+{paging}
+"#
+    );
+    let spider = Spider::parse("list.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let (items, failed) = crawl(&spider).await;
+    assert_eq!(failed, 0, "{paging}");
+    let mut ids: Vec<u64> = items
+        .iter()
+        .map(|(_, i)| i["id"].as_u64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    let want: Vec<u64> = (1..=books::BOOKS).collect();
+    assert!(ids == want, "{paging}: {} ids, {} distinct", ids.len(), {
+        let mut d = ids.clone();
+        d.dedup();
+        d.len()
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pagination_until_a_page_comes_back_empty() {
+    every_book_from_the_list(
+        r#"paginate = { param = "offset", step = 100, until_empty = "$.results[*]" }"#,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pagination_up_to_the_total_the_first_page_states() {
+    every_book_from_the_list(r#"paginate = { param = "offset", step = 100, total = "$.count" }"#)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pagination_by_the_next_field() {
+    every_book_from_the_list(r#"follow = [{ jsonpath = "$.next", label = "list" }]"#).await;
+}
+
+#[test]
+fn pagination_needs_a_way_to_stop() {
+    let e = err(r#"
+start = [{ url = "http://a/?page=1", label = "list" }]
+[rules.list]
+items = { jsonpath = "$.results[*]" }
+paginate = { param = "page" }
+"#);
+    assert!(e.to_string().contains("say when pagination stops"), "{e}");
+}
+
+/// Data from a list page (Scrapy's `cb_kwargs`) is merged into the items of
+/// the pages it leads to; each link takes the data of its own card.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_passed_from_the_list_reaches_the_detail_items() {
+    let server = TestServer::start().await.unwrap();
+    let base = format!("http://{}", server.addr());
+    let text = format!(
+        r#"
+start = [{{ url = "{base}/books/?page=3", label = "list" }}]
+[rules.list]
+follow = [{{ scope = "article.book", css = "h3 a::attr(href)", label = "book", data = {{ list_price = {{ css = "p.price::text", process = ["number"] }}, list = {{ meta = "url" }} }} }}]
+[rules.book]
+fields.title = "h1::text"
+fields.url = {{ meta = "url" }}
+key = "url"
+"#
+    );
+    let spider = Spider::parse("cards.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let (items, failed) = crawl(&spider).await;
+    assert_eq!(failed, 0);
+    assert_eq!(items.len(), 20);
+    for (_, item) in items {
+        let id: u64 = item["url"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(item["title"], books::detail(id)["name"]);
+        assert_eq!(item["list_price"], books::detail(id)["price"], "{item}");
+        assert_eq!(item["list"], Value::from(format!("{base}/books/?page=3")));
+    }
+}
+
+/// A field with `fields` of its own makes objects: lists of sub-records.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nested_fields_make_lists_of_objects() {
+    let server = TestServer::start().await.unwrap();
+    let base = format!("http://{}", server.addr());
+    let text = format!(
+        r#"
+start = [{{ url = "{base}/api/book/?limit=5&offset=0", label = "api" }}, {{ url = "{base}/books/7", label = "html" }}]
+[rules.api]
+fields.books = {{ jsonpath = "$.results[*]", all = true, fields = {{ id = "$.id", first_author = "$.authors[0]" }} }}
+[rules.html]
+fields.authors = {{ css = "ul.authors li", all = true, fields = {{ name = "li::text" }} }}
+fields.first = {{ css = "ul.authors li", fields = {{ name = "li::text" }} }}
+"#
+    );
+    let spider = Spider::parse("nested.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let (items, failed) = crawl(&spider).await;
+    assert_eq!(failed, 0);
+    let by: BTreeMap<String, Value> = items.into_iter().map(|(l, i)| (l.unwrap(), i)).collect();
+    let want: Vec<Value> = (1..=5)
+        .map(|id| serde_json::json!({"id": id, "first_author": books::detail(id)["authors"][0]}))
+        .collect();
+    assert_eq!(by["api"]["books"], Value::from(want));
+    let authors: Vec<Value> = books::detail(7)["authors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| serde_json::json!({ "name": a }))
+        .collect();
+    assert_eq!(by["html"]["authors"], Value::from(authors.clone()));
+    assert_eq!(by["html"]["first"], authors[0]);
+}
+
+/// Followed requests carry `Referer` (the page they were found on) and the
+/// `headers` setting, as Scrapy's middlewares send them; `referer = false`
+/// turns the first off, and a request's own header wins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn followed_requests_carry_referer_and_default_headers() {
+    let server = TestServer::start().await.unwrap();
+    let page = |html: &str| {
+        ferrocrawl_core::Url::parse_with_params(&server.url("/page"), [("html", html)])
+            .unwrap()
+            .to_string()
+    };
+    let list = page(r#"<a href="/headers">headers</a>"#);
+    for (referer, want) in [("true", Value::from(list.clone())), ("false", Value::Null)] {
+        let text = format!(
+            r#"
+start = [{{ url = "{list}", label = "list" }}]
+[settings]
+referer = {referer}
+headers = {{ Accept-Language = "fr", X-Mine = "default" }}
+[rules.list]
+follow = [{{ css = "a::attr(href)", label = "echo", headers = {{ X-Mine = "own" }} }}]
+[rules.echo]
+items = {{ jsonpath = "$" }}
+"#
+        );
+        let spider = Spider::parse("h.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+        let (items, failed) = crawl(&spider).await;
+        assert_eq!(failed, 0);
+        assert_eq!(items.len(), 1);
+        let echoed = &items[0].1;
+        assert_eq!(echoed["referer"], want, "referer = {referer}: {echoed}");
+        assert_eq!(echoed["accept-language"], "fr", "{echoed}");
+        assert_eq!(echoed["x-mine"], "own", "{echoed}");
+    }
 }
