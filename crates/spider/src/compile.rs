@@ -207,9 +207,9 @@ impl Compiler<'_> {
         let items = rule
             .items
             .as_ref()
-            .and_then(|s| self.ok(self.selector(s.get_ref(), s.span(), "items")));
+            .and_then(|s| self.ok(self.selector(&s.get_ref().0, s.span(), "items")));
         if let (Some(s), true) = (&rule.items, rule.fields.is_empty())
-            && s.get_ref().jsonpath.is_none()
+            && s.get_ref().0.jsonpath.is_none()
         {
             self.ok::<()>(Err(self.err(
                 s.span(),

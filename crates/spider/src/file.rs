@@ -102,7 +102,7 @@ fn one() -> i64 {
 )]
 pub(crate) struct Rule {
     pub pattern: Option<Spanned<String>>,
-    pub items: Option<Spanned<Expr>>,
+    pub items: Option<Spanned<ExprSpec>>,
     #[serde(default)]
     pub fields: BTreeMap<Spanned<String>, Spanned<Field>>,
     #[serde(default)]
@@ -142,7 +142,7 @@ pub(crate) struct ExprSpec(pub Expr);
 #[derive(Debug, Default, Deserialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a string, or a table with one of `css`, `xpath`, `jsonpath` or `regex`"
+    expecting = "a table with one of `css`, `xpath`, `jsonpath` or `regex`"
 )]
 pub(crate) struct Expr {
     pub css: Option<Spanned<String>>,

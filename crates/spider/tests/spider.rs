@@ -691,3 +691,33 @@ items = {{ jsonpath = "$" }}
         assert_eq!(echoed["x-mine"], "own", "{echoed}");
     }
 }
+
+/// `examples/books-paged.toml`: the JSON catalogue job written without the
+/// number of books, every detail record once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_paged_example_needs_no_total_and_gets_every_book() {
+    let server = TestServer::start().await.unwrap();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/books-paged.toml"
+    );
+    let text = std::fs::read_to_string(path).unwrap().replace(
+        "http://127.0.0.1:8090",
+        &format!("http://{}", server.addr()),
+    );
+    assert!(!text.contains("9990"), "no total written in the file");
+    let spider = Spider::parse("books-paged.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let (items, failed) = crawl(&spider).await;
+    assert_eq!(failed, 0);
+    assert_eq!(items.len() as u64, books::BOOKS);
+    let mut ids: Vec<u64> = items
+        .iter()
+        .map(|(_, i)| i["id"].as_u64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len() as u64, books::BOOKS, "each book once");
+    for (_, item) in items.iter().step_by(997) {
+        assert_eq!(item, &books::detail(item["id"].as_u64().unwrap()));
+    }
+}
