@@ -22,12 +22,22 @@ pub fn check(args: CheckArgs) -> anyhow::Result<u8> {
         match Spider::from_file(path) {
             Ok(spider) => print!("{}", describe(&spider)),
             Err(e) => {
-                eprintln!("error: {e}");
+                print_mistakes(&e);
                 code = exit::USAGE;
             }
         }
     }
     Ok(code)
+}
+
+/// Every mistake in a spider file, each as an `error:` of its own.
+fn print_mistakes(e: &ferrocrawl::spider::SpiderError) {
+    for m in e.mistakes() {
+        eprintln!("error: {m}\n");
+    }
+    if e.mistakes().len() > 1 {
+        eprintln!("{} mistakes in {}", e.mistakes().len(), e.file_name());
+    }
 }
 
 /// What a spider will do, for `check`.
@@ -156,7 +166,7 @@ pub async fn run(args: RunArgs, quiet: bool) -> anyhow::Result<u8> {
     let mut spider = match Spider::from_file(&args.spider) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {e}");
+            print_mistakes(&e);
             return Ok(exit::USAGE);
         }
     };
