@@ -17,8 +17,9 @@ use crate::store::{Slot, Store};
 use crate::{Checkpoint, Frontier, FrontierFuture};
 
 /// A frontier held in memory: fast, and gone when the process ends. Past
-/// [`FrontierConfig::spill_after`] queued requests, the queue moves to a
-/// temporary file (deleted with the frontier), so memory stays bounded.
+/// [`FrontierConfig::spill_after`] queued requests, the queue and the seen
+/// set move to a temporary file (deleted with the frontier), so memory
+/// stays bounded however many URLs the crawl meets.
 ///
 /// Clones are handles on the same frontier (as two workers would hold).
 #[derive(Clone, Debug)]
@@ -186,6 +187,14 @@ impl Store for SpillStore {
     fn save_robots(&mut self, _id: usize, _host: &Host) -> Result<()> {
         // Politeness state lives in memory either way; nothing resumes it.
         Ok(())
+    }
+
+    fn seen_insert(&mut self, fp: Fingerprint) -> Result<bool> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            SpillStore::Disk { store, .. } => store.seen_insert(fp),
+            SpillStore::Memory(m) => m.seen_insert(fp),
+        }
     }
 }
 

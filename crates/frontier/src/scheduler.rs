@@ -30,17 +30,39 @@ pub(crate) enum Admission {
     TooDeep,
 }
 
+/// The seen set: fingerprints in memory, or (a spilled memory frontier's)
+/// in the store on disk, so memory stays flat however many URLs a crawl
+/// meets.
+#[derive(Debug)]
+pub(crate) enum Seen {
+    Memory(SeenSet),
+    /// The store answers: [`Store::seen_insert`].
+    InStore,
+}
+
 /// Decides whether `request` is queued, recording its fingerprint in
 /// `seen` if so ([`policy::dedup_key`], [`policy::too_deep`]).
-pub(crate) fn admit(cfg: &FrontierConfig, seen: &mut SeenSet, request: &Request) -> Admission {
+pub(crate) fn admit<S: Store>(
+    cfg: &FrontierConfig,
+    seen: &mut Seen,
+    store: &mut S,
+    request: &Request,
+) -> Result<Admission> {
     if policy::too_deep(cfg, request) {
-        return Admission::TooDeep;
+        return Ok(Admission::TooDeep);
     }
-    match policy::dedup_key(request) {
-        None => Admission::New(None),
-        Some(fp) if seen.insert(fp) => Admission::New(Some(fp)),
-        Some(_) => Admission::Duplicate,
-    }
+    let Some(fp) = policy::dedup_key(request) else {
+        return Ok(Admission::New(None));
+    };
+    let new = match seen {
+        Seen::Memory(set) => set.insert(fp),
+        Seen::InStore => store.seen_insert(fp)?,
+    };
+    Ok(if new {
+        Admission::New(Some(fp))
+    } else {
+        Admission::Duplicate
+    })
 }
 
 /// What a lease holds on to until it ends.
@@ -67,7 +89,7 @@ pub(crate) struct Scheduler<S> {
     delayed: BinaryHeap<Reverse<(SystemTime, u64)>>,
     delayed_slots: HashMap<u64, (usize, Slot)>,
     next_delayed: u64,
-    seen: SeenSet,
+    seen: Seen,
     leases: HashMap<LeaseId, Held>,
     /// Outstanding leases by expiry; entries of leases that ended since are
     /// skipped when met.
@@ -123,7 +145,7 @@ impl<S: Store> Scheduler<S> {
             delayed: BinaryHeap::new(),
             delayed_slots: HashMap::new(),
             next_delayed: 0,
-            seen: restored.seen,
+            seen: Seen::Memory(restored.seen),
             leases: HashMap::new(),
             expiries: BinaryHeap::new(),
             next_id: 0,
@@ -148,7 +170,7 @@ impl<S: Store> Scheduler<S> {
     pub fn push(&mut self, requests: Vec<Request>, now: SystemTime) -> Result<PushStats> {
         let mut stats = PushStats::default();
         for request in requests {
-            match admit(&self.cfg, &mut self.seen, &request) {
+            match admit(&self.cfg, &mut self.seen, &mut self.store, &request)? {
                 Admission::TooDeep => stats.too_deep += 1,
                 Admission::Duplicate => stats.duplicate += 1,
                 Admission::New(fp) => {
@@ -716,6 +738,12 @@ impl Scheduler<crate::memory::SpillStore> {
             pages_leased: 0,
             seq: 0,
         };
+        // The seen set goes too: from here on the file answers dedup, and
+        // memory no longer grows with the URLs the crawl meets.
+        if let Seen::Memory(set) = &self.seen {
+            disk.index_seen(set.iter())?;
+        }
+        self.seen = Seen::InStore;
         disk.commit(totals, true, Duration::ZERO)?;
         self.store = SpillStore::Disk {
             store: disk,

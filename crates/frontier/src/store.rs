@@ -48,4 +48,15 @@ pub(crate) trait Store {
 
     /// The host's robots.txt answer changed: keep it.
     fn save_robots(&mut self, id: usize, host: &Host) -> Result<()>;
+
+    /// Adds `fp` to the seen set the store keeps on disk; whether it was
+    /// new. Only a store that took over the seen set answers this (a
+    /// spilled memory frontier's); the others keep it in memory and say so.
+    fn seen_insert(&mut self, fp: Fingerprint) -> Result<bool> {
+        let _ = fp;
+        Err(ferrocrawl_core::Error::new(
+            ferrocrawl_core::ErrorKind::Config,
+            "this frontier store keeps no seen set on disk (a bug: please report it)",
+        ))
+    }
 }

@@ -767,4 +767,17 @@ async fn a_memory_frontier_moves_its_queue_to_disk_past_its_threshold() {
     assert_eq!(order, sorted, "breadth-first order kept across the move");
     assert!(f.status().await.unwrap().finished);
     assert_eq!(counts(&f).await.done, 100);
+    // The seen set moved with the queue: URLs met before the move, and
+    // after it, are still duplicates; new ones are not.
+    let again = f
+        .push((0..100).map(|i| req(&format!("http://a/{i:03}"))).collect())
+        .await
+        .unwrap();
+    assert_eq!((again.added, again.duplicate), (0, 100));
+    let fresh: Vec<_> = (100..130)
+        .map(|i| req(&format!("http://a/{i:03}")))
+        .collect();
+    let first = f.push(fresh.clone()).await.unwrap();
+    let second = f.push(fresh).await.unwrap();
+    assert_eq!((first.added, second.duplicate), (30, 30));
 }

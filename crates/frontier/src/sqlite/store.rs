@@ -162,6 +162,22 @@ impl SqliteStore {
 
     /// Queue a row kept aside (state 2) for `request` on `host`; its slot.
     /// For a spilled in-memory frontier: its leased and delayed requests.
+    /// Creates the indexed seen table a spilled memory frontier dedups
+    /// against ([`Store::seen_insert`]), holding `fps`. The durable
+    /// frontier's own `seen` table is append-only, for reloading; this one
+    /// is a B-tree, for lookups.
+    pub fn index_seen(&mut self, fps: impl Iterator<Item = Fingerprint>) -> Result<()> {
+        self.write(
+            "creating the seen index",
+            "CREATE TABLE IF NOT EXISTS seen_index (fp BLOB PRIMARY KEY) WITHOUT ROWID",
+            [],
+        )?;
+        for fp in fps {
+            self.seen_insert(fp)?;
+        }
+        Ok(())
+    }
+
     pub fn insert_aside(&mut self, host: usize, request: &Request) -> Result<Slot> {
         let json = serde_json::to_vec(request).map_err(|e| self.fail("encoding a request", e))?;
         self.write(
@@ -228,6 +244,17 @@ impl Store for SqliteStore {
             params![to_i64(host as u64), request.priority, seq, json],
         )?;
         Ok(())
+    }
+
+    /// `INSERT OR IGNORE` into the indexed seen table [`SqliteStore::index_seen`]
+    /// made: one statement tests and sets.
+    fn seen_insert(&mut self, fp: Fingerprint) -> Result<bool> {
+        let changed = self.write(
+            "recording a seen request",
+            "INSERT OR IGNORE INTO seen_index (fp) VALUES (?1)",
+            [&fp.to_bytes()[..]],
+        )?;
+        Ok(changed == 1)
     }
 
     fn pop(&mut self, host: usize) -> Result<Option<(Slot, Request)>> {
