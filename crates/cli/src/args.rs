@@ -250,6 +250,10 @@ pub struct SettingsArgs {
     /// [strip_session_ids = false].
     #[arg(long)]
     pub keep_session_ids: bool,
+    /// Keep following a query parameter even when pages differing only in it prove to be the
+    /// same page [near_duplicates = false].
+    #[arg(long)]
+    pub keep_near_duplicates: bool,
     /// Follow links at most this deep (start URLs are depth 0) [max_depth].
     #[arg(long, value_name = "N")]
     pub max_depth: Option<u32>,
@@ -368,6 +372,7 @@ impl SettingsArgs {
         }
         set(&mut s.max_pages_per_host, self.max_pages_per_host);
         s.strip_session_ids &= !self.keep_session_ids;
+        s.near_duplicates &= !self.keep_near_duplicates;
         if self.max_depth.is_some() {
             s.max_depth = self.max_depth;
         }

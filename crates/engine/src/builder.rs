@@ -53,6 +53,9 @@ pub(crate) struct Ctx {
     /// Whether `throttle_runs` holds any run: the per-page check reads this
     /// instead of taking the lock.
     pub throttle_runs_open: std::sync::atomic::AtomicBool,
+    /// Query parameters learnt not to change their pages (the
+    /// `near_duplicates` setting).
+    pub near_duplicates: Option<crate::neardup::NearDuplicates>,
     /// Links already reported as cut or skipped (each is said once).
     pub cut_reported: std::sync::Mutex<HashSet<ferrocrawl_url::Fingerprint>>,
 }
@@ -213,6 +216,13 @@ impl CrawlerBuilder {
     /// `headers` setting).
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.settings.headers.insert(name.into(), value.into());
+        self
+    }
+
+    /// Stop following a query parameter once pages that differ only in it
+    /// turn out to be the same page (near-duplicate detection). Default on.
+    pub fn near_duplicates(mut self, on: bool) -> Self {
+        self.settings.near_duplicates = on;
         self
     }
 
@@ -471,6 +481,9 @@ impl CrawlerBuilder {
             throttle_runs: std::sync::Mutex::default(),
             throttle_runs_open: std::sync::atomic::AtomicBool::new(false),
             cut_reported: std::sync::Mutex::default(),
+            near_duplicates: st
+                .near_duplicates
+                .then(crate::neardup::NearDuplicates::default),
         };
         Ok(Crawler {
             ctx: Arc::new(ctx),

@@ -33,6 +33,7 @@ mod builder;
 mod crawler;
 mod event;
 mod handler;
+mod neardup;
 mod output;
 mod page;
 mod recent;

@@ -269,6 +269,11 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
     let mut push = |mut next: Request, depth: u32, follow: &mut Vec<Request>| -> bool {
         match ctx.scope.check(&next.url) {
             Ok(()) => {
+                let near = ctx.near_duplicates.as_ref();
+                if let Some(why) = near.and_then(|n| n.verdict(&next.url)) {
+                    cut.push((next.url, why));
+                    return false;
+                }
                 next.depth = depth;
                 next.referrer = Some(request.url.clone());
                 follow.push(next);
@@ -293,6 +298,13 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
         .router
         .as_ref()
         .and_then(|r| r.get(request.label.as_deref()));
+    if let Some(near) = &ctx.near_duplicates
+        && request.url.query().is_some()
+        && resp.status.is_success()
+        && is_html(content_type.as_deref(), &resp.body)
+    {
+        near.observe(&request.url, resp.text());
+    }
     // A redirect past the cap: the page failed.
     let mut gave_up = false;
     if resp.status.is_redirection() && ctx.max_redirects == 0 {

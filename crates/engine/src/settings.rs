@@ -102,6 +102,9 @@ pub struct Settings {
     pub strip_tracking: bool,
     /// Remove session-id parameters (`jsessionid`, `PHPSESSID`, `sid`, ...) from URLs.
     pub strip_session_ids: bool,
+    /// Stop following a query parameter once pages that differ only in it
+    /// turn out to be the same page (near-duplicate URLs).
+    pub near_duplicates: bool,
     /// Follow `rel=nofollow` links too.
     pub follow_nofollow: bool,
     /// Follow links to non-HTML files too (images, archives, ...).
@@ -156,6 +159,7 @@ impl Default for Settings {
             sort_query: false,
             strip_tracking: false,
             strip_session_ids: true,
+            near_duplicates: true,
             follow_nofollow: false,
             all_extensions: false,
             sitemaps: false,
@@ -401,6 +405,10 @@ pub const DOCS: &[(&str, &str)] = &[
     (
         "strip_session_ids",
         "remove session-id parameters (jsessionid, PHPSESSID, sid, ...)",
+    ),
+    (
+        "near_duplicates",
+        "stop following a query parameter once pages differing only in it prove the same (30 pages)",
     ),
     ("follow_nofollow", "follow rel=nofollow links too"),
     ("all_extensions", "follow links to non-HTML files too"),

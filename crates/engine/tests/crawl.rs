@@ -1020,6 +1020,82 @@ async fn a_session_id_trap_ends_with_each_page_once() {
     assert_eq!(run.summary.pages, 200, "endless without it");
 }
 
+/// Issue 16: the same trap under a parameter name no list knows. Pages
+/// that differ only in `visit` prove to be the same page after a sample of
+/// them, and the links that only vary it are cut, each with its reason: the
+/// crawl ends by itself, long before the per-host budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn near_duplicate_urls_under_an_unknown_parameter_are_cut() {
+    let srv = TestServer::start().await.unwrap();
+    let seed = srv.url("/sessions/10/0?param=visit");
+    let run = crawl(
+        Crawler::builder()
+            .seed(seed.clone())
+            .per_host(4)
+            .obey_robots(false),
+    )
+    .await;
+    // Ten paths: each takes its first page and a sample of 30 more before
+    // its links are cut; what was queued by then is still fetched.
+    assert!(
+        (10 * 31..2000).contains(&run.summary.pages),
+        "{} pages",
+        run.summary.pages
+    );
+    assert_eq!(run.summary.failed, 0);
+    assert!(run.summary.cut > 0, "{:?}", run.summary);
+    let (_, why) = run
+        .dropped
+        .iter()
+        .find(|(_, why)| why.contains("near-duplicate"))
+        .expect("a cut link says why");
+    assert!(
+        why.contains("`visit`") && why.contains("/sessions/10/"),
+        "{why}"
+    );
+    // Without it, the site is endless: only a budget ends the crawl.
+    let run = crawl(
+        Crawler::builder()
+            .seed(seed)
+            .near_duplicates(false)
+            .max_pages(Some(2000))
+            .per_host(4)
+            .obey_robots(false),
+    )
+    .await;
+    assert_eq!(run.summary.pages, 2000, "endless without it");
+}
+
+/// A parameter whose values do change the page (pagination) is followed to
+/// the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parameter_that_changes_the_page_is_followed() {
+    let srv = TestServer::start().await.unwrap();
+    let run = crawl(
+        Crawler::builder()
+            .seed(srv.url("/books/?page=1"))
+            .per_host(8)
+            .max_depth(Some(60))
+            .obey_robots(false),
+    )
+    .await;
+    let lists = run
+        .pages
+        .iter()
+        .filter(|p| p.url.path() == "/books/")
+        .count();
+    assert_eq!(lists, 61, "pages 1 to 61 of the list, by their next links");
+    assert!(
+        !run.dropped
+            .iter()
+            .any(|(_, why)| why.contains("near-duplicate")),
+        "{:?}",
+        run.dropped
+            .iter()
+            .find(|(_, why)| why.contains("near-duplicate"))
+    );
+}
+
 /// Issue 16: a per-host page budget, on by default and generous; when hit,
 /// the summary says so and the crawl ends.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
