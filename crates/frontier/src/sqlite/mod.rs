@@ -86,7 +86,8 @@ pub(crate) fn temporary_store(cfg: &FrontierConfig) -> Result<(store::SqliteStor
     ));
     std::fs::create_dir(&dir).map_err(|e| io_error(&dir, "creating a spill directory", e))?;
     let dir = TempDir(dir);
-    let (store, _, _) = open::open(&dir.0.join("queue.sqlite"), cfg, "spill")?;
+    let (mut store, _, _) = open::open(&dir.0.join("queue.sqlite"), cfg, "spill")?;
+    store.tune_for_spill()?;
     Ok((store, dir))
 }
 
