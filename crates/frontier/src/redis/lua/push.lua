@@ -1,0 +1,3 @@
+-- push: dedup and queue requests. ARGV[4] the number of requests, then 6
+-- arguments each (see push_one). Returns the number added.
+return push_many(5, tonumber(ARGV[4]))

@@ -1,0 +1,606 @@
+//! [`RedisFrontier`]: the frontier in Redis 7 (or Valkey), shared by every
+//! worker of a crawl, on one machine or many.
+//!
+//! Every call that changes anything is one Lua script (`lua/*.lua`, one file
+//! per atomic operation, each prepended with `lua/lib.lua`), so a call is
+//! atomic however many workers share the crawl. Politeness lives in Redis
+//! too: a host's in-flight count, last start, delay, Crawl-delay, throttling
+//! hold and robots.txt answer are one hash per host, read and written by the
+//! scripts, never kept per worker. The data model and why it is so are in
+//! `docs/decisions/0015-redis-frontier.md`.
+//!
+//! What Rust decides before a script runs, it decides with [`crate::policy`]
+//! (dedup key, depth budget, jitter, Crawl-delay cap, robots.txt retry
+//! waits, robots.txt rules); the arithmetic that needs Redis state (the gap
+//! after a start, the throttling hold, AutoThrottle's step) is mirrored in
+//! `lib.lua` and `ack.lua`, and the shared frontier suite checks both.
+
+mod codec;
+mod scripts;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ferrocrawl_core::{Error, ErrorKind, Request, Result, StateProblem};
+use ferrocrawl_robots::Robots;
+use redis::aio::ConnectionManager;
+use tokio::sync::OnceCell;
+
+use crate::clock::SharedClock;
+use crate::config::FrontierConfig;
+use crate::lease::{
+    Checkpoint, Completed, Completion, Counts, Dropped, Lease, LeaseId, LeaseKind, Leased,
+    PushStats, Status,
+};
+use crate::{Frontier, FrontierFuture, policy};
+
+use codec::{Args, LeaseRow, Reply};
+use scripts::Scripts;
+
+/// The version of the data layout in Redis; a crawl written by another is
+/// refused rather than misread.
+const FORMAT: &str = "1";
+const FORMAT_VERSION: u32 = 1;
+
+/// At most this many leases are handed out by one call.
+const MAX_BATCH: usize = 4096;
+
+/// A frontier in Redis, shared by every worker of one crawl.
+///
+/// Several crawls share one Redis by name: every key of a crawl starts with
+/// `ferrocrawl:{NAME}:`, one hash tag, so the crawl stays in one slot of a
+/// Redis Cluster. Each handle is a *worker*, named uniquely among the
+/// crawl's live workers: its leases, its journal of acks since its last
+/// checkpoint and its checkpoint are its own, so a worker that restarts
+/// under its name takes its old leases back at once and undoes its
+/// uncommitted acks (its outputs are cut back to the same checkpoint).
+///
+/// Time is the Redis server's (`TIME`, read inside each script), so workers
+/// with skewed clocks agree; a test may inject a clock instead
+/// ([`RedisBuilder::clock`]).
+///
+/// Clones are handles of the same worker.
+///
+/// ```no_run
+/// # async fn demo() -> ferrocrawl_core::Result<()> {
+/// use ferrocrawl_frontier::{Frontier, FrontierConfig, RedisFrontier};
+///
+/// let frontier = RedisFrontier::builder("redis://127.0.0.1:6379/0")
+///     .crawl("books")
+///     .worker("host-a-1")
+///     .config(FrontierConfig::default())
+///     .connect()
+///     .await?;
+/// println!("{:?}", frontier.status().await?.counts);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RedisFrontier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// The location as given, without its password: for messages.
+    shown: String,
+    crawl: String,
+    worker: String,
+    prefix: String,
+    cfg: FrontierConfig,
+    cfg_json: String,
+    clock: Option<SharedClock>,
+    client: redis::Client,
+    conn: OnceCell<ConnectionManager>,
+    scripts: Scripts,
+    /// Parsed robots.txt rules by host, with the version they were read at.
+    robots: Mutex<HashMap<String, (i64, Robots)>>,
+}
+
+/// Builds a [`RedisFrontier`]: [`RedisFrontier::builder`].
+#[derive(Debug)]
+pub struct RedisBuilder {
+    url: String,
+    crawl: Option<String>,
+    worker: Option<String>,
+    cfg: FrontierConfig,
+    clock: Option<SharedClock>,
+}
+
+// ===== impl RedisBuilder =====
+
+impl RedisBuilder {
+    /// The crawl's name: several crawls share one Redis by name. It may also
+    /// come from the location, `redis://HOST:PORT/DB?crawl=NAME`; this wins.
+    pub fn crawl(mut self, name: impl Into<String>) -> Self {
+        self.crawl = Some(name.into());
+        self
+    }
+
+    /// This worker's name, unique among the crawl's live workers and the
+    /// same when a worker restarts (it then takes its old leases back and
+    /// undoes its acks since its last checkpoint). May also come from the
+    /// location (`?worker=NAME`); this wins. Default `worker`.
+    pub fn worker(mut self, name: impl Into<String>) -> Self {
+        self.worker = Some(name.into());
+        self
+    }
+
+    /// How to schedule. Every worker of a crawl should use the same.
+    pub fn config(mut self, cfg: FrontierConfig) -> Self {
+        self.cfg = cfg;
+        self
+    }
+
+    /// Read the time from `clock` instead of the Redis server: for tests
+    /// that move time by hand. Workers on different machines must not use
+    /// this: their clocks disagree, the server's doesn't.
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Checks the location and names, without connecting: the connection
+    /// is made on the first call (or by [`RedisBuilder::connect`]).
+    pub fn build(self) -> Result<RedisFrontier> {
+        let url = &self.url;
+        let (base, query) = match url.split_once('?') {
+            Some((b, q)) => (b, Some(q)),
+            None => (url.as_str(), None),
+        };
+        let mut crawl = None;
+        let mut worker = None;
+        let mut rest = Vec::new();
+        for pair in query.into_iter().flat_map(|q| q.split('&')) {
+            match pair.split_once('=') {
+                Some(("crawl", v)) => crawl = Some(v.to_owned()),
+                Some(("worker", v)) => worker = Some(v.to_owned()),
+                _ if pair.is_empty() => {}
+                _ => rest.push(pair),
+            }
+        }
+        let shown = shown(url);
+        let crawl = self.crawl.or(crawl).ok_or_else(|| {
+            config_error(&shown, "no crawl name; add ?crawl=NAME to the location")
+        })?;
+        let worker = self
+            .worker
+            .or(worker)
+            .unwrap_or_else(|| "worker".to_owned());
+        for (what, name) in [("crawl", &crawl), ("worker", &worker)] {
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            {
+                return Err(config_error(
+                    &shown,
+                    &format!("invalid {what} name `{name}`: use letters, digits, `-`, `_` and `.`"),
+                ));
+            }
+        }
+        let scheme_fixed = match base.split_once("://") {
+            Some(("valkey", r)) => format!("redis://{r}"),
+            Some(("valkeys", r)) => format!("rediss://{r}"),
+            _ => base.to_owned(),
+        };
+        let target = if rest.is_empty() {
+            scheme_fixed
+        } else {
+            format!("{scheme_fixed}?{}", rest.join("&"))
+        };
+        let client = redis::Client::open(target.as_str())
+            .map_err(|e| config_error(&shown, &format!("not a Redis location: {e}")))?;
+        let cfg_json = codec::config_json(&self.cfg);
+        Ok(RedisFrontier {
+            inner: Arc::new(Inner {
+                prefix: format!("ferrocrawl:{{{crawl}}}:"),
+                shown,
+                crawl,
+                worker,
+                cfg: self.cfg,
+                cfg_json,
+                clock: self.clock,
+                client,
+                conn: OnceCell::new(),
+                scripts: Scripts::new(),
+                robots: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// [`RedisBuilder::build`], then connect and open this worker's part
+    /// of the crawl now, so a wrong address or a foreign crawl is reported
+    /// before anything else.
+    pub async fn connect(self) -> Result<RedisFrontier> {
+        let f = self.build()?;
+        f.conn().await?;
+        Ok(f)
+    }
+}
+
+/// The location without a password, for messages.
+fn shown(url: &str) -> String {
+    match (url.split_once("://"), url.rfind('@')) {
+        (Some((scheme, rest)), Some(at)) if at > scheme.len() => {
+            let host = &url[at + 1..];
+            let user = rest.split_once(':').map_or("", |(u, _)| u);
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn config_error(shown: &str, why: &str) -> Error {
+    Error::new(ErrorKind::Config, format!("frontier {shown}: {why}"))
+}
+
+// ===== impl RedisFrontier =====
+
+impl RedisFrontier {
+    /// A frontier at `url` (`redis://HOST:PORT/DB`, `rediss://…`,
+    /// `valkey://…`; `?crawl=NAME&worker=NAME` may name the crawl and the
+    /// worker), with the default configuration.
+    pub fn builder(url: impl Into<String>) -> RedisBuilder {
+        RedisBuilder {
+            url: url.into(),
+            crawl: None,
+            worker: None,
+            cfg: FrontierConfig::default(),
+            clock: None,
+        }
+    }
+
+    /// The crawl's name.
+    pub fn crawl(&self) -> &str {
+        &self.inner.crawl
+    }
+
+    /// This worker's name.
+    pub fn worker(&self) -> &str {
+        &self.inner.worker
+    }
+
+    /// The connection, made on first use: then this worker's leases from
+    /// before are taken back and its uncommitted acks undone (`open.lua`).
+    async fn conn(&self) -> Result<ConnectionManager> {
+        let i = &self.inner;
+        let conn =
+            i.conn
+                .get_or_try_init(|| async {
+                    let mut conn = ConnectionManager::new(i.client.clone())
+                        .await
+                        .map_err(|e| self.error("connecting", e))?;
+                    let mut args = self.args();
+                    args.push(FORMAT);
+                    let _: Reply = args.invoke(&i.scripts.open, &mut conn).await.map_err(|e| {
+                        match e.detail() {
+                            Some(d) if d.starts_with("format") => Error::new(
+                                ErrorKind::State(StateProblem::Version {
+                                    found: d.trim_start_matches("format ").parse().unwrap_or(0),
+                                    supported: FORMAT_VERSION,
+                                }),
+                                format!(
+                                    "frontier {}: crawl `{}` was written in another data format \
+                                 ({d}, this build writes {FORMAT}); finish it with the build \
+                                 that started it, or choose another crawl name",
+                                    i.shown, i.crawl
+                                ),
+                            ),
+                            _ => self.error("opening the crawl", e),
+                        }
+                    })?;
+                    Ok::<_, Error>(conn)
+                })
+                .await?;
+        Ok(conn.clone())
+    }
+
+    fn error(&self, what: &str, e: redis::RedisError) -> Error {
+        let kind = if e.is_connection_refusal() || e.is_connection_dropped() || e.is_io_error() {
+            ErrorKind::Connect
+        } else {
+            ErrorKind::Io
+        };
+        Error::new(
+            kind,
+            format!(
+                "frontier {} (crawl `{}`): {what}: {e}; is the Redis server up and reachable?",
+                self.inner.shown, self.inner.crawl
+            ),
+        )
+        .with_source(e)
+    }
+
+    /// The common head of every script's arguments: the time (or -1: the
+    /// server's), the config, the worker.
+    fn args(&self) -> Args {
+        let i = &self.inner;
+        let now = i
+            .clock
+            .as_ref()
+            .map_or(-1, |c| codec::millis_since_epoch(c.now()));
+        let mut args = Args::new(&i.prefix);
+        args.push(now);
+        args.push(i.cfg_json.as_str());
+        args.push(i.worker.as_str());
+        args
+    }
+
+    async fn run(&self, script: &redis::Script, args: Args, what: &str) -> Result<Reply> {
+        let mut conn = self.conn().await?;
+        args.invoke(script, &mut conn)
+            .await
+            .map_err(|e| self.error(what, e))
+    }
+
+    /// Requests past the depth budget are counted here; the rest go to
+    /// `args` (6 arguments each). Returns how many went.
+    fn push_args(
+        &self,
+        args: &mut Args,
+        requests: &[Request],
+        stats: &mut PushStats,
+    ) -> Result<i64> {
+        let mut n = 0;
+        for r in requests {
+            if policy::too_deep(&self.inner.cfg, r) {
+                stats.too_deep += 1;
+                continue;
+            }
+            codec::push_request(args, policy::dedup_key(r), r)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// The rules of `host` at `version`, from this worker's cache or Redis.
+    async fn robots(&self, host: &str, version: i64) -> Result<Robots> {
+        if let Some((_, r)) = self.lock_robots().get(host).filter(|(v, _)| *v == version) {
+            return Ok(r.clone());
+        }
+        let mut conn = self.conn().await?;
+        let key = format!("{}rb:{host}", self.inner.prefix);
+        let (kind, body, agent): (Option<String>, Option<Vec<u8>>, Option<String>) =
+            redis::cmd("HMGET")
+                .arg(&key)
+                .arg("kind")
+                .arg("body")
+                .arg("agent")
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| self.error("reading a robots.txt", e))?;
+        let robots = match kind.as_deref() {
+            Some("p") => Robots::parse(
+                body.as_deref().unwrap_or_default(),
+                agent.as_deref().unwrap_or_default(),
+            ),
+            Some("d") => Robots::disallow_all(),
+            _ => Robots::allow_all(),
+        };
+        self.lock_robots()
+            .insert(host.to_owned(), (version, robots.clone()));
+        Ok(robots)
+    }
+
+    fn lock_robots(&self) -> std::sync::MutexGuard<'_, HashMap<String, (i64, Robots)>> {
+        self.inner.robots.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// One round of `lease.lua`, then the pages robots.txt disallows given
+    /// back (`drop.lua`) and reported.
+    async fn lease_round(&self, max: usize, out: &mut Leased) -> Result<usize> {
+        let i = &self.inner;
+        let mut args = self.args();
+        args.push(max as i64);
+        let jitters: Vec<String> = (0..max.min(64))
+            .map(|_| policy::jitter_factor(i.cfg.jitter, fastrand::f64()).to_string())
+            .collect();
+        args.push(jitters.join(","));
+        let reply = self.run(&i.scripts.lease, args, "leasing").await?;
+        let (rows, dropped) = codec::leased(reply)?;
+        out.dropped.extend(dropped);
+        let mut disallowed = Vec::new();
+        let mut granted = 0;
+        for row in rows {
+            let LeaseRow {
+                id,
+                kind,
+                expires_ms,
+                host,
+                request,
+                robots_version,
+            } = row;
+            let lease = Lease {
+                id: LeaseId(id),
+                token: id,
+                expires: codec::time_from_millis(expires_ms),
+                kind,
+                request,
+            };
+            if kind == LeaseKind::Page && robots_version > 0 {
+                let robots = self.robots(&host, robots_version).await?;
+                if let Some(reason) = policy::robots_decision(&robots, false, &lease.request.url) {
+                    disallowed.push((lease, reason));
+                    continue;
+                }
+            }
+            granted += 1;
+            out.leases.push(lease);
+        }
+        if !disallowed.is_empty() {
+            let mut args = self.args();
+            args.push(disallowed.len() as i64);
+            for (l, _) in &disallowed {
+                args.push(l.id.0 as i64);
+                args.push(l.token as i64);
+            }
+            self.run(&i.scripts.drop, args, "dropping disallowed pages")
+                .await?;
+            out.dropped
+                .extend(disallowed.into_iter().map(|(l, reason)| Dropped {
+                    request: l.request,
+                    reason,
+                }));
+        }
+        Ok(granted)
+    }
+}
+
+impl fmt::Debug for RedisFrontier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisFrontier")
+            .field("location", &self.inner.shown)
+            .field("crawl", &self.inner.crawl)
+            .field("worker", &self.inner.worker)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Frontier for RedisFrontier {
+    fn push(&self, requests: Vec<Request>) -> FrontierFuture<'_, PushStats> {
+        Box::pin(async move {
+            let mut stats = PushStats::default();
+            let mut body = Args::detached();
+            let n = self.push_args(&mut body, &requests, &mut stats)?;
+            let mut args = self.args();
+            args.push(n);
+            args.append(body);
+            let added = codec::int(self.run(&self.inner.scripts.push, args, "pushing").await?)?;
+            stats.added = usize::try_from(added).unwrap_or(0);
+            stats.duplicate = n as usize - stats.added;
+            Ok(stats)
+        })
+    }
+
+    fn lease(&self, max: usize) -> FrontierFuture<'_, Leased> {
+        Box::pin(async move {
+            let max = max.min(MAX_BATCH);
+            let mut out = Leased::default();
+            // Pages robots.txt disallows were given back: ask again for as
+            // many, until a round brings no drop or nothing more.
+            loop {
+                let want = max - out.leases.len();
+                let dropped_before = out.dropped.len();
+                let granted = self.lease_round(want, &mut out).await?;
+                let disallowed = out.dropped.len() - dropped_before;
+                if want == 0 || granted == want || disallowed == 0 {
+                    return Ok(out);
+                }
+            }
+        })
+    }
+
+    fn complete(&self, completion: Completion) -> FrontierFuture<'_, Completed> {
+        Box::pin(async move {
+            let Completion {
+                children,
+                acks,
+                checkpoint,
+            } = completion;
+            let mut pushed = PushStats::default();
+            let mut body = Args::detached();
+            let n = self.push_args(&mut body, &children, &mut pushed)?;
+            let mut args = self.args();
+            args.push(n);
+            args.append(body);
+            args.push(acks.len() as i64);
+            for (lease, ack) in &acks {
+                codec::push_ack(&mut args, &self.inner.cfg, lease, ack)?;
+            }
+            match &checkpoint {
+                Some(c) => {
+                    args.push(1);
+                    args.push(codec::encode_checkpoint(c));
+                }
+                None => args.push(0),
+            }
+            let reply = self
+                .run(&self.inner.scripts.complete, args, "completing")
+                .await?;
+            let [added, duplicate, acked, stale] = codec::ints(reply)?;
+            pushed.added = added as usize;
+            pushed.duplicate = duplicate as usize;
+            Ok(Completed {
+                pushed,
+                acked: acked as usize,
+                stale: stale as usize,
+            })
+        })
+    }
+
+    fn reclaim(&self, lease: Lease, after: Duration) -> FrontierFuture<'_, bool> {
+        Box::pin(async move {
+            let mut args = self.args();
+            args.push(lease.id.0 as i64);
+            args.push(lease.token as i64);
+            args.push(codec::millis(after));
+            let reply = self
+                .run(&self.inner.scripts.reclaim, args, "reclaiming a lease")
+                .await?;
+            Ok(codec::int(reply)? == 1)
+        })
+    }
+
+    fn status(&self) -> FrontierFuture<'_, Status> {
+        Box::pin(async move {
+            let args = self.args();
+            let reply = self
+                .run(&self.inner.scripts.status, args, "reading the status")
+                .await?;
+            let v: [i64; 14] = codec::ints(reply)?;
+            let u = |x: i64| u64::try_from(x).unwrap_or(0);
+            Ok(Status {
+                finished: v[0] == 1,
+                next_ready: (v[1] >= 0).then(|| Duration::from_millis(u(v[1]))),
+                counts: Counts {
+                    queued: u(v[2]),
+                    leased: u(v[3]),
+                    waiting: u(v[4]),
+                    done: u(v[5]),
+                    failed: u(v[6]),
+                    dropped: u(v[7]),
+                    hosts: u(v[8]),
+                    bytes: u(v[9]),
+                    stale: u(v[10]),
+                    expired: u(v[11]),
+                    full_hosts: u(v[12]),
+                    queued_on_full_hosts: u(v[13]),
+                },
+            })
+        })
+    }
+
+    fn checkpoint(&self) -> FrontierFuture<'_, Checkpoint> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let key = format!("{}ck:{}", self.inner.prefix, self.inner.worker);
+            let raw: Option<Vec<u8>> = redis::cmd("GET")
+                .arg(&key)
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| self.error("reading the checkpoint", e))?;
+            match raw {
+                None => Ok(Vec::new()),
+                Some(raw) => codec::decode_checkpoint(&raw).ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::Io,
+                        format!(
+                            "frontier {}: the checkpoint at {key} is damaged; delete the \
+                             crawl's keys to start over",
+                            self.inner.shown
+                        ),
+                    )
+                }),
+            }
+        })
+    }
+
+    /// No: an ack is final only with its worker's next checkpoint. Until
+    /// then it sits in the worker's journal, and a worker that restarts
+    /// under its name undoes it (its outputs are cut back to the same
+    /// checkpoint), so the engine may send acks as pages finish.
+    fn acks_durable_at_once(&self) -> bool {
+        false
+    }
+}

@@ -1,0 +1,267 @@
+//! The shared frontier suite against the Redis frontier, on a real
+//! `redis-server`: `FERROCRAWL_REDIS_URL` if set, else one this binary
+//! starts on a free 127.0.0.1 port (and stops when it exits). Each case is
+//! its own crawl (its own key prefix), so cases run in parallel on one
+//! server. Run with `cargo test -p ferrocrawl-frontier --features redis`.
+
+#![cfg(feature = "redis")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code asserts by unwrapping"
+)]
+
+mod redis_server;
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use ferrocrawl_core::Request;
+use ferrocrawl_frontier::{
+    BoxFrontier, Checkpoint, Completed, Completion, Frontier, FrontierConfig, FrontierFuture,
+    FrontierLocation, Lease, Leased, ManualClock, PushStats, RedisFrontier, Status,
+};
+use ferrocrawl_testkit::frontier_suite::Backend;
+
+/// Each `open` is a new crawl on the shared server; `second` is another
+/// worker of it, `reopen` the first worker restarted.
+struct RedisBackend {
+    url: String,
+    base: String,
+    crawls: Cell<u64>,
+}
+
+impl RedisBackend {
+    fn new() -> RedisBackend {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        RedisBackend {
+            url: redis_server::url(),
+            base: format!(
+                "suite-{}-{}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed),
+                fastrand::u32(..)
+            ),
+            crawls: Cell::new(0),
+        }
+    }
+
+    fn crawl(&self) -> String {
+        format!("{}-{}", self.base, self.crawls.get())
+    }
+
+    fn handle(&self, cfg: FrontierConfig, clock: &ManualClock, worker: &str) -> BoxFrontier {
+        let f = RedisFrontier::builder(self.url.clone())
+            .crawl(self.crawl())
+            .worker(worker)
+            .config(cfg)
+            .clock(clock.shared())
+            .build()
+            .expect("a valid location");
+        Arc::new(OnIoRuntime(f))
+    }
+}
+
+/// The model check runs each case on a runtime with time but no I/O, and a
+/// Redis frontier needs sockets: every call goes through a runtime of this
+/// test binary's own instead, as a worker's runtime would have. The calls,
+/// their order and their answers are the frontier's own.
+struct OnIoRuntime(RedisFrontier);
+
+fn io_runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a runtime for the Redis connections")
+    })
+}
+
+impl OnIoRuntime {
+    fn call<T, F>(&self, call: impl FnOnce(RedisFrontier) -> F) -> FrontierFuture<'_, T>
+    where
+        T: Send + 'static,
+        F: std::future::Future<Output = ferrocrawl_core::Result<T>> + Send + 'static,
+    {
+        let task = io_runtime().spawn(call(self.0.clone()));
+        Box::pin(async move { task.await.expect("the call's task") })
+    }
+}
+
+impl Frontier for OnIoRuntime {
+    fn push(&self, requests: Vec<Request>) -> FrontierFuture<'_, PushStats> {
+        self.call(|f| async move { f.push(requests).await })
+    }
+    fn lease(&self, max: usize) -> FrontierFuture<'_, Leased> {
+        self.call(move |f| async move { f.lease(max).await })
+    }
+    fn complete(&self, completion: Completion) -> FrontierFuture<'_, Completed> {
+        self.call(|f| async move { f.complete(completion).await })
+    }
+    fn reclaim(&self, lease: Lease, after: Duration) -> FrontierFuture<'_, bool> {
+        self.call(move |f| async move { f.reclaim(lease, after).await })
+    }
+    fn status(&self) -> FrontierFuture<'_, Status> {
+        self.call(|f| async move { f.status().await })
+    }
+    fn checkpoint(&self) -> FrontierFuture<'_, Checkpoint> {
+        self.call(|f| async move { f.checkpoint().await })
+    }
+    fn acks_durable_at_once(&self) -> bool {
+        self.0.acks_durable_at_once()
+    }
+}
+
+impl Backend for RedisBackend {
+    fn open(&self, cfg: FrontierConfig, clock: &ManualClock) -> BoxFrontier {
+        self.crawls.set(self.crawls.get() + 1);
+        self.handle(cfg, clock, "one")
+    }
+
+    fn second(&self, _: &BoxFrontier, cfg: FrontierConfig, clock: &ManualClock) -> BoxFrontier {
+        self.handle(cfg, clock, "two")
+    }
+
+    fn reopen(&self, cfg: FrontierConfig, clock: &ManualClock) -> Option<BoxFrontier> {
+        Some(self.handle(cfg, clock, "one"))
+    }
+}
+
+impl Drop for RedisBackend {
+    fn drop(&mut self) {
+        for n in 1..=self.crawls.get() {
+            redis_server::delete_crawl(&self.url, &format!("{}-{n}", self.base));
+        }
+    }
+}
+
+ferrocrawl_testkit::frontier_suite!(RedisBackend::new());
+
+// ===== Redis-specific =====
+
+fn req(url: &str) -> Request {
+    Request::get(url.parse().unwrap())
+}
+
+fn frontier(crawl: &str, worker: &str, cfg: FrontierConfig) -> RedisFrontier {
+    RedisFrontier::builder(redis_server::url())
+        .crawl(crawl)
+        .worker(worker)
+        .config(cfg)
+        .build()
+        .unwrap()
+}
+
+fn quiet() -> FrontierConfig {
+    FrontierConfig {
+        obey_robots: false,
+        jitter: false,
+        ..FrontierConfig::default()
+    }
+}
+
+/// Without an injected clock the time is the server's: a lease expires
+/// `lease_ttl` after Redis's `TIME`, not after the worker's clock.
+#[tokio::test]
+async fn time_comes_from_the_server() {
+    let crawl = format!("time-{}", fastrand::u64(..));
+    let ttl = Duration::from_secs(600);
+    let f = frontier(
+        &crawl,
+        "w",
+        FrontierConfig {
+            lease_ttl: ttl,
+            ..quiet()
+        },
+    );
+    f.push(vec![req("http://a/1")]).await.unwrap();
+    let server = redis_server::server_time(&redis_server::url());
+    let lease = f.lease(1).await.unwrap().leases.pop().unwrap();
+    let expected = server + ttl;
+    let off = lease
+        .expires
+        .duration_since(expected)
+        .unwrap_or_else(|e| e.duration());
+    assert!(
+        off < Duration::from_secs(2),
+        "{:?} vs {expected:?}",
+        lease.expires
+    );
+    redis_server::delete_crawl(&redis_server::url(), &crawl);
+}
+
+/// Every key of a crawl carries its hash tag, and the seen set holds
+/// fixed-size fingerprints in buckets, not URLs.
+#[tokio::test]
+async fn keys_are_hash_tagged_and_the_seen_set_holds_fingerprints() {
+    let crawl = format!("keys-{}", fastrand::u64(..));
+    let f = frontier(&crawl, "w", quiet());
+    let long = format!("http://a/{}", "x".repeat(500));
+    f.push(vec![req(&long), req("http://b/1")]).await.unwrap();
+    let keys = redis_server::keys(&redis_server::url(), "*");
+    let ours: Vec<_> = keys.iter().filter(|k| k.contains(&crawl)).collect();
+    assert!(!ours.is_empty());
+    let tag = format!("ferrocrawl:{{{crawl}}}:");
+    assert!(ours.iter().all(|k| k.starts_with(&tag)), "{ours:?}");
+    let seen: Vec<_> = ours.iter().filter(|k| k.contains("}:s:")).collect();
+    let mut fields = Vec::new();
+    for k in &seen {
+        fields.extend(redis_server::hash_fields(&redis_server::url(), k));
+    }
+    assert_eq!(fields.len(), 2, "one fingerprint per URL");
+    assert!(fields.iter().all(|f| f.len() == 8), "8-byte fields");
+    redis_server::delete_crawl(&redis_server::url(), &crawl);
+}
+
+/// Two crawls on one Redis don't see each other's work.
+#[tokio::test]
+async fn crawls_share_a_server_by_name() {
+    let (one, two) = (
+        format!("one-{}", fastrand::u64(..)),
+        format!("two-{}", fastrand::u64(..)),
+    );
+    let a = frontier(&one, "w", quiet());
+    let b = frontier(&two, "w", quiet());
+    a.push(vec![req("http://a/1")]).await.unwrap();
+    assert_eq!(b.push(vec![req("http://a/1")]).await.unwrap().added, 1);
+    assert_eq!(b.status().await.unwrap().counts.queued, 1);
+    assert_eq!(a.lease(10).await.unwrap().leases.len(), 1);
+    assert_eq!(b.status().await.unwrap().counts.leased, 0);
+    for c in [one, two] {
+        redis_server::delete_crawl(&redis_server::url(), &c);
+    }
+}
+
+/// The location names the crawl and the worker; a bad name or no name is
+/// refused before anything connects; an unreachable server is an error
+/// naming the location.
+#[tokio::test]
+async fn locations_and_errors_name_what_to_fix() {
+    let loc: FrontierLocation = "redis://127.0.0.1:6379/0?crawl=books&worker=w1"
+        .parse()
+        .unwrap();
+    assert!(loc.not_built_in().is_none(), "built with the redis feature");
+    let f = RedisFrontier::builder(loc.to_string()).build().unwrap();
+    assert_eq!((f.crawl(), f.worker()), ("books", "w1"));
+    let e = RedisFrontier::builder("redis://127.0.0.1:6379/0")
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("?crawl=NAME"), "{e}");
+    let e = RedisFrontier::builder("redis://127.0.0.1:6379/0")
+        .crawl("a b")
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("invalid crawl name `a b`"), "{e}");
+    let closed = format!("redis://127.0.0.1:{}/0", redis_server::closed_port());
+    let e = RedisFrontier::builder(&closed)
+        .crawl("x")
+        .connect()
+        .await
+        .unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains(&closed) && msg.contains("reachable"), "{msg}");
+}
