@@ -20,9 +20,11 @@ use std::time::Duration;
 
 use ferrocrawl_core::Request;
 use ferrocrawl_frontier::{
-    BoxFrontier, Checkpoint, Completed, Completion, Frontier, FrontierConfig, FrontierFuture,
-    FrontierLocation, Lease, Leased, ManualClock, PushStats, RedisFrontier, Status,
+    Ack, BoxFrontier, Checkpoint, Completed, Completion, DropReason, Frontier, FrontierConfig,
+    FrontierFuture, FrontierLocation, Lease, LeaseKind, Leased, ManualClock, PushStats,
+    RedisFrontier, Status,
 };
+use ferrocrawl_robots::{Availability, Robots};
 use ferrocrawl_testkit::frontier_suite::Backend;
 
 /// Each `open` is a new crawl on the shared server; `second` is another
@@ -256,6 +258,10 @@ async fn locations_and_errors_name_what_to_fix() {
         .build()
         .unwrap_err();
     assert!(e.to_string().contains("invalid crawl name `a b`"), "{e}");
+    let e = RedisFrontier::builder("rediss://127.0.0.1:6379/0?crawl=x")
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("TLS"), "{e}");
     let closed = format!("redis://127.0.0.1:{}/0", redis_server::closed_port());
     let e = RedisFrontier::builder(&closed)
         .crawl("x")
@@ -264,4 +270,149 @@ async fn locations_and_errors_name_what_to_fix() {
         .unwrap_err();
     let msg = e.to_string();
     assert!(msg.contains(&closed) && msg.contains("reachable"), "{msg}");
+}
+
+/// Politeness and robots.txt are the host's, not a worker's: robots.txt is
+/// leased once for the crawl and its rules, stored by the worker that
+/// fetched it, are obeyed by the others; the delay after one worker's
+/// request holds every worker back, and so does a throttled retry.
+#[tokio::test]
+async fn politeness_and_robots_are_shared_by_workers() {
+    let crawl = format!("polite-{}", fastrand::u64(..));
+    let clock = ManualClock::new();
+    let cfg = FrontierConfig {
+        obey_robots: true,
+        jitter: false,
+        per_host: 4,
+        delay: Duration::from_secs(2),
+        ..FrontierConfig::default()
+    };
+    let worker = |name: &str| {
+        RedisFrontier::builder(redis_server::url())
+            .crawl(&crawl)
+            .worker(name)
+            .config(cfg.clone())
+            .clock(clock.shared())
+            .build()
+            .unwrap()
+    };
+    let (one, two) = (worker("one"), worker("two"));
+    let urls = [
+        "http://a/private/x",
+        "http://a/1",
+        "http://a/2",
+        "http://a/3",
+    ];
+    one.push(urls.iter().map(|u| req(u)).collect())
+        .await
+        .unwrap();
+    let robots = one.lease(10).await.unwrap().leases;
+    assert_eq!(robots.len(), 1);
+    assert_eq!(robots[0].kind, LeaseKind::Robots);
+    assert!(
+        two.lease(10).await.unwrap().leases.is_empty(),
+        "robots.txt is single-flight for the whole crawl"
+    );
+    let rules = Robots::parse(b"User-agent: *\nDisallow: /private\n", "ferrocrawl");
+    let ack = Ack::Robots {
+        robots: rules,
+        availability: Availability::Fetched,
+    };
+    assert!(
+        two.ack(robots.into_iter().next().unwrap(), ack)
+            .await
+            .unwrap()
+    );
+    let leased = one.lease(10).await.unwrap();
+    assert_eq!(leased.dropped.len(), 1, "the rules another worker stored");
+    assert_eq!(leased.dropped[0].reason, DropReason::Disallowed);
+    assert_eq!(leased.leases.len(), 1, "then the delay");
+    assert_eq!(leased.leases[0].request.url.path(), "/1");
+    assert!(
+        two.lease(10).await.unwrap().leases.is_empty(),
+        "the host's delay"
+    );
+    assert_eq!(
+        two.status().await.unwrap().next_ready,
+        Some(Duration::from_secs(2))
+    );
+    clock.advance(Duration::from_secs(2));
+    let second = two.lease(10).await.unwrap().leases;
+    assert_eq!(second.len(), 1);
+    // A 429 seen by one worker holds the host for every worker.
+    let first = leased.leases.into_iter().next().unwrap();
+    let retry = Ack::Retry {
+        request: Box::new(first.request.clone()),
+        after: Duration::from_secs(60),
+        throttled: true,
+    };
+    assert!(one.ack(first, retry).await.unwrap());
+    clock.advance(Duration::from_secs(2));
+    assert!(two.lease(10).await.unwrap().leases.is_empty(), "held back");
+    let wait = two.status().await.unwrap().next_ready.unwrap();
+    assert_eq!(wait, Duration::from_secs(58));
+    let c = one.status().await.unwrap().counts;
+    assert_eq!((c.leased, c.waiting, c.queued, c.dropped), (1, 1, 1, 1));
+    redis_server::delete_crawl(&redis_server::url(), &crawl);
+}
+
+/// A worker that restarts under its name takes its leases back at once
+/// and undoes its acks since its last checkpoint; another worker's leases
+/// and acks are left alone.
+#[tokio::test]
+async fn a_restarted_worker_gives_back_only_its_own_work() {
+    let crawl = format!("restart-{}", fastrand::u64(..));
+    let clock = ManualClock::new();
+    let worker = |name: &str| {
+        RedisFrontier::builder(redis_server::url())
+            .crawl(&crawl)
+            .worker(name)
+            .config(FrontierConfig {
+                per_host: 8,
+                ..quiet()
+            })
+            .clock(clock.shared())
+            .build()
+            .unwrap()
+    };
+    let (one, two) = (worker("one"), worker("two"));
+    one.push((0..4).map(|i| req(&format!("http://a/{i}"))).collect())
+        .await
+        .unwrap();
+    let mut mine = one.lease(2).await.unwrap().leases.into_iter();
+    let theirs = two.lease(2).await.unwrap().leases;
+    let kept = mine.next().unwrap();
+    one.complete(Completion {
+        acks: vec![(kept, Ack::done(200, 5))],
+        checkpoint: Some(vec![("out".into(), b"1".to_vec())]),
+        ..Completion::default()
+    })
+    .await
+    .unwrap();
+    assert!(
+        one.ack(mine.next().unwrap(), Ack::done(200, 5))
+            .await
+            .unwrap()
+    );
+    let mut theirs = theirs.into_iter();
+    assert!(two.ack(theirs.next().unwrap(), Ack::Failed).await.unwrap());
+    drop(one);
+    let again = worker("one");
+    assert_eq!(
+        again.checkpoint().await.unwrap(),
+        vec![("out".to_owned(), b"1".to_vec())]
+    );
+    assert_eq!(two.checkpoint().await.unwrap(), Vec::new(), "its own");
+    let c = again.status().await.unwrap().counts;
+    assert_eq!(
+        (c.done, c.failed, c.bytes, c.queued, c.leased),
+        (1, 1, 5, 1, 1),
+        "one's uncommitted ack undone; two's lease and ack kept"
+    );
+    assert!(
+        two.ack(theirs.next().unwrap(), Ack::done(200, 0))
+            .await
+            .unwrap()
+    );
+    redis_server::delete_crawl(&redis_server::url(), &crawl);
 }

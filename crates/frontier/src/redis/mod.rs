@@ -179,9 +179,15 @@ impl RedisBuilder {
                 ));
             }
         }
+        if let Some(("rediss" | "valkeys", _)) = base.split_once("://") {
+            return Err(config_error(
+                &shown,
+                "TLS connections (rediss://) are not built in; reach Redis over a private \
+                 network or a TLS tunnel (stunnel, spiped) with redis://",
+            ));
+        }
         let scheme_fixed = match base.split_once("://") {
             Some(("valkey", r)) => format!("redis://{r}"),
-            Some(("valkeys", r)) => format!("rediss://{r}"),
             _ => base.to_owned(),
         };
         let target = if rest.is_empty() {

@@ -40,11 +40,21 @@ while #leases < max do
     end
   else
     local popped = redis.call('ZPOPMIN', key('q:' .. hk))
-    local rid = string.match(popped[1], ':(.*)$')
-    h.q = h.q - 1
-    incr('queued', -1)
-    local _, _, json = blob(rid)
-    if h.uk then
+    local rid = popped[1] and string.match(popped[1], ':(.*)$')
+    local json
+    if rid then
+      h.q = h.q - 1
+      incr('queued', -1)
+      json = select(3, blob(rid))
+    end
+    if not json then
+      -- The count and the queue disagree (keys changed by hand): trust the
+      -- queue, so the host stops asking for a slot it can't use.
+      if not rid then
+        incr('queued', -h.q)
+        h.q = 0
+      end
+    elseif h.uk then
       redis.call('HDEL', key('r'), rid)
       incr('dropped', 1)
       dropped[#dropped + 1] = { 'x', json, h.uk, h.um }
