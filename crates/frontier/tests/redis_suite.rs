@@ -20,9 +20,9 @@ use std::time::Duration;
 
 use ferrocrawl_core::Request;
 use ferrocrawl_frontier::{
-    Ack, BoxFrontier, Checkpoint, Completed, Completion, DropReason, Frontier, FrontierConfig,
-    FrontierFuture, FrontierLocation, Lease, LeaseKind, Leased, ManualClock, PushStats,
-    RedisFrontier, Status,
+    Ack, BoxFrontier, Checkpoint, Clock, Completed, Completion, DropReason, Frontier,
+    FrontierConfig, FrontierFuture, FrontierLocation, Lease, LeaseKind, Leased, ManualClock,
+    PushStats, RedisFrontier, Status,
 };
 use ferrocrawl_robots::{Availability, Robots};
 use ferrocrawl_testkit::frontier_suite::Backend;
@@ -409,10 +409,50 @@ async fn a_restarted_worker_gives_back_only_its_own_work() {
         (1, 1, 5, 1, 1),
         "one's uncommitted ack undone; two's lease and ack kept"
     );
+    clock.advance(Duration::from_secs(1));
     assert!(
         two.ack(theirs.next().unwrap(), Ack::done(200, 0))
             .await
             .unwrap()
     );
+    clock.advance(Duration::from_secs(5));
+    again.status().await.unwrap();
+    let seen = again.workers().await.unwrap();
+    let names: Vec<&str> = seen.iter().map(|(w, _)| w.as_str()).collect();
+    assert_eq!(
+        names,
+        ["two", "one"],
+        "most recent first; a status read is no work"
+    );
+    assert_eq!(seen[0].1, clock.now() - Duration::from_secs(5));
     redis_server::delete_crawl(&redis_server::url(), &crawl);
+}
+
+/// A crawl written in another data format is refused by name, untouched.
+#[tokio::test]
+async fn a_crawl_in_another_format_is_refused() {
+    let crawl = format!("format-{}", fastrand::u64(..));
+    let url = redis_server::url();
+    redis_server::set_hash(
+        &url,
+        &format!("ferrocrawl:{{{crawl}}}:meta"),
+        "version",
+        "99",
+    );
+    let e = RedisFrontier::builder(url.clone())
+        .crawl(&crawl)
+        .connect()
+        .await
+        .unwrap_err();
+    let msg = e.to_string();
+    assert!(e.is_state(), "{msg}");
+    assert!(
+        msg.contains(&crawl) && msg.contains("another data format"),
+        "{msg}"
+    );
+    assert_eq!(
+        redis_server::keys(&url, &format!("ferrocrawl:{{{crawl}}}:*")).len(),
+        1
+    );
+    redis_server::delete_crawl(&url, &crawl);
 }

@@ -21,7 +21,7 @@ mod scripts;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use ferrocrawl_core::{Error, ErrorKind, Request, Result, StateProblem};
 use ferrocrawl_robots::Robots;
@@ -41,8 +41,7 @@ use scripts::Scripts;
 
 /// The version of the data layout in Redis; a crawl written by another is
 /// refused rather than misread.
-const FORMAT: &str = "1";
-const FORMAT_VERSION: u32 = 1;
+const FORMAT: u32 = 1;
 
 /// At most this many leases are handed out by one call.
 const MAX_BATCH: usize = 4096;
@@ -267,43 +266,71 @@ impl RedisFrontier {
         &self.inner.worker
     }
 
-    /// The connection, made on first use: then this worker's leases from
-    /// before are taken back and its uncommitted acks undone (`open.lua`).
+    /// The crawl's workers, each with the time of its last call that
+    /// changed anything (by the server's clock, or the injected one), most
+    /// recent first: for a status display's "workers seen recently".
+    pub async fn workers(&self) -> Result<Vec<(String, SystemTime)>> {
+        let mut conn = self.conn().await?;
+        let seen: Vec<(String, i64)> = redis::cmd("ZREVRANGE")
+            .arg(format!("{}workers", self.inner.prefix))
+            .arg(0)
+            .arg(-1)
+            .arg("WITHSCORES")
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| self.error("reading the workers", e))?;
+        Ok(seen
+            .into_iter()
+            .map(|(w, ms)| (w, codec::time_from_millis(ms)))
+            .collect())
+    }
+
+    /// The connection, made on first use (see [`RedisFrontier::open`]).
     async fn conn(&self) -> Result<ConnectionManager> {
-        let i = &self.inner;
-        let conn =
-            i.conn
-                .get_or_try_init(|| async {
-                    let mut conn = ConnectionManager::new(i.client.clone())
-                        .await
-                        .map_err(|e| self.error("connecting", e))?;
-                    let mut args = self.args();
-                    args.push(FORMAT);
-                    let _: Reply = args.invoke(&i.scripts.open, &mut conn).await.map_err(|e| {
-                        match e.detail() {
-                            Some(d) if d.starts_with("format") => Error::new(
-                                ErrorKind::State(StateProblem::Version {
-                                    found: d.trim_start_matches("format ").parse().unwrap_or(0),
-                                    supported: FORMAT_VERSION,
-                                }),
-                                format!(
-                                    "frontier {}: crawl `{}` was written in another data format \
-                                 ({d}, this build writes {FORMAT}); finish it with the build \
-                                 that started it, or choose another crawl name",
-                                    i.shown, i.crawl
-                                ),
-                            ),
-                            _ => self.error("opening the crawl", e),
-                        }
-                    })?;
-                    Ok::<_, Error>(conn)
-                })
-                .await?;
+        let conn = self.inner.conn.get_or_try_init(|| self.open()).await?;
         Ok(conn.clone())
     }
 
+    /// Connects, then opens this worker's part of the crawl (`open.lua`):
+    /// its leases from before are taken back and its uncommitted acks
+    /// undone. A crawl in another data format is refused.
+    async fn open(&self) -> Result<ConnectionManager> {
+        let i = &self.inner;
+        let mut conn = ConnectionManager::new(i.client.clone())
+            .await
+            .map_err(|e| self.error("connecting", e))?;
+        let mut args = self.args();
+        args.push(i64::from(FORMAT));
+        let opened = args.invoke(&i.scripts.open, &mut conn).await;
+        match opened {
+            Ok(_) => Ok(conn),
+            Err(e) => match (e.code(), e.detail()) {
+                (Some("FERROCRAWL_FORMAT"), Some(found)) => Err(Error::new(
+                    ErrorKind::State(StateProblem::Version {
+                        found: found.parse().unwrap_or(0),
+                        supported: FORMAT,
+                    }),
+                    format!(
+                        "frontier {}: crawl `{}` was written in another data format \
+                         ({found}; this build reads and writes {FORMAT}); finish it with the \
+                         build that started it, or choose another crawl name",
+                        i.shown, i.crawl
+                    ),
+                )),
+                _ => Err(self.error("opening the crawl", e)),
+            },
+        }
+    }
+
     fn error(&self, what: &str, e: redis::RedisError) -> Error {
-        let kind = if e.is_connection_refusal() || e.is_connection_dropped() || e.is_io_error() {
+        let i = &self.inner;
+        let connection = e.is_connection_refusal() || e.is_connection_dropped() || e.is_io_error();
+        let hint = if connection {
+            "is the Redis server up and reachable?"
+        } else {
+            "a script failed: were the crawl's keys changed by another program?"
+        };
+        let kind = if connection {
             ErrorKind::Connect
         } else {
             ErrorKind::Io
@@ -311,8 +338,8 @@ impl RedisFrontier {
         Error::new(
             kind,
             format!(
-                "frontier {} (crawl `{}`): {what}: {e}; is the Redis server up and reachable?",
-                self.inner.shown, self.inner.crawl
+                "frontier {} (crawl `{}`): {what}: {e}; {hint}",
+                i.shown, i.crawl
             ),
         )
         .with_source(e)

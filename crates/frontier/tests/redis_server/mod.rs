@@ -142,3 +142,13 @@ pub fn delete_crawl(url: &str, crawl: &str) {
         let _: redis::RedisResult<i64> = redis::cmd("DEL").arg(chunk).query(&mut c);
     }
 }
+
+/// Sets one field of a hash.
+pub fn set_hash(url: &str, key: &str, field: &str, value: &str) {
+    let _: i64 = redis::cmd("HSET")
+        .arg(key)
+        .arg(field)
+        .arg(value)
+        .query(&mut connect(url))
+        .expect("HSET");
+}

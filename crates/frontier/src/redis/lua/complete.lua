@@ -11,6 +11,7 @@
 -- then 1 and the checkpoint, or 0. A checkpoint makes this worker's acks
 -- final: its journal is emptied and the finished requests forgotten.
 -- Returns { added, duplicate, acked, stale }.
+touch_worker()
 local n = tonumber(ARGV[4])
 local added = push_many(5, n)
 local a = 5 + n * 6

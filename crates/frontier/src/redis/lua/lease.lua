@@ -1,10 +1,11 @@
 -- lease: take back expired leases, release due retries, then up to ARGV[4]
--- leases that politeness allows now. ARGV[5] holds one jitter factor per
--- lease (policy::jitter_factor, drawn by the caller), comma-separated.
+-- leases that politeness allows now. ARGV[5] holds jitter factors
+-- (policy::jitter_factor, drawn by the caller), comma-separated, used in turn.
 -- Returns { leases, dropped }: a lease is { id, kind ('p' or 'r'), expires,
 -- host, JSON or robots URL, robots version to check the page against (0:
 -- nothing to check) }; a drop is { reason ('u' unavailable, 'x'
 -- unreachable), JSON, error kind, message }.
+touch_worker()
 local max = tonumber(ARGV[4])
 local jitters = {}
 for j in string.gmatch(ARGV[5], '[^,]+') do jitters[#jitters + 1] = tonumber(j) end
@@ -66,7 +67,7 @@ while #leases < max do
       local prev_ls, prev_j = h.ls and string.format('%d', h.ls) or '', string.format('%.17g', h.j)
       h.f = h.f + 1
       h.ls = now
-      h.j = jitters[#leases + 1] or 1
+      h.j = jitters[#leases % math.max(#jitters, 1) + 1] or 1
       incr('pl', 1)
       h.pl = h.pl + 1
       if h.full == 0 and CFG.max_pages_per_host >= 0 and h.pl >= CFG.max_pages_per_host then

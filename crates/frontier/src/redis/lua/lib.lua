@@ -24,6 +24,12 @@ do
   now = t
 end
 
+-- The calling worker was seen now: `workers` scores each worker's name by
+-- its last call that changed anything (status readers are not workers).
+local function touch_worker()
+  redis.call('ZADD', key('workers'), now, WORKER)
+end
+
 -- policy::later
 local function later(t, d)
   if d > FAR then d = FAR end

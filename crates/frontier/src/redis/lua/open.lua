@@ -5,9 +5,10 @@
 -- { leases taken back, acks undone }, or an error for a foreign format.
 local version = redis.call('HGET', key('meta'), 'version')
 if version and version ~= ARGV[4] then
-  return redis.error_reply('format ' .. version)
+  return redis.error_reply('FERROCRAWL_FORMAT ' .. version)
 end
 redis.call('HSET', key('meta'), 'version', ARGV[4])
+touch_worker()
 local taken = 0
 local raw = redis.call('HGETALL', key('l'))
 for i = 1, #raw, 2 do

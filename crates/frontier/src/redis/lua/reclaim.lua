@@ -1,5 +1,6 @@
 -- reclaim: give a lease back unfinished, to be leased again ARGV[6] ms
 -- from now. ARGV[4] id, ARGV[5] token. Returns 1, or 0 if stale.
+touch_worker()
 expire()
 local e = take_lease(ARGV[4], ARGV[5])
 if not e then return 0 end
