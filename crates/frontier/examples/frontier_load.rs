@@ -298,7 +298,11 @@ async fn on_redis(a: &Args, cfg: FrontierConfig) -> (Report, String) {
     {
         let crawl = format!("frontier-load-{}", std::process::id());
         let client = redis::Client::open(a.frontier.as_str()).unwrap();
-        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let config = redis::AsyncConnectionConfig::new().set_response_timeout(None);
+        let mut conn = client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .unwrap();
         async fn used(conn: &mut redis::aio::MultiplexedConnection) -> i64 {
             let info: String = redis::cmd("INFO")
                 .arg("memory")
@@ -341,7 +345,7 @@ async fn on_redis(a: &Args, cfg: FrontierConfig) -> (Report, String) {
             }
         }
         for chunk in keys.chunks(1000) {
-            let _: i64 = redis::cmd("DEL")
+            let _: i64 = redis::cmd("UNLINK")
                 .arg(chunk)
                 .query_async(&mut conn)
                 .await

@@ -456,3 +456,38 @@ async fn a_crawl_in_another_format_is_refused() {
     );
     redis_server::delete_crawl(&url, &crawl);
 }
+
+/// A worker remembers the fingerprints it pushed: pushing them again is a
+/// duplicate without asking Redis (navigation links, pushed by every page).
+/// Shown by taking them out of Redis's seen set by hand: the worker that
+/// pushed them still counts them as duplicates, a fresh one adds them.
+#[tokio::test]
+async fn a_worker_answers_known_duplicates_itself() {
+    let crawl = format!("known-{}", fastrand::u64(..));
+    let url = redis_server::url();
+    let f = frontier(&crawl, "w", quiet());
+    let links = || vec![req("http://a/nav"), req("http://a/home")];
+    assert_eq!(f.push(links()).await.unwrap().added, 2);
+    for k in redis_server::keys(&url, &format!("ferrocrawl:{{{crawl}}}:s:*")) {
+        redis_server::delete_key(&url, &k);
+    }
+    let again = f.push(links()).await.unwrap();
+    assert_eq!((again.added, again.duplicate), (0, 2));
+    let mut mixed = links();
+    mixed.push(req("http://a/new"));
+    let c = f
+        .complete(Completion {
+            children: mixed,
+            ..Completion::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((c.pushed.added, c.pushed.duplicate), (1, 2));
+    let fresh = frontier(&crawl, "v", quiet());
+    assert_eq!(
+        fresh.push(links()).await.unwrap().added,
+        2,
+        "Redis forgot them"
+    );
+    redis_server::delete_crawl(&url, &crawl);
+}

@@ -150,7 +150,7 @@ pub(super) fn config_json(cfg: &FrontierConfig) -> String {
     json.to_string()
 }
 
-/// A request's 6 arguments for `push_one` (lib.lua): its fingerprint as a
+/// A request's 6 arguments for `push_many` (lib.lua): its fingerprint as a
 /// seen-set bucket and field, host, robots.txt URL, priority, JSON.
 ///
 /// The seen set is 65,536 hashes (`s:XXXX`, by the fingerprint's first two

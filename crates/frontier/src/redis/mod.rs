@@ -25,7 +25,8 @@ use std::time::{Duration, SystemTime};
 
 use ferrocrawl_core::{Error, ErrorKind, Request, Result, StateProblem};
 use ferrocrawl_robots::Robots;
-use redis::aio::ConnectionManager;
+use ferrocrawl_url::{Fingerprint, SeenSet};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::OnceCell;
 
 use crate::clock::SharedClock;
@@ -42,6 +43,16 @@ use scripts::Scripts;
 /// The version of the data layout in Redis; a crawl written by another is
 /// refused rather than misread.
 const FORMAT: u32 = 1;
+
+/// How long to wait for the server to accept a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long to wait for a script's answer before calling it failed.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Most fingerprints a worker remembers as seen (see
+/// `RedisFrontier::remember`): about 10 MiB.
+const KNOWN_MAX: usize = 1 << 18;
 
 /// At most this many leases are handed out by one call.
 const MAX_BATCH: usize = 4096;
@@ -92,6 +103,8 @@ struct Inner {
     client: redis::Client,
     conn: OnceCell<ConnectionManager>,
     scripts: Scripts,
+    /// Fingerprints known to be in the crawl's seen set.
+    known: Mutex<SeenSet>,
     /// Parsed robots.txt rules by host, with the version they were read at.
     robots: Mutex<HashMap<String, (i64, Robots)>>,
 }
@@ -209,6 +222,7 @@ impl RedisBuilder {
                 client,
                 conn: OnceCell::new(),
                 scripts: Scripts::new(),
+                known: Mutex::new(SeenSet::new()),
                 robots: Mutex::new(HashMap::new()),
             }),
         })
@@ -296,7 +310,13 @@ impl RedisFrontier {
     /// undone. A crawl in another data format is refused.
     async fn open(&self) -> Result<ConnectionManager> {
         let i = &self.inner;
-        let mut conn = ConnectionManager::new(i.client.clone())
+        // A script may run long on a busy server (a large completion, a
+        // restarted worker's journal): redis-rs's 500 ms default would
+        // report as failed a call that then succeeds.
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT));
+        let mut conn = ConnectionManager::new_with_config(i.client.clone(), config)
             .await
             .map_err(|e| self.error("connecting", e))?;
         let mut args = self.args();
@@ -367,24 +387,55 @@ impl RedisFrontier {
             .map_err(|e| self.error(what, e))
     }
 
-    /// Requests past the depth budget are counted here; the rest go to
-    /// `args` (6 arguments each). Returns how many went.
+    /// Requests past the depth budget, and those this worker knows the
+    /// crawl has seen, are counted here; the rest go to `args` (6
+    /// arguments each). Returns what went: its fingerprints, to remember
+    /// once the call succeeded ([`RedisFrontier::remember`]), and how many.
     fn push_args(
         &self,
         args: &mut Args,
         requests: &[Request],
         stats: &mut PushStats,
-    ) -> Result<i64> {
+    ) -> Result<(Vec<Fingerprint>, i64)> {
+        let mut sent = Vec::new();
         let mut n = 0;
+        let known = self.lock_known();
         for r in requests {
             if policy::too_deep(&self.inner.cfg, r) {
                 stats.too_deep += 1;
                 continue;
             }
-            codec::push_request(args, policy::dedup_key(r), r)?;
+            let fp = policy::dedup_key(r);
+            if let Some(fp) = fp {
+                if known.contains(fp) {
+                    stats.duplicate += 1;
+                    continue;
+                }
+                sent.push(fp);
+            }
+            codec::push_request(args, fp, r)?;
             n += 1;
         }
-        Ok(n)
+        Ok((sent, n))
+    }
+
+    /// Fingerprints now in the crawl's seen set (a push that sent them
+    /// succeeded, adding them or finding them there): pushed again by this
+    /// worker, they are duplicates without a round trip. The seen set only
+    /// grows, so this can't be wrong while the crawl's keys live; it is
+    /// emptied when it grows past [`KNOWN_MAX`].
+    fn remember(&self, sent: Vec<Fingerprint>) {
+        let mut known = self.lock_known();
+        if known.len() + sent.len() > KNOWN_MAX {
+            *known = SeenSet::new();
+        }
+        for fp in sent {
+            known.insert(fp);
+        }
+    }
+
+    fn lock_known(&self) -> std::sync::MutexGuard<'_, SeenSet> {
+        self.inner.known.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The rules of `host` at `version`, from this worker's cache or Redis.
@@ -495,13 +546,17 @@ impl Frontier for RedisFrontier {
         Box::pin(async move {
             let mut stats = PushStats::default();
             let mut body = Args::detached();
-            let n = self.push_args(&mut body, &requests, &mut stats)?;
+            let (sent, n) = self.push_args(&mut body, &requests, &mut stats)?;
+            if n == 0 {
+                return Ok(stats);
+            }
             let mut args = self.args();
             args.push(n);
             args.append(body);
             let added = codec::int(self.run(&self.inner.scripts.push, args, "pushing").await?)?;
+            self.remember(sent);
             stats.added = usize::try_from(added).unwrap_or(0);
-            stats.duplicate = n as usize - stats.added;
+            stats.duplicate += usize::try_from(n).unwrap_or(0) - stats.added;
             Ok(stats)
         })
     }
@@ -533,7 +588,7 @@ impl Frontier for RedisFrontier {
             } = completion;
             let mut pushed = PushStats::default();
             let mut body = Args::detached();
-            let n = self.push_args(&mut body, &children, &mut pushed)?;
+            let (sent, n) = self.push_args(&mut body, &children, &mut pushed)?;
             let mut args = self.args();
             args.push(n);
             args.append(body);
@@ -551,9 +606,10 @@ impl Frontier for RedisFrontier {
             let reply = self
                 .run(&self.inner.scripts.complete, args, "completing")
                 .await?;
+            self.remember(sent);
             let [added, duplicate, acked, stale] = codec::ints(reply)?;
             pushed.added = added as usize;
-            pushed.duplicate = duplicate as usize;
+            pushed.duplicate += duplicate as usize;
             Ok(Completed {
                 pushed,
                 acked: acked as usize,

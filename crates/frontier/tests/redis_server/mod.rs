@@ -152,3 +152,11 @@ pub fn set_hash(url: &str, key: &str, field: &str, value: &str) {
         .query(&mut connect(url))
         .expect("HSET");
 }
+
+/// Deletes one key.
+pub fn delete_key(url: &str, key: &str) {
+    let _: i64 = redis::cmd("DEL")
+        .arg(key)
+        .query(&mut connect(url))
+        .expect("DEL");
+}

@@ -1,6 +1,6 @@
 -- complete: push the children, then apply the acks, then record the
 -- checkpoint, as one step. ARGV[4] the number of children, 6 arguments each
--- (see push_one); then the number of acks, 9 arguments each: id, token,
+-- (see push_many in lib.lua); then the number of acks, 9 arguments each: id, token,
 -- type and six values:
 --   d (done): status, bytes, latency ms
 --   f (failed)

@@ -243,28 +243,45 @@ local function take_lease(id, token)
 end
 
 -- ===== pushing =====
--- A request: the seen-set bucket and field of its fingerprint ('' for
--- dont_filter), host key, robots URL, priority, JSON. Dedup and enqueue in
--- one step: 1 added, 0 duplicate.
-local function push_one(bucket, field, hk, ru, prio, json)
-  if bucket ~= '' then
-    if redis.call('HSETNX', key('s:' .. bucket), field, '') == 0 then return 0 end
-  end
-  local h = ensure_host(hk, ru)
-  local rid = tostring(redis.call('HINCRBY', key('c'), 'rid', 1))
-  redis.call('HSET', key('r'), rid, hk .. '\t' .. prio .. '\t' .. json)
-  enqueue(hk, h, rid, tonumber(prio))
-  save(hk, h)
-  schedule(hk, h)
-  return 1
-end
-
--- Pushes ARGV[first ..] (6 arguments each, n of them); returns added.
+-- A request is 6 arguments: the seen-set bucket and field of its
+-- fingerprint ('' for dont_filter), host key, robots URL, priority, JSON.
+-- Dedup and enqueue happen in one step. Pushes ARGV[first ..] (n requests);
+-- each host touched is read and written once, and the counters once.
 local function push_many(first, n)
-  local added = 0
+  local added, queued, qfull = 0, 0, 0
+  local hosts = {}
+  local seq = count('seq')
+  local rid = count('rid')
   for i = 0, n - 1 do
     local a = first + i * 6
-    added = added + push_one(ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
+    local bucket, hk = ARGV[a], ARGV[a + 2]
+    if bucket == '' or redis.call('HSETNX', key('s:' .. bucket), ARGV[a + 1], '') == 1 then
+      local h = hosts[hk]
+      if not h then
+        h = ensure_host(hk, ARGV[a + 3])
+        hosts[hk] = h
+      end
+      rid = rid + 1
+      seq = seq + 1
+      local order = seq
+      if CFG.dfs then order = SEQ_TOP - seq end
+      local prio = ARGV[a + 4]
+      redis.call('HSET', key('r'), rid, hk .. '\t' .. prio .. '\t' .. ARGV[a + 5])
+      redis.call('ZADD', key('q:' .. hk), -tonumber(prio), string.format('%014x', order) .. ':' .. rid)
+      h.q = h.q + 1
+      queued = queued + 1
+      if h.full == 1 then qfull = qfull + 1 end
+      added = added + 1
+    end
+  end
+  if added > 0 then
+    redis.call('HSET', key('c'), 'seq', string.format('%d', seq), 'rid', string.format('%d', rid))
+    incr('queued', queued)
+    incr('qfull', qfull)
+    for hk, h in pairs(hosts) do
+      save(hk, h)
+      schedule(hk, h)
+    end
   end
   return added
 end
