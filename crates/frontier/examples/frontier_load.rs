@@ -14,7 +14,13 @@
 //! /usr/bin/time -v target/release/examples/frontier_load crawl --frontier memory
 //! /usr/bin/time -v target/release/examples/frontier_load crawl --frontier sqlite
 //! /usr/bin/time -v target/release/examples/frontier_load grow --frontier sqlite --urls 5000000
+//! # the Redis frontier (a server of your own: the run leaves no keys behind)
+//! cargo build --release -p ferrocrawl-frontier --features redis --example frontier_load
+//! target/release/examples/frontier_load grow --frontier redis://127.0.0.1:6379/0 --urls 1000000
 //! ```
+//!
+//! On Redis it also prints the server's memory for the seen set alone
+//! (`seen_bytes_per_url`) and for everything (`redis_bytes_per_url`).
 //!
 //! Prints one line of results: pages/s over the whole run and over the time
 //! spent inside frontier calls, and the peak RSS (VmHWM). Every run stops
@@ -80,15 +86,15 @@ fn parse_args() -> Args {
             other => usage(&format!("unknown argument {other}")),
         }
     }
-    if !matches!(a.frontier.as_str(), "memory" | "sqlite") {
-        usage("--frontier is memory or sqlite");
+    if !matches!(a.frontier.as_str(), "memory" | "sqlite") && !a.frontier.starts_with("redis://") {
+        usage("--frontier is memory, sqlite or redis://HOST:PORT/DB");
     }
     a
 }
 
 fn usage(problem: &str) -> ! {
     eprintln!(
-        "frontier_load: {problem}\nusage: frontier_load [crawl|grow] [--frontier memory|sqlite] \
+        "frontier_load: {problem}\nusage: frontier_load [crawl|grow] [--frontier memory|sqlite|redis://…] \
          [--pages N] [--links N] [--batch N] [--urls N] [--hosts N] [--max-secs S] \
          [--commit-ms MS] [--ack-each]"
     );
@@ -284,6 +290,82 @@ async fn grow<F: Frontier>(f: &F, a: &Args) -> Report {
     }
 }
 
+/// A run on the Redis frontier, as one worker of a crawl of its own, and
+/// the server's memory: the seen set's buckets alone, and everything the
+/// crawl added (`INFO memory`), per URL added. The crawl's keys are removed.
+async fn on_redis(a: &Args, cfg: FrontierConfig) -> (Report, String) {
+    #[cfg(feature = "redis")]
+    {
+        let crawl = format!("frontier-load-{}", std::process::id());
+        let client = redis::Client::open(a.frontier.as_str()).unwrap();
+        let config = redis::AsyncConnectionConfig::new().set_response_timeout(None);
+        let mut conn = client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .unwrap();
+        async fn used(conn: &mut redis::aio::MultiplexedConnection) -> i64 {
+            let info: String = redis::cmd("INFO")
+                .arg("memory")
+                .query_async(conn)
+                .await
+                .unwrap();
+            let line = info
+                .lines()
+                .find(|l| l.starts_with("used_memory:"))
+                .unwrap();
+            line["used_memory:".len()..].trim().parse().unwrap()
+        }
+        let before = used(&mut conn).await;
+        let f = ferrocrawl_frontier::RedisFrontier::builder(a.frontier.as_str())
+            .crawl(&crawl)
+            .worker("load")
+            .config(cfg)
+            .connect()
+            .await
+            .unwrap();
+        let report = run(&f, a).await;
+        let all = used(&mut conn).await - before;
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("ferrocrawl:{{{crawl}}}:*"))
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        let mut seen = 0i64;
+        for k in &keys {
+            if k.contains("}:s:") {
+                let n: Option<i64> = redis::cmd("MEMORY")
+                    .arg("USAGE")
+                    .arg(k)
+                    .arg("SAMPLES")
+                    .arg(0)
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap();
+                seen += n.unwrap_or(0);
+            }
+        }
+        for chunk in keys.chunks(1000) {
+            let _: i64 = redis::cmd("UNLINK")
+                .arg(chunk)
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+        }
+        let per = |b: i64| b as f64 / report.added.max(1) as f64;
+        let memory = format!(
+            " seen_bytes_per_url={:.1} redis_bytes_per_url={:.0}",
+            per(seen),
+            per(all)
+        );
+        (report, memory)
+    }
+    #[cfg(not(feature = "redis"))]
+    {
+        let _ = (a, cfg);
+        usage("this build has no Redis frontier: build with --features redis")
+    }
+}
+
 /// Peak resident memory so far, from /proc (Linux), in MiB.
 fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -304,6 +386,7 @@ async fn main() {
     let a = parse_args();
     let cfg = config(a.batch);
     let mut file_mib = None;
+    let mut redis_memory = String::new();
     let report = if a.frontier == "sqlite" {
         let dir = std::env::temp_dir().join(format!("frontier_load-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -322,6 +405,10 @@ async fn main() {
             .map(|m| m.len() as f64 / 1048576.0);
         std::fs::remove_dir_all(&dir).unwrap();
         report
+    } else if a.frontier.starts_with("redis://") {
+        let (report, memory) = on_redis(&a, cfg).await;
+        redis_memory = memory;
+        report
     } else {
         run(&MemoryFrontier::new(cfg), &a).await
     };
@@ -331,7 +418,7 @@ async fn main() {
         "mode={} frontier={} pages={} links_pushed={} added={} queued={} wall_s={:.2} \
          frontier_s={:.2} pages_per_s={:.0} frontier_pages_per_s={:.0} \
          frontier_us_per_page={:.1} (push {:.1} lease {:.1} ack {:.1}) peak_rss_mib={:.0} \
-         file_mib={}",
+         file_mib={}{redis_memory}",
         a.mode,
         a.frontier,
         report.pages,

@@ -32,7 +32,10 @@
 //! `Store` of queued requests): [`MemoryFrontier`], and (feature `sqlite`,
 //! on by default) `SqliteFrontier`, which keeps the queue, seen set,
 //! counters, robots.txt cache and checkpoints in one SQLite file so a crawl
-//! resumes after `kill -9`.
+//! resumes after `kill -9`. With the feature `redis` (off by default),
+//! `RedisFrontier` keeps one crawl in Redis for many workers: every
+//! mutation one Lua script, time from the server, politeness per host shared
+//! by all of them.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -62,6 +65,8 @@ mod lease;
 mod location;
 mod memory;
 pub mod policy;
+#[cfg(feature = "redis")]
+mod redis;
 mod scheduler;
 #[cfg(feature = "sqlite")]
 mod sqlite;
@@ -75,6 +80,8 @@ pub use lease::{
 };
 pub use location::FrontierLocation;
 pub use memory::MemoryFrontier;
+#[cfg(feature = "redis")]
+pub use redis::{RedisBuilder, RedisFrontier};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{Resumed, SqliteFrontier};
 
