@@ -24,25 +24,39 @@ pub fn extract(html: &str, url: &Url) -> Content {
         keep_classes: true,
         ..Config::default()
     };
-    let article = Readability::with_document(document, Some(base.as_str()), Some(config))
-        .and_then(|mut readability| readability.parse());
-    let body = match article {
-        Ok(article) => {
+    // After a successful parse, Readability's document holds the article in
+    // `#readability-page-1` (with what is left of the page around it): work
+    // on that subtree instead of parsing the article's HTML again.
+    let article = Readability::with_document(document, Some(base.as_str()), Some(config)).and_then(
+        |mut readability| {
+            readability
+                .parse()
+                .map(|article| (article, readability.doc))
+        },
+    );
+    let (document, root) = match article {
+        Ok((article, doc)) => {
             metadata::fill_from_article(&mut meta, &article);
-            Document::from(article.content.as_ref())
+            (doc, "#readability-page-1")
         }
         Err(_) => {
             let whole = Document::from(html);
             metadata::fill_title(&mut meta, &whole);
             clean::whole_page(&whole);
-            whole
+            (whole, "body")
         }
     };
-    clean::boilerplate(&body);
-    markdown::prepare(&body, &base);
+    let Some(root) = document.select_single(root).nodes().first().copied() else {
+        return Content {
+            metadata: meta,
+            ..Content::default()
+        };
+    };
+    clean::boilerplate(&root);
+    markdown::prepare(&root, &base);
     Content {
-        text: text::render(&body),
-        markdown: markdown::render(&body),
+        text: text::render(&root),
+        markdown: markdown::render(&root),
         metadata: meta,
     }
 }

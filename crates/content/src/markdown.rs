@@ -1,6 +1,6 @@
 //! Markdown of the cleaned content: `htmd` over a tree prepared for it.
 
-use dom_query::Document;
+use dom_query::{Document, NodeRef, Selection};
 use htmd::HtmlToMarkdown;
 use htmd::options::{BulletListMarker, Options};
 use url::Url;
@@ -21,15 +21,16 @@ pub(crate) fn mark_headings(document: &Document) {
 /// Puts the extracted tree in the shape the converter expects: headings back
 /// at their levels, every link and image absolute, and the language of a code
 /// block on its `<code>` as `language-NAME`.
-pub(crate) fn prepare(body: &Document, base: &Url) {
-    for heading in body.select(&format!("[{LEVEL}]")).nodes() {
+pub(crate) fn prepare(root: &NodeRef<'_>, base: &Url) {
+    let scope = Selection::from(*root);
+    for heading in scope.select(&format!("[{LEVEL}]")).nodes() {
         if let Some(level) = heading.attr(LEVEL).filter(|l| l.len() == 1) {
             heading.rename(&format!("h{}", &*level));
         }
         heading.remove_attr(LEVEL);
     }
     for (selector, attribute) in [("a[href]", "href"), ("img[src]", "src")] {
-        for node in body.select(selector).nodes() {
+        for node in scope.select(selector).nodes() {
             let Some(value) = node.attr(attribute) else {
                 continue;
             };
@@ -38,7 +39,7 @@ pub(crate) fn prepare(body: &Document, base: &Url) {
             }
         }
     }
-    for pre in body.select("pre").nodes() {
+    for pre in scope.select("pre").nodes() {
         let code = pre
             .element_children()
             .into_iter()
@@ -78,7 +79,7 @@ fn language(classes: &str) -> Option<String> {
 }
 
 /// The tree as Markdown.
-pub(crate) fn render(body: &Document) -> String {
+pub(crate) fn render(root: &NodeRef<'_>) -> String {
     let converter = HtmlToMarkdown::builder()
         .options(Options {
             bullet_list_marker: BulletListMarker::Dash,
@@ -90,7 +91,7 @@ pub(crate) fn render(body: &Document) -> String {
             "script", "style", "noscript", "template", "iframe", "svg", "button", "form",
         ])
         .build();
-    let html = body.select("body").inner_html();
+    let html = root.inner_html();
     // htmd parses the fragment with html5ever and only fails on I/O errors,
     // which a string source has none of.
     converter
