@@ -37,6 +37,7 @@ run() { # NAME CMD...
   /usr/bin/time -f '%e %U %S %M' -o "$t" "$@" > "$t.out"
   read -r wall user sys rss < "$t"
   printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$wall" "$user" "$sys" "$rss" | tee -a "$RAW" >&2
+  tail -n 1 "$t.out" >&2   # the extractor's own line (ferrocrawl's splits out charset decoding)
   rm -f "$t" "$t.out"
 }
 for _ in $(seq "$RUNS"); do
