@@ -4,7 +4,7 @@ use dom_query::Document;
 use dom_smoothie::{Config, Readability};
 use url::Url;
 
-use crate::{Content, clean, markdown, metadata, text};
+use crate::{Content, clean, depth, markdown, metadata, text};
 
 /// Extracts the main content of a decoded HTML page.
 ///
@@ -14,6 +14,7 @@ use crate::{Content, clean, markdown, metadata, text};
 /// without text yields empty strings.
 pub fn extract(html: &str, url: &Url) -> Content {
     let document = Document::from(html);
+    depth::cap(&document);
     let base = metadata::base_url(&document, url);
     let mut meta = metadata::from_head(&document, url);
     // Readability.js turns every h1 of the article into an h2; remember the
@@ -41,6 +42,7 @@ pub fn extract(html: &str, url: &Url) -> Content {
         }
         Err(_) => {
             let whole = Document::from(html);
+            depth::cap(&whole);
             metadata::fill_title(&mut meta, &whole);
             clean::whole_page(&whole);
             (whole, "body")

@@ -41,6 +41,7 @@
 
 mod clean;
 mod content;
+mod depth;
 mod extract;
 mod markdown;
 mod metadata;

@@ -4,6 +4,7 @@
 
 mod charset;
 mod corpus;
+mod limits;
 mod markdown;
 mod metadata;
 
