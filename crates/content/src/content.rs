@@ -25,7 +25,9 @@ pub struct Metadata {
     pub author: Option<String>,
     /// The publication date as the page gives it (usually ISO 8601).
     pub date: Option<String>,
-    /// The page's language (`<html lang>`, else `content-language`), as given.
+    /// The page's language as given: `<html lang>`, else
+    /// `<meta http-equiv="content-language">`, else Open Graph's `og:locale`
+    /// (`en_US` written `en-US`).
     pub language: Option<String>,
     /// `<link rel="canonical">`, resolved against the page URL.
     pub canonical_url: Option<Url>,

@@ -26,7 +26,10 @@ pub(crate) fn from_head(document: &Document, url: &Url) -> Metadata {
         .and_then(|href| url.join(href.trim()).ok())
         .filter(|u| matches!(u.scheme(), "http" | "https"));
     let language = non_empty(document.select("html").attr("lang").as_deref())
-        .or_else(|| meta(document, "meta[http-equiv=content-language i]"));
+        .or_else(|| meta(document, "meta[http-equiv=content-language i]"))
+        .or_else(|| {
+            meta(document, "meta[property=\"og:locale\"]").map(|locale| locale.replace('_', "-"))
+        });
     Metadata {
         title: None,
         author: meta(document, "meta[name=author i]")

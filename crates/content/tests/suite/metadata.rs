@@ -53,3 +53,24 @@ fn an_empty_page_gives_empty_content() {
     assert_eq!(c.text, "");
     assert_eq!(c.markdown, "");
 }
+
+#[test]
+fn language_falls_back_on_content_language_then_og_locale() {
+    let page = |head: &str| {
+        format!(
+            "<html><head>{head}<title>t</title></head><body><article><p>The committee met \
+             on Tuesday to review the results of the survey of four thousand households.</p>\
+             </article></body></html>"
+        )
+    };
+    let language = |head: &str| extract(&page(head), &base()).metadata.language;
+    assert_eq!(language(""), None);
+    assert_eq!(
+        language("<meta http-equiv=\"Content-Language\" content=\"fr\">"),
+        Some("fr".to_owned())
+    );
+    assert_eq!(
+        language("<meta property=\"og:locale\" content=\"pt_BR\">"),
+        Some("pt-BR".to_owned())
+    );
+}
