@@ -56,8 +56,10 @@ pub fn extract(html: &str, url: &Url) -> Content {
     };
     clean::boilerplate(&root);
     markdown::prepare(&root, &base);
+    // The text first: rendering the Markdown escapes the tree's text.
+    let text = text::render(&root);
     Content {
-        text: text::render(&root),
+        text,
         markdown: markdown::render(&root),
         metadata: meta,
     }

@@ -78,8 +78,18 @@ fn language(classes: &str) -> Option<String> {
     })
 }
 
-/// The tree as Markdown.
+/// Stand-ins for characters htmd leaves as they are but CommonMark and GFM
+/// read as syntax: `&` starting an entity reference (`&copy;` in the text
+/// would render as ©) and `~` (GFM strikethrough). They are noncharacters,
+/// which no page has in its text; after conversion each becomes the escaped
+/// character.
+const AMPERSAND: char = '\u{FDD0}';
+const TILDE: char = '\u{FDD1}';
+
+/// The tree as Markdown. Rewrites the tree's text nodes (see [`AMPERSAND`]),
+/// so the plain text must be taken before.
 pub(crate) fn render(root: &NodeRef<'_>) -> String {
+    escape_text(root);
     let converter = HtmlToMarkdown::builder()
         .options(Options {
             bullet_list_marker: BulletListMarker::Dash,
@@ -94,9 +104,66 @@ pub(crate) fn render(root: &NodeRef<'_>) -> String {
     let html = root.inner_html();
     // htmd parses the fragment with html5ever and only fails on I/O errors,
     // which a string source has none of.
-    converter
-        .convert(&html)
-        .unwrap_or_default()
-        .trim()
-        .to_owned()
+    let markdown = converter.convert(&html).unwrap_or_default();
+    let markdown = markdown.trim();
+    if markdown.contains([AMPERSAND, TILDE]) {
+        markdown.replace(AMPERSAND, "\\&").replace(TILDE, "\\~")
+    } else {
+        markdown.to_owned()
+    }
+}
+
+/// Puts the stand-ins into every text node outside code (where Markdown
+/// takes text literally).
+fn escape_text(root: &NodeRef<'_>) {
+    // Collected first: the iterator borrows the tree that set_text changes.
+    let texts: Vec<NodeRef<'_>> = root.descendants_it().filter(NodeRef::is_text).collect();
+    for node in texts {
+        let text = node.text();
+        if !text.contains('~') && !text.contains('&') {
+            continue;
+        }
+        if node
+            .ancestors_it(None)
+            .any(|a| a.has_name("code") || a.has_name("pre"))
+        {
+            continue;
+        }
+        let mut escaped = String::with_capacity(text.len());
+        for (i, c) in text.char_indices() {
+            match c {
+                '~' => escaped.push(TILDE),
+                '&' if starts_reference(&text[i + 1..]) => escaped.push(AMPERSAND),
+                c => escaped.push(c),
+            }
+        }
+        node.set_text(escaped);
+    }
+}
+
+/// Whether the text after an `&` reads as an entity or character reference:
+/// `name;`, `#123;` or `#x1F;`.
+fn starts_reference(rest: &str) -> bool {
+    let (digits, rest): (fn(char) -> bool, &str) = match rest.strip_prefix('#') {
+        Some(hex) if hex.starts_with(['x', 'X']) => (|c| c.is_ascii_hexdigit(), &hex[1..]),
+        Some(decimal) => (|c| c.is_ascii_digit(), decimal),
+        None => (|c| c.is_ascii_alphanumeric(), rest),
+    };
+    let length = rest.chars().take_while(|&c| digits(c)).count();
+    length > 0 && rest[length..].starts_with(';')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::starts_reference;
+
+    #[test]
+    fn references_are_told_from_ampersands() {
+        for reference in ["copy;", "amp;", "#169;", "#xA9;", "#XA9;"] {
+            assert!(starts_reference(reference), "{reference}");
+        }
+        for plain in ["T", " copy;", "copy", "#;", "#x;", "co py;", ""] {
+            assert!(!starts_reference(plain), "{plain}");
+        }
+    }
 }

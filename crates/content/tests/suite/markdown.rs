@@ -130,16 +130,22 @@ fn links_and_images_are_absolute() {
 
 #[test]
 fn text_that_looks_like_markdown_is_escaped() {
-    let md = content(
+    let c = content(
         "<p>*not emphasis* and _not either_ and [not a link](x) and `not code`.</p>\
-         <p># not a heading</p><p>1. not a list item</p><p>- not a bullet</p><p>&gt; not a quote</p>",
-    )
-    .markdown;
+         <p># not a heading</p><p>1. not a list item</p><p>- not a bullet</p><p>&gt; not a quote</p>\
+         <p>&lt;b&gt;not bold&lt;/b&gt; and &amp;copy; not a symbol and ~~not struck~~, \
+         but AT&amp;T as it is.</p><pre><code>a &amp;copy; ~~b~~ *c*</code></pre>",
+    );
+    let md = &c.markdown;
     for literal in [
         r"\*not emphasis\*",
         r"\_not either\_",
         r"\[not a link\]",
         r"\`not code\`",
+        r"\<b>not bold\</b>",
+        r"\&copy; not a symbol",
+        r"\~\~not struck\~\~",
+        "AT&T as it is",
     ] {
         assert!(md.contains(literal), "`{literal}` not escaped in:\n{md}");
     }
@@ -154,6 +160,14 @@ fn text_that_looks_like_markdown_is_escaped() {
             "`{line}` left unescaped in:\n{md}"
         );
     }
+    // code is literal: nothing escaped in it
+    assert!(md.contains("a &copy; ~~b~~ *c*"), "{md}");
+    // and the plain text has no escapes at all
+    assert!(
+        c.text.contains("&copy; not a symbol and ~~not struck~~"),
+        "{}",
+        c.text
+    );
 }
 
 #[test]
