@@ -556,6 +556,10 @@ Examples:
   ferrocrawl extract http://127.0.0.1:8080/books/1 \\
       --css 'p.price::text' --regex 'ISBN</th><td>(\\d+)' -p number
 
+  # the page's main content, boilerplate removed, as Markdown (with --json: one object with
+  # the metadata: title, author, date, language, canonical_url, description)
+  ferrocrawl extract https://blog.example/post --content markdown
+
 Selectors: --css takes CSS with an optional ::text (the element's own text nodes, as in
 Scrapy), ' ::text' (all text inside), ::all-text (all text, whitespace collapsed) or
 ::attr(NAME) at the end (without any, each element's HTML); --jsonpath an RFC 9535 query; --regex a pattern whose first group (or
@@ -564,8 +568,9 @@ JSON. The page is fetched once, ignoring robots.txt, as a browser would.
 
 Exit codes:
   0    every selector matched something
-  1    a selector matched nothing, or the page could not be fetched or had an HTTP error
-       status (stderr says which); values that did match are still printed
+  1    a selector matched nothing, --content found no main text, or the page could not be
+       fetched or had an HTTP error status (stderr says which); values that did match are
+       still printed
   2    bad invocation (invalid URL, selector or processor: the message says what is wrong)";
 
 /// `ferrocrawl extract`.
@@ -607,6 +612,19 @@ pub struct SelectorArgs {
     /// Regular expression over the body text; the first group is the value if there is one (repeatable).
     #[arg(long, value_name = "REGEX")]
     pub regex: Vec<String>,
+    /// The page's main content (the article, without navigation, ads or footers), printed
+    /// before any selector's values.
+    #[arg(long, value_name = "FORMAT")]
+    pub content: Option<ContentFormat>,
+}
+
+/// How `extract --content` prints the main content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ContentFormat {
+    /// Plain text, one paragraph per block.
+    Text,
+    /// Markdown (CommonMark with GFM tables), links and images absolute.
+    Markdown,
 }
 
 /// HTTP client flags for a command that fetches a few pages a user names.

@@ -50,6 +50,19 @@ pub async fn run(args: ExtractArgs, quiet: bool) -> anyhow::Result<u8> {
                 .unwrap_or_default()
         );
     }
+    let mut code = exit::OK;
+    if let Some(format) = args.selectors.content {
+        let content = ferrocrawl_content::extract(resp.text(), &resp.url);
+        if content.text.is_empty() {
+            eprintln!("no content: the page has no main text");
+            code = exit::SOME_FAILED;
+        }
+        match crate::content::print(&content, format, &resp.url, args.json) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => return Ok(code),
+            Err(e) => return Err(e).context("cannot write to stdout"),
+        }
+    }
     let doc = Document::new(resp.text(), &resp.url);
     let results: Vec<Selected> = queries
         .iter()
@@ -61,14 +74,19 @@ pub async fn run(args: ExtractArgs, quiet: bool) -> anyhow::Result<u8> {
         .map(|(q, r)| (q, r.values.clone()))
         .collect();
 
-    match print(&groups, args.json) {
+    // With only --content there are no groups, and nothing more to print.
+    let printed = if groups.is_empty() {
+        Ok(())
+    } else {
+        print(&groups, args.json)
+    };
+    match printed {
         Ok(()) => {}
         // `| head` closed the pipe: what was wanted was printed.
         Err(e) if e.kind() == ErrorKind::BrokenPipe => {}
         Err(e) => return Err(e).context("cannot write to stdout"),
     }
 
-    let mut code = exit::OK;
     // `1` means "no answer", the same code other commands use for failures.
     for (query, r) in queries.iter().zip(&results) {
         let shown = format!(

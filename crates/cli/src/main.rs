@@ -4,6 +4,7 @@
 //! errors to exit codes.
 
 mod args;
+mod content;
 mod crawl;
 mod extract;
 mod fetch;

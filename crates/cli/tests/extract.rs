@@ -270,3 +270,70 @@ async fn redirects_into_private_addresses_are_refused() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("--allow-private"), "{}", stderr(&out));
 }
+
+/// An article among navigation and a footer, for `--content`.
+const ARTICLE: &str = r#"<html lang="en"><head><title>Survey results from four districts | Example</title>
+<meta name="description" content="What households told us."></head><body>
+<nav><a href="/">Home</a> <a href="/news">News</a> <a href="/about">About</a></nav>
+<article><h1>Survey results from four districts</h1>
+<p>The committee met on Tuesday to review the results of the survey, which covered more
+than four thousand households across the region over the summer months.</p>
+<h2>Method</h2>
+<p>Households were chosen at random from the register; see the <a href="/methods">methods
+note</a> for the weights, which were trimmed at the 99th percentile.</p>
+<p>Members agreed to publish the full data set next month, once the remaining questions
+about sampling have been answered by the statistics office.</p>
+</article><footer>Copyright 2026 Example News</footer></body></html>"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn content_as_text_and_markdown() {
+    let srv = TestServer::start().await.unwrap();
+    let url = page(&srv, ARTICLE);
+    let text = extract(&[&url, "--content", "text"]).await;
+    assert_eq!(text.status.code(), Some(0), "{}", stderr(&text));
+    let text = stdout(&text);
+    assert!(text.contains("four thousand households"), "{text}");
+    assert!(
+        !text.contains("Copyright") && !text.contains("About"),
+        "{text}"
+    );
+
+    let md = extract(&[&url, "--content", "markdown"]).await;
+    assert_eq!(md.status.code(), Some(0), "{}", stderr(&md));
+    let md = stdout(&md);
+    assert!(md.lines().any(|l| l == "## Method"), "{md}");
+    let methods = srv.url("/methods");
+    assert!(md.contains(&format!("[methods note]({methods})")), "{md}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn content_as_json_with_metadata() {
+    let srv = TestServer::start().await.unwrap();
+    let url = page(&srv, ARTICLE);
+    let out = extract(&[&url, "--content", "markdown", "--json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let record: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(record["title"], "Survey results from four districts");
+    assert_eq!(record["language"], "en");
+    assert_eq!(record["description"], "What households told us.");
+    assert!(
+        record["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("statistics office")
+    );
+    assert_eq!(record["url"], url.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn content_of_an_empty_page_exits_1() {
+    let srv = TestServer::start().await.unwrap();
+    let out = extract(&[
+        &page(&srv, "<html><body></body></html>"),
+        "--content",
+        "text",
+    ])
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no content"), "{}", stderr(&out));
+}

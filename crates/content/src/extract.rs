@@ -1,0 +1,66 @@
+//! The pipeline: metadata, main-content detection, boilerplate, text and Markdown.
+
+use dom_query::Document;
+use dom_smoothie::{Config, Readability};
+use url::Url;
+
+use crate::{Content, clean, depth, markdown, metadata, text};
+
+/// Extracts the main content of a decoded HTML page.
+///
+/// `url` is the page's URL: relative links and images are resolved against it
+/// (or against the page's `<base href>`). Never fails: a page where no article
+/// can be told apart yields its whole `<body>`, cleaned the same way, and a page
+/// without text yields empty strings.
+pub fn extract(html: &str, url: &Url) -> Content {
+    let document = Document::from(html);
+    depth::cap(&document);
+    let base = metadata::base_url(&document, url);
+    let mut meta = metadata::from_head(&document, url);
+    // Readability.js turns every h1 of the article into an h2; remember the
+    // real level so the Markdown keeps it.
+    markdown::mark_headings(&document);
+    let config = Config {
+        // the boilerplate pass and the code-language lookup read classes
+        keep_classes: true,
+        ..Config::default()
+    };
+    // After a successful parse, Readability's document holds the article in
+    // `#readability-page-1` (with what is left of the page around it): work
+    // on that subtree instead of parsing the article's HTML again.
+    let article = Readability::with_document(document, Some(base.as_str()), Some(config)).and_then(
+        |mut readability| {
+            readability
+                .parse()
+                .map(|article| (article, readability.doc))
+        },
+    );
+    let (document, root) = match article {
+        Ok((article, doc)) => {
+            metadata::fill_from_article(&mut meta, &article);
+            (doc, "#readability-page-1")
+        }
+        Err(_) => {
+            let whole = Document::from(html);
+            depth::cap(&whole);
+            metadata::fill_title(&mut meta, &whole);
+            clean::whole_page(&whole);
+            (whole, "body")
+        }
+    };
+    let Some(root) = document.select_single(root).nodes().first().copied() else {
+        return Content {
+            metadata: meta,
+            ..Content::default()
+        };
+    };
+    clean::boilerplate(&root);
+    markdown::prepare(&root, &base);
+    // The text first: rendering the Markdown escapes the tree's text.
+    let text = text::render(&root);
+    Content {
+        text,
+        markdown: markdown::render(&root),
+        metadata: meta,
+    }
+}

@@ -1,0 +1,51 @@
+//! Clean content for language-model and search pipelines: a page's main text
+//! (boilerplate removed), the same content as faithful Markdown, and the page's
+//! metadata.
+//!
+//! [`extract`] takes a decoded page (decode bytes with
+//! `ferrocrawl_core::charset::decode`, which sniffs GBK, Shift_JIS, undeclared
+//! Latin-1 and the rest) and the page's URL, and returns a [`Content`]:
+//!
+//! - [`Content::text`]: the article's text, one block per paragraph;
+//! - [`Content::markdown`]: the article as CommonMark with GFM tables, headings
+//!   at their levels, nested lists, fenced code with its language, absolute link
+//!   and image URLs, and text that looks like Markdown escaped;
+//! - [`Content::metadata`]: title, author, date, language, canonical URL and
+//!   description.
+//!
+//! The main-content detection is `dom_smoothie` (a port of Mozilla's
+//! Readability.js) followed by a boilerplate pass of our own; the Markdown comes
+//! from `htmd`. Both were chosen by measurement on the article-extraction
+//! benchmark: see `docs/decisions/0016-main-content-extraction.md`.
+//!
+//! ```
+//! use ferrocrawl_content::extract;
+//! use url::Url;
+//!
+//! let html = r#"<html lang="en"><head><title>Rust 2024</title></head><body>
+//!   <nav><a href="/">Home</a> <a href="/news">News</a></nav>
+//!   <article><h1>Rust 2024</h1>
+//!     <p>The 2024 edition is the largest edition Rust has shipped so far, and it
+//!        changes how <code>impl Trait</code> captures lifetimes.</p>
+//!     <p>Read the <a href="/guide">edition guide</a> before migrating a big
+//!        workspace; <code>cargo fix --edition</code> does most of the work.</p>
+//!   </article>
+//!   <footer>Copyright 2024</footer></body></html>"#;
+//! let page = extract(html, &Url::parse("https://blog.example/rust-2024")?);
+//! assert!(page.text.contains("largest edition"));
+//! assert!(!page.text.contains("Copyright"));
+//! assert!(page.markdown.contains("[edition guide](https://blog.example/guide)"));
+//! assert_eq!(page.metadata.language.as_deref(), Some("en"));
+//! # Ok::<(), url::ParseError>(())
+//! ```
+
+mod clean;
+mod content;
+mod depth;
+mod extract;
+mod markdown;
+mod metadata;
+mod text;
+
+pub use content::{Content, Metadata};
+pub use extract::extract;

@@ -1,0 +1,202 @@
+//! The Markdown is faithful: headings, lists, tables, code, links, escaping.
+
+use super::content;
+
+#[test]
+fn headings_keep_their_levels() {
+    let md = content(
+        "<h1>Survey results</h1><p>Turnout was high in every district we visited.</p>\
+         <h2>Method</h2><p>Households were chosen at random from the register.</p>\
+         <h3>Sampling</h3><p>Each district contributed in proportion to its size.</p>\
+         <h4>Weights</h4><p>Weights were trimmed at the 99th percentile.</p>",
+    )
+    .markdown;
+    for heading in [
+        "# Survey results",
+        "## Method",
+        "### Sampling",
+        "#### Weights",
+    ] {
+        assert!(
+            md.lines().any(|line| line == heading),
+            "no line `{heading}` in:\n{md}"
+        );
+    }
+}
+
+#[test]
+fn nested_lists_keep_their_nesting() {
+    let md = content(
+        "<p>The questions covered three areas:</p>\
+         <ul><li>Housing<ul><li>rent</li><li>ownership<ol><li>mortgage</li><li>outright</li></ol></li></ul></li>\
+         <li>Work</li><li>Health</li></ul>",
+    )
+    .markdown;
+    let lines: Vec<&str> = md.lines().collect();
+    let at = |text: &str| {
+        lines
+            .iter()
+            .find(|l| l.trim_start().ends_with(text))
+            .unwrap_or_else(|| panic!("no item `{text}` in:\n{md}"))
+    };
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    assert!(at("Housing").trim_start().starts_with("- "));
+    assert!(indent(at("rent")) > indent(at("Housing")));
+    assert!(at("rent").trim_start().starts_with("- "));
+    assert!(indent(at("mortgage")) > indent(at("ownership")));
+    assert!(at("mortgage").trim_start().starts_with("1. "));
+    assert!(at("outright").trim_start().starts_with("2. "));
+    assert_eq!(indent(at("Work")), indent(at("Housing")));
+}
+
+#[test]
+fn tables_become_gfm_tables_without_dropping_cell_text() {
+    let md = content(
+        "<p>The results by district are in the table below.</p>\
+         <table><thead><tr><th>District</th><th>Households</th><th>Turnout</th></tr></thead>\
+         <tbody><tr><td>North</td><td>1,204</td><td>71%</td></tr>\
+         <tr><td>South <b>(new)</b></td><td><p>988</p><p>revised</p></td><td>a | b</td></tr>\
+         <tr><td colspan=\"3\">Totals are given in the appendix.</td></tr></tbody></table>",
+    )
+    .markdown;
+    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
+    assert!(rows.len() >= 5, "not a GFM table:\n{md}");
+    assert!(rows[0].contains("District") && rows[0].contains("Turnout"));
+    assert!(
+        rows[1].replace(['|', '-', ':', ' '], "").is_empty(),
+        "no delimiter row:\n{md}"
+    );
+    for text in [
+        "North",
+        "1,204",
+        "71%",
+        "South",
+        "(new)",
+        "988",
+        "revised",
+        "Totals are given in the appendix.",
+    ] {
+        assert!(
+            rows.iter().any(|r| r.contains(text)),
+            "cell text `{text}` dropped:\n{md}"
+        );
+    }
+    // a pipe inside a cell must not split it
+    let south = rows.iter().find(|r| r.contains("South")).unwrap();
+    assert!(
+        south.contains(r"a \| b") || south.contains("a &#124; b"),
+        "{south}"
+    );
+}
+
+#[test]
+fn code_blocks_are_fenced_with_their_language_and_exact_whitespace() {
+    let code = "fn main() {\n    let x = 1;\n\n\tif x > 0 {\n        println!(\"{x} <ok> & *done*\");\n    }\n}";
+    let escaped = code
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let md = content(&format!(
+        "<p>The program is short:</p><pre><code class=\"language-rust\">{escaped}</code></pre>\
+         <p>And the shell session:</p><pre class=\"lang-sh\">$ cargo run\n  ok</pre>"
+    ))
+    .markdown;
+    assert!(md.contains(&format!("```rust\n{code}\n```")), "{md}");
+    assert!(md.contains("```sh\n$ cargo run\n  ok\n```"), "{md}");
+}
+
+#[test]
+fn links_and_images_are_absolute() {
+    let md = content(
+        "<p>See the <a href=\"../methods.html\">methods note</a> and the \
+         <a href=\"/data/2026.csv\">raw data</a>, or <a href=\"https://other.example/x\">elsewhere</a>.</p>\
+         <p><img src=\"chart.png\" alt=\"Turnout chart\"> The chart shows turnout by district.</p>",
+    )
+    .markdown;
+    assert!(
+        md.contains("[methods note](https://news.example/2026/methods.html)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("[raw data](https://news.example/data/2026.csv)"),
+        "{md}"
+    );
+    assert!(md.contains("[elsewhere](https://other.example/x)"), "{md}");
+    assert!(
+        md.contains("![Turnout chart](https://news.example/2026/survey/chart.png)"),
+        "{md}"
+    );
+}
+
+#[test]
+fn text_that_looks_like_markdown_is_escaped() {
+    let c = content(
+        "<p>*not emphasis* and _not either_ and [not a link](x) and `not code`.</p>\
+         <p># not a heading</p><p>1. not a list item</p><p>- not a bullet</p><p>&gt; not a quote</p>\
+         <p>&lt;b&gt;not bold&lt;/b&gt; and &amp;copy; not a symbol and ~~not struck~~, \
+         but AT&amp;T as it is.</p><pre><code>a &amp;copy; ~~b~~ *c*</code></pre>",
+    );
+    let md = &c.markdown;
+    for literal in [
+        r"\*not emphasis\*",
+        r"\_not either\_",
+        r"\[not a link\]",
+        r"\`not code\`",
+        r"\<b>not bold\</b>",
+        r"\&copy; not a symbol",
+        r"\~\~not struck\~\~",
+        "AT&T as it is",
+    ] {
+        assert!(md.contains(literal), "`{literal}` not escaped in:\n{md}");
+    }
+    for line in [
+        "# not a heading",
+        "1. not a list item",
+        "- not a bullet",
+        "> not a quote",
+    ] {
+        assert!(
+            !md.lines().any(|l| l == line),
+            "`{line}` left unescaped in:\n{md}"
+        );
+    }
+    // code is literal: nothing escaped in it
+    assert!(md.contains("a &copy; ~~b~~ *c*"), "{md}");
+    // and the plain text has no escapes at all
+    assert!(
+        c.text.contains("&copy; not a symbol and ~~not struck~~"),
+        "{}",
+        c.text
+    );
+}
+
+#[test]
+fn emphasis_and_paragraphs_survive() {
+    let c = content("<p>Turnout was <strong>71%</strong> in the <em>north</em>.</p>");
+    assert!(c.markdown.contains("**71%**"), "{}", c.markdown);
+    assert!(
+        c.markdown.contains("*north*") || c.markdown.contains("_north_"),
+        "{}",
+        c.markdown
+    );
+    assert!(
+        c.text.contains("Turnout was 71% in the north."),
+        "{}",
+        c.text
+    );
+}
+
+#[test]
+fn boilerplate_is_left_out_of_text_and_markdown() {
+    let c = content("<p>Turnout rose in every district compared with the last survey.</p>");
+    for noise in ["Home", "Another story", "Copyright", "Popular"] {
+        assert!(!c.text.contains(noise), "`{noise}` in text:\n{}", c.text);
+        assert!(
+            !c.markdown.contains(noise),
+            "`{noise}` in markdown:\n{}",
+            c.markdown
+        );
+    }
+    assert!(c.text.contains("Turnout rose in every district"));
+    assert!(c.text.contains("statistics office"));
+}
