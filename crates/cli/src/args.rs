@@ -110,11 +110,13 @@ pub struct RunArgs {
     pub settings: SettingsArgs,
     /// Keep the crawl's state (queue, seen set, progress) in FILE, to pause and resume
     /// [default: NAME.state beside the sink]. Removed when the crawl finishes.
-    #[arg(long, value_name = "FILE", conflicts_with = "no_state")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["no_state", "frontier"])]
     pub state: Option<PathBuf>,
     /// Keep the crawl's state in memory only: nothing to resume from.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "frontier")]
     pub no_state: bool,
+    #[command(flatten)]
+    pub shared: SharedArgs,
     /// Fail (exit 1) when a selector matched nothing on every page of its rule, instead
     /// of warning about it.
     #[arg(long)]
@@ -201,10 +203,46 @@ pub struct CrawlArgs {
     /// Keep the crawl's state (queue, seen set, progress) in FILE so that a stopped or killed
     /// crawl resumes when the same command runs again; `--state` alone uses OUTPUT.state.
     /// Removed when the crawl finishes.
-    #[arg(long, value_name = "FILE", num_args = 0..=1)]
+    #[arg(long, value_name = "FILE", num_args = 0..=1, conflicts_with = "frontier")]
     pub state: Option<Option<PathBuf>>,
     #[command(flatten)]
+    pub shared: SharedArgs,
+    #[command(flatten)]
     pub settings: SettingsArgs,
+}
+
+/// One crawl, many workers: `--frontier redis://…` on every process.
+#[derive(Debug, Default, Args)]
+pub struct SharedArgs {
+    /// Where the queue and the seen set live: redis://HOST:PORT/DB shares one crawl among
+    /// every process started with it, on this machine or others (each is a worker; file
+    /// outputs become one per worker, out.WORKER.jsonl); also memory: or sqlite:PATH.
+    #[arg(long, value_name = "LOCATION")]
+    pub frontier: Option<String>,
+    /// The crawl's name in a shared frontier, so that crawls can share one Redis
+    /// [default: the spider's name; `crawl` for `ferrocrawl crawl`].
+    #[arg(long = "job", value_name = "NAME", requires = "frontier")]
+    pub job: Option<String>,
+    /// This worker's name: unique among the crawl's workers, and the same when it restarts
+    /// (it then takes its work back at once) [default: HOST-PID].
+    #[arg(long, value_name = "NAME", requires = "frontier")]
+    pub worker: Option<String>,
+}
+
+impl SharedArgs {
+    /// The job with the frontier and names given, or the location's mistake.
+    pub fn apply(&self, mut job: ferrocrawl::Job) -> ferrocrawl::Result<ferrocrawl::Job> {
+        if let Some(location) = &self.frontier {
+            job = job.frontier(location)?;
+        }
+        if let Some(name) = &self.job {
+            job = job.crawl_name(name.clone());
+        }
+        if let Some(worker) = &self.worker {
+            job = job.worker(worker.clone());
+        }
+        Ok(job)
+    }
 }
 
 /// The settings of `ferrocrawl crawl` and `ferrocrawl run`: each flag sets one key of the

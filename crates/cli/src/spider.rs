@@ -176,7 +176,14 @@ pub async fn run(args: RunArgs, quiet: bool) -> anyhow::Result<u8> {
         eprintln!("error: --sink: {e}");
         return Ok(exit::USAGE);
     }
-    let watched = match state::watch(job(&spider, &args), quiet, true).await? {
+    let job = match args.shared.apply(job(&spider, &args)) {
+        Ok(job) => job,
+        Err(e) => {
+            eprintln!("error: {}", e.display_chain());
+            return Ok(exit::USAGE);
+        }
+    };
+    let watched = match state::watch(job, quiet, true).await? {
         Ok(w) => w,
         Err(code) => return Ok(code),
     };

@@ -59,6 +59,9 @@ pub struct Crawler {
 
 // ===== impl Crawler =====
 
+/// The longest an idle crawl sleeps before asking the frontier again.
+const IDLE_RECHECK: Duration = Duration::from_secs(1);
+
 impl Crawler {
     /// A builder with neutral library defaults.
     pub fn builder() -> CrawlerBuilder {
@@ -152,8 +155,11 @@ impl Crawler {
                 }
                 match status.next_ready {
                     Some(wait) => {
+                        // At most a second: in a shared frontier another
+                        // worker may finish the crawl, or free a host, first
+                        // (the next ready time may be a lease's expiry).
                         tokio::select! {
-                            _ = sleep(wait) => {}
+                            _ = sleep(wait.min(IDLE_RECHECK)) => {}
                             _ = stop_rx.changed() => stopping = true,
                         }
                     }

@@ -44,7 +44,14 @@ pub fn job(args: &CrawlArgs) -> Job {
 
 /// Run the command; returns the exit code.
 pub async fn run(args: CrawlArgs, quiet: bool) -> anyhow::Result<u8> {
-    let watched = match state::watch(job(&args), quiet, false).await? {
+    let job = match args.shared.apply(job(&args)) {
+        Ok(job) => job,
+        Err(e) => {
+            eprintln!("error: {}", e.display_chain());
+            return Ok(crate::exit::USAGE);
+        }
+    };
+    let watched = match state::watch(job, quiet, false).await? {
         Ok(w) => w,
         Err(code) => return Ok(code),
     };

@@ -67,6 +67,10 @@ pub struct Job {
     pages: Option<Option<PathBuf>>,
     save: Option<PathBuf>,
     client: Option<ClientBuilder>,
+    /// The crawl's name in a shared frontier (default: the job's name).
+    crawl_name: Option<String>,
+    /// This worker's name in a shared frontier.
+    worker: Option<String>,
 }
 
 impl ItemRoute {
@@ -115,6 +119,8 @@ impl Job {
             name: name.into(),
             settings: Settings::default(),
             frontier: FrontierLocation::Memory,
+            crawl_name: None,
+            worker: None,
             identity: None,
             seeds: Vec::new(),
             requests: Vec::new(),
@@ -220,7 +226,8 @@ impl Job {
     }
 
     /// Where the frontier lives: `memory:` (the default), `sqlite:PATH`
-    /// (resumable), or `redis://…` (not built in yet: refused by name).
+    /// (resumable), or `redis://HOST:PORT/DB` (shared by many workers; the
+    /// `redis` feature, or refused by name).
     pub fn frontier(mut self, location: &str) -> Result<Job> {
         let location: FrontierLocation = location.parse()?;
         if let Some(e) = location.not_built_in() {
@@ -228,6 +235,23 @@ impl Job {
         }
         self.frontier = location;
         Ok(self)
+    }
+
+    /// The crawl's name in a shared frontier, so that several crawls share
+    /// one Redis (default: the job's name, or `?crawl=` in the location).
+    pub fn crawl_name(mut self, name: impl Into<String>) -> Job {
+        self.crawl_name = Some(name.into());
+        self
+    }
+
+    /// This worker's name in a shared frontier: unique among the crawl's
+    /// live workers, and the same when it restarts (it then takes its
+    /// leases back at once; under a new name they come back after
+    /// `lease_ttl`). Default: `HOST-PID`. Its file outputs are its own:
+    /// `items.jsonl` is written as `items.WORKER.jsonl`.
+    pub fn worker(mut self, name: impl Into<String>) -> Job {
+        self.worker = Some(name.into());
+        self
     }
 
     /// [`Job::frontier`] with a parsed location.
@@ -355,6 +379,61 @@ impl Job {
         files
     }
 
+    /// Joins the shared crawl at `url` as this job's worker: its file
+    /// outputs become its own (`out.jsonl` → `out.WORKER.jsonl`, each cut
+    /// back to its own checkpoint on a restart); an SQLite sink is refused.
+    #[cfg(feature = "redis")]
+    async fn join_crawl(
+        &mut self,
+        url: &str,
+        cfg: ferrocrawl_frontier::FrontierConfig,
+    ) -> Result<ferrocrawl_frontier::RedisFrontier> {
+        if let Some(r) = self.routes.iter().find(|r| r.sink.kind == SinkKind::Sqlite) {
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!(
+                    "the SQLite sink {} can't be shared by the workers of a crawl on {url}: each \
+                     would hold its own copy, and a page another worker took over could be in \
+                     two. Use PostgreSQL (upserts from every worker), or JSONL or CSV (one file \
+                     per worker)",
+                    r.sink.to
+                ),
+            ));
+        }
+        let worker = self.worker.clone().unwrap_or_else(default_worker);
+        if worker.is_empty()
+            || !worker
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!("`{worker}` is not a worker name: use letters, digits, `-`, `_` and `.`"),
+            ));
+        }
+        let failures = per_worker(&self.failures_path(), &worker);
+        self.failures = Some(failures);
+        for r in &mut self.routes {
+            if matches!(r.sink.kind, SinkKind::Jsonl | SinkKind::Csv) {
+                r.sink.to = per_worker(Path::new(&r.sink.to), &worker)
+                    .to_string_lossy()
+                    .into_owned();
+            }
+        }
+        if let Some(Some(p)) = &self.pages {
+            self.pages = Some(Some(per_worker(p, &worker)));
+        }
+        let mut builder = ferrocrawl_frontier::RedisFrontier::builder(url)
+            .worker(worker)
+            .config(cfg);
+        match &self.crawl_name {
+            Some(name) => builder = builder.crawl(name.clone()),
+            None if !url.contains("crawl=") => builder = builder.crawl(self.name.clone()),
+            None => {}
+        }
+        builder.connect().await
+    }
+
     fn failures_path(&self) -> PathBuf {
         self.failures
             .clone()
@@ -364,13 +443,19 @@ impl Job {
     /// Open the frontier (resuming its state), open the outputs at the
     /// state's checkpoint, and start crawling. Read its events with
     /// [`RunningJob::next_event`], or just [`RunningJob::finish`] it.
-    pub async fn start(self) -> Result<RunningJob> {
+    #[cfg_attr(not(feature = "redis"), allow(unused_mut))]
+    pub async fn start(mut self) -> Result<RunningJob> {
         let identity = self
             .identity
             .clone()
             .unwrap_or_else(|| self.default_identity());
         let cfg = self.settings.frontier_config();
         let mut empty_state = false;
+        #[cfg(feature = "redis")]
+        let mut redis = match self.frontier.clone() {
+            FrontierLocation::Redis(url) => Some(self.join_crawl(&url, cfg.clone()).await?),
+            _ => None,
+        };
         let (frontier, resumed): (BoxFrontier, Option<Resumed>) = match &self.frontier {
             FrontierLocation::Memory => (Arc::new(MemoryFrontier::new(cfg)), None),
             FrontierLocation::Sqlite(path) => {
@@ -391,6 +476,20 @@ impl Job {
                 f.set_manual_commit(true);
                 (Arc::new(f), Some(resumed))
             }
+            #[cfg(feature = "redis")]
+            FrontierLocation::Redis(url) => match redis.take() {
+                Some(f) => (Arc::new(f), None),
+                None => {
+                    return Err(Error::new(
+                        ErrorKind::Config,
+                        format!("frontier {url} was not opened (a bug: please report it)"),
+                    ));
+                }
+            },
+            #[allow(
+                unreachable_patterns,
+                reason = "every location is built in with all features"
+            )]
             other => {
                 return Err(other.not_built_in().unwrap_or_else(|| {
                     Error::new(
@@ -400,8 +499,12 @@ impl Job {
                 }));
             }
         };
-        let checkpoint: Option<Checkpoint> = match resumed {
-            Some(r) if !r.created => Some(frontier.checkpoint().await?),
+        let checkpoint: Option<Checkpoint> = match (&resumed, &self.frontier) {
+            (Some(r), _) if !r.created => Some(frontier.checkpoint().await?),
+            // A worker of a shared crawl: its own checkpoint, if it had one.
+            (None, FrontierLocation::Redis(_)) => {
+                Some(frontier.checkpoint().await?).filter(|c| !c.is_empty())
+            }
             _ => None,
         };
         let outputs = self.open_outputs(checkpoint.as_ref()).await?;
@@ -753,4 +856,34 @@ impl Output for JobOutputs {
         }
         Ok(checkpoint)
     }
+}
+
+/// `out.jsonl` → `out.WORKER.jsonl`: a worker's own copy of a file output.
+#[cfg(feature = "redis")]
+fn per_worker(path: &Path, worker: &str) -> PathBuf {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+    let name = match (stem, path.extension()) {
+        (Some(stem), Some(ext)) => format!("{stem}.{worker}.{}", ext.to_string_lossy()),
+        (Some(stem), None) => format!("{stem}.{worker}"),
+        (None, _) => format!("{worker}.out"),
+    };
+    path.with_file_name(name)
+}
+
+/// `HOST-PID`: unique among live workers; a restarted worker gets a new
+/// name unless it is given one (`--worker`).
+#[cfg(feature = "redis")]
+fn default_worker() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| {
+            h.trim()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c))
+                .collect::<String>()
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "worker".to_owned());
+    format!("{host}-{}", std::process::id())
 }
