@@ -474,9 +474,35 @@ impl Compiler<'_> {
                 }
                 meta.map(Source::Meta)
             }
-            None => self
-                .ok(self.selector(&field.expr, span.clone(), &label))
-                .map(|s| Source::Select(Watched::new(s, label.clone()))),
+            None => match &field.content {
+                Some(c) => {
+                    let e = &field.expr;
+                    if e.css.is_some()
+                        || e.xpath.is_some()
+                        || e.jsonpath.is_some()
+                        || e.regex.is_some()
+                    {
+                        self.ok::<()>(Err(self.err(
+                            c.span(),
+                            "a field takes the page's `content` or an expression, not both",
+                        )));
+                    }
+                    match c.get_ref().as_str() {
+                        "markdown" => Some(Source::Content { markdown: true }),
+                        "text" => Some(Source::Content { markdown: false }),
+                        other => {
+                            self.ok::<()>(Err(self.err(
+                                c.span(),
+                                format!("`content = \"{other}\"`: write \"markdown\" or \"text\" (the page's main content, boilerplate removed)"),
+                            )));
+                            None
+                        }
+                    }
+                }
+                None => self
+                    .ok(self.selector(&field.expr, span.clone(), &label))
+                    .map(|s| Source::Select(Watched::new(s, label.clone()))),
+            },
         };
         let mut processors = Vec::new();
         for p in &field.process {

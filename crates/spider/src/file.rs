@@ -165,6 +165,8 @@ pub(crate) struct Field {
     pub fields: BTreeMap<Spanned<String>, Spanned<Field>>,
     /// What a value a processor cannot convert becomes.
     pub on_error: Option<Spanned<String>>,
+    /// The page's main content (`markdown` or `text`) instead of an expression.
+    pub content: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -188,6 +190,7 @@ struct FieldTable {
     #[serde(default)]
     fields: BTreeMap<Spanned<String>, Spanned<Field>>,
     on_error: Option<Spanned<String>>,
+    content: Option<Spanned<String>>,
 }
 
 /// A field processor: a name (`"trim"`) or a one-key table (`{ join = ", " }`).
@@ -406,6 +409,7 @@ impl<'de> Deserialize<'de> for Field {
                     default: t.default,
                     fields: t.fields,
                     on_error: t.on_error,
+                    content: t.content,
                 })
             }
         }

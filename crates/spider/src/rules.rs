@@ -90,6 +90,10 @@ pub(crate) enum OnError {
 pub(crate) enum Source {
     Select(Watched<Selector>),
     Meta(Meta),
+    /// The page's main content, boilerplate removed: Markdown, or text.
+    Content {
+        markdown: bool,
+    },
 }
 
 /// Facts about the page rather than its content.
@@ -408,6 +412,15 @@ fn item(fields: &[Field], doc: &Document, resp: &Response) -> Map<String, Value>
         let values = match &f.source {
             Source::Select(s) => s.select(doc),
             Source::Meta(m) => vec![meta(*m, resp)],
+            Source::Content { markdown } => {
+                let c = ferrocrawl_content::extract(doc.text(), doc.base_url());
+                let body = if *markdown { c.markdown } else { c.text };
+                if body.trim().is_empty() {
+                    Vec::new()
+                } else {
+                    vec![Value::String(body)]
+                }
+            }
         };
         let values = if f.sub.is_empty() {
             values

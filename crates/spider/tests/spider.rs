@@ -721,3 +721,44 @@ async fn the_paged_example_needs_no_total_and_gets_every_book() {
         assert_eq!(item, &books::detail(item["id"].as_u64().unwrap()));
     }
 }
+
+/// `{ content = "markdown" }`: the page's main content, boilerplate left
+/// out, as Markdown (or `"text"`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn content_fields_give_the_main_content() {
+    let server = TestServer::start().await.unwrap();
+    let paragraph = "The crawler fetched every page of the catalogue once, and wrote each record to the database as it went. ";
+    let html = format!(
+        "<html><head><title>Report</title></head><body><nav><a href=\"/\">Home</a> <a href=\"/about\">About us</a></nav>\
+         <article><h1>Crawl report</h1><p>{p}</p><p>{p}</p><p>{p}</p><h2>Details</h2><ul><li>one</li><li>two</li></ul></article>\
+         <footer>Copyright footer text</footer></body></html>",
+        p = paragraph.repeat(3)
+    );
+    let url =
+        ferrocrawl_core::Url::parse_with_params(&server.url("/page"), [("html", html.as_str())])
+            .unwrap();
+    let text = format!(
+        r#"
+start = [{{ url = "{url}", label = "page" }}]
+[rules.page]
+fields.md = {{ content = "markdown" }}
+fields.text = {{ content = "text" }}
+"#
+    );
+    let spider = Spider::parse("c.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let (items, failed) = crawl(&spider).await;
+    assert_eq!(failed, 0);
+    let item = &items[0].1;
+    let md = item["md"].as_str().unwrap();
+    assert!(md.contains("## Details") && md.contains("- one"), "{md}");
+    assert!(!md.contains("Copyright footer"), "{md}");
+    let text = item["text"].as_str().unwrap();
+    assert!(
+        text.contains("wrote each record") && !text.contains("## "),
+        "{text}"
+    );
+    let e = err(
+        "start = [{ url = \"http://a/\", label = \"p\" }]\n[rules.p]\nfields.m = { content = \"html\" }\n",
+    );
+    assert!(e.to_string().contains("\"markdown\" or \"text\""), "{e}");
+}
