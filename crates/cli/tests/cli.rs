@@ -690,13 +690,7 @@ async fn absurd_delays_are_usage_errors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fetch_refuses_redirects_into_private_addresses() {
     let srv = TestServer::start().await.unwrap();
-    let port = srv
-        .url("/")
-        .split(':')
-        .nth(2)
-        .unwrap()
-        .trim_end_matches('/')
-        .to_owned();
+    let port = srv.addr().port();
     let to = |from_host: &str, target: &str| {
         format!("http://{from_host}:{port}/redirect-to?url={target}")
     };

@@ -11,23 +11,13 @@
 mod redis_server;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
 use ferrocrawl_testkit::TestServer;
 use serde_json::Value;
 
-async fn ferrocrawl(args: Vec<String>, dir: PathBuf) -> Output {
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_ferrocrawl"))
-            .args(&args)
-            .current_dir(dir)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
-}
+mod common;
+use common::ferrocrawl;
 
 fn urls(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)

@@ -4,22 +4,13 @@
 #![allow(clippy::unwrap_used, reason = "tests assert by unwrapping")]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use ferrocrawl_testkit::{TestServer, books};
 use serde_json::Value;
 
-async fn ferrocrawl(args: Vec<String>, dir: PathBuf) -> Output {
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_ferrocrawl"))
-            .args(&args)
-            .current_dir(dir)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
-}
+mod common;
+use common::ferrocrawl;
 
 fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()

@@ -200,13 +200,7 @@ async fn an_unreachable_host_fails_its_pages_soon() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_address_is_a_failure_not_a_robots_drop() {
     let srv = TestServer::start().await.unwrap();
-    let port = srv
-        .url("/")
-        .split(':')
-        .nth(2)
-        .unwrap()
-        .trim_end_matches('/')
-        .to_owned();
+    let port = srv.addr().port();
     let seed = srv.url(&format!("/redirect-to?url=http://127.0.0.2:{port}/secret"));
     let started = std::time::Instant::now();
     let run = crawl(Crawler::builder().seed(seed).scope(ScopeSetting::Any)).await;

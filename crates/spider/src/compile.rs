@@ -282,7 +282,8 @@ impl Compiler<'_> {
         let key = match &rule.key {
             Some(k) => Some(k.clone()),
             None => sinks.iter().chain(cx.default_sinks).find_map(|s| {
-                s.key
+                s.spec
+                    .key
                     .as_ref()
                     .map(|k| Spanned::new(s.key_span.clone(), k.clone()))
             }),
@@ -903,9 +904,8 @@ impl Compiler<'_> {
                     kind,
                     to: s.to.into_inner(),
                     table: s.table.map(Spanned::into_inner),
-                    key: s.key.clone().map(Spanned::into_inner),
+                    key: s.key.map(Spanned::into_inner),
                 },
-                key: s.key.map(Spanned::into_inner),
                 key_span,
             });
         }
@@ -916,7 +916,6 @@ impl Compiler<'_> {
 /// A sink as compiled, with where its key was written (to point at it).
 struct ReadSink {
     spec: crate::spider::SinkSpec,
-    key: Option<String>,
     key_span: Range<usize>,
 }
 

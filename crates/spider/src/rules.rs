@@ -406,7 +406,7 @@ fn merge_data(item: &mut Map<String, Value>, data: Option<&Map<String, Value>>) 
 /// The item `fields` make of `doc`, with the values processors could not
 /// convert under [`PROBLEMS_KEY`].
 fn item(fields: &[Field], doc: &Document, resp: &Response) -> Map<String, Value> {
-    let mut item = Map::new();
+    let mut out = Map::new();
     let mut problems = Vec::new();
     for f in fields {
         let values = match &f.source {
@@ -428,7 +428,7 @@ fn item(fields: &[Field], doc: &Document, resp: &Response) -> Map<String, Value>
             values
                 .into_iter()
                 .map(|v| {
-                    let mut sub = item_of(&f.sub, sub_document(v, doc), resp);
+                    let mut sub = item(&f.sub, &sub_document(v, doc), resp);
                     for p in take_problems(&mut sub) {
                         problems.push(p);
                     }
@@ -453,16 +453,12 @@ fn item(fields: &[Field], doc: &Document, resp: &Response) -> Map<String, Value>
                 }));
             }
         }
-        item.insert(f.name.clone(), applied.value);
+        out.insert(f.name.clone(), applied.value);
     }
     if !problems.is_empty() {
-        item.insert(PROBLEMS_KEY.to_owned(), Value::Array(problems));
+        out.insert(PROBLEMS_KEY.to_owned(), Value::Array(problems));
     }
-    item
-}
-
-fn item_of(fields: &[Field], doc: Document, resp: &Response) -> Map<String, Value> {
-    item(fields, &doc, resp)
+    out
 }
 
 fn take_problems(item: &mut Map<String, Value>) -> Vec<Value> {

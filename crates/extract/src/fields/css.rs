@@ -108,6 +108,26 @@ impl CssSelector {
                 .select(&part.selector)
                 .filter_map(|element| element_output(element, &part.output))
                 .collect(),
+            // One `::text` member whose matches don't nest (the usual
+            // field): their own text nodes, match by match, are already in
+            // document order; no walk over the whole tree.
+            [part] if part.output == Output::Text => {
+                let matched: Vec<ElementRef<'_>> = html.select(&part.selector).collect();
+                let ids: HashSet<NodeId> = matched.iter().map(|e| e.id()).collect();
+                let nested = matched.len() > 1
+                    && matched
+                        .iter()
+                        .any(|e| e.ancestors().any(|a| ids.contains(&a.id())));
+                if nested {
+                    in_document_order(html, &self.parts)
+                } else {
+                    matched
+                        .iter()
+                        .flat_map(|e| e.children())
+                        .filter_map(|n| n.value().as_text().map(|t| t.to_string()))
+                        .collect()
+                }
+            }
             parts => in_document_order(html, parts),
         };
         values.into_iter().map(Value::String).collect()
