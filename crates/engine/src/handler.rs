@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use ferrocrawl_core::{Error, ErrorKind, Request, Response, Result, Url};
@@ -15,6 +17,32 @@ use serde::Serialize;
 /// different pages run in parallel on every core.
 pub type Handler = Arc<dyn Fn(&Response, &mut Context<'_>) -> Result<()> + Send + Sync>;
 
+/// What an [`AsyncHandler`] made of a page: its items and the requests to
+/// follow (scoped, deduplicated and given their depth like any link).
+#[derive(Debug, Default)]
+pub struct Handled {
+    /// Items, each a JSON object.
+    pub items: Vec<serde_json::Value>,
+    /// Requests to follow.
+    pub follow: Vec<Request>,
+}
+
+/// The future an [`AsyncHandler`] returns.
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Handled>> + Send>>;
+
+/// A handler that waits: it gets the response itself and may await other
+/// work before it returns its [`Handled`] items and requests. This is how
+/// handlers that live elsewhere run, such as Python ones on an asyncio loop:
+/// the page's task waits for them without holding a thread.
+pub type AsyncHandler = Arc<dyn Fn(Response) -> HandlerFuture + Send + Sync>;
+
+/// One route's handler, plain or waiting.
+#[derive(Clone)]
+pub(crate) enum Route {
+    Plain(Handler),
+    Waiting(AsyncHandler),
+}
+
 /// Handlers by label, like Crawlee's `router.addHandler('DETAIL', …)`.
 ///
 /// A request without a label, or with a label nothing is registered for,
@@ -22,8 +50,8 @@ pub type Handler = Arc<dyn Fn(&Response, &mut Context<'_>) -> Result<()> + Send 
 /// links as in a plain crawl.
 #[derive(Clone, Default)]
 pub struct Router {
-    handlers: HashMap<String, Handler>,
-    default: Option<Handler>,
+    handlers: HashMap<String, Route>,
+    default: Option<Route>,
 }
 
 impl fmt::Debug for Router {
@@ -48,7 +76,22 @@ impl Router {
     where
         F: Fn(&Response, &mut Context<'_>) -> Result<()> + Send + Sync + 'static,
     {
-        self.handlers.insert(label.into(), Arc::new(handler));
+        self.handlers
+            .insert(label.into(), Route::Plain(Arc::new(handler)));
+        self
+    }
+
+    /// Handle requests labelled `label` with a handler that waits (see
+    /// [`AsyncHandler`]).
+    pub fn route_async(mut self, label: impl Into<String>, handler: AsyncHandler) -> Router {
+        self.handlers.insert(label.into(), Route::Waiting(handler));
+        self
+    }
+
+    /// Handle requests whose label has no handler of its own with a handler
+    /// that waits.
+    pub fn default_async(mut self, handler: AsyncHandler) -> Router {
+        self.default = Some(Route::Waiting(handler));
         self
     }
 
@@ -57,12 +100,17 @@ impl Router {
     where
         F: Fn(&Response, &mut Context<'_>) -> Result<()> + Send + Sync + 'static,
     {
-        self.default = Some(Arc::new(handler));
+        self.default = Some(Route::Plain(Arc::new(handler)));
         self
     }
 
+    /// Whether no handler is registered (a plain crawl follows links).
+    pub fn is_empty(&self) -> bool {
+        self.handlers.is_empty() && self.default.is_none()
+    }
+
     /// The handler for `label`, if any.
-    pub(crate) fn get(&self, label: Option<&str>) -> Option<&Handler> {
+    pub(crate) fn get(&self, label: Option<&str>) -> Option<&Route> {
         label
             .and_then(|l| self.handlers.get(l))
             .or(self.default.as_ref())

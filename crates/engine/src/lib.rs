@@ -44,7 +44,7 @@ mod stats;
 pub use builder::CrawlerBuilder;
 pub use crawler::{Crawler, Stopper, Summary};
 pub use event::{Event, PageRecord};
-pub use handler::{Context, Handler, Router};
+pub use handler::{AsyncHandler, Context, Handled, Handler, HandlerFuture, Router};
 pub use output::Output;
 pub use settings::{
     CrawlOrder, DOCS as SETTINGS_DOCS, ScopeSetting, Settings, ThrottleScope, parse_delay,

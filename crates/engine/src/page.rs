@@ -11,7 +11,7 @@ use ferrocrawl_url::fingerprint;
 
 use crate::builder::Ctx;
 use crate::event::{ErrorRecord, PageRecord};
-use crate::handler::Context;
+use crate::handler::{Context, Handled, Route};
 use crate::settings::{HOST_THROTTLE_RUN, ThrottleScope};
 
 /// What a finished lease asks of the crawl loop.
@@ -175,7 +175,21 @@ async fn page(ctx: &Ctx, lease: Lease) -> Done {
             .store(!runs.is_empty(), std::sync::atomic::Ordering::Relaxed);
     }
     match (result, lease.request.kind) {
-        (Ok(resp), RequestKind::Page) => fetched(ctx, lease, resp),
+        (Ok(resp), RequestKind::Page) => {
+            // A handler that waits runs here, where the page's task can wait
+            // for it; `fetched` takes what it made.
+            let route = ctx
+                .router
+                .as_ref()
+                .and_then(|r| r.get(lease.request.label.as_deref()));
+            let waited = match route {
+                Some(Route::Waiting(handler)) if resp.status.is_success() => {
+                    Some(handler(resp.clone()).await)
+                }
+                _ => None,
+            };
+            fetched(ctx, lease, resp, waited)
+        }
         (Err(error), RequestKind::Page) => failed(lease, &error, took),
         (Ok(resp), RequestKind::Sitemap { nesting }) => {
             crate::sitemap::fetched(ctx, lease, nesting, resp)
@@ -240,7 +254,10 @@ fn holds_host(ctx: &Ctx, request: &Request, status: u16) -> bool {
     }
 }
 
-fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
+/// What the page's handler made of it: its items and requests, or its error.
+type HandlerResult = ferrocrawl_core::Result<Handled>;
+
+fn fetched(ctx: &Ctx, lease: Lease, resp: Response, waited: Option<HandlerResult>) -> Done {
     let request = &lease.request;
     let status = resp.status.as_u16();
     let content_type = resp.content_type().map(str::to_owned);
@@ -365,13 +382,26 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response) -> Done {
             ),
         });
     } else if let (Some(handler), true) = (handler, resp.status.is_success()) {
-        let mut hctx = Context::new(&resp, &ctx.links);
-        let result = handler(&resp, &mut hctx);
-        let (emitted, requested) = hctx.into_parts();
+        let result = match (handler, waited) {
+            (_, Some(waited)) => waited,
+            (Route::Plain(handler), None) => {
+                let mut hctx = Context::new(&resp, &ctx.links);
+                let result = handler(&resp, &mut hctx);
+                let (items, follow) = hctx.into_parts();
+                result.map(|()| Handled { items, follow })
+            }
+            (Route::Waiting(_), None) => Err(Error::new(
+                ErrorKind::Handler,
+                format!(
+                    "{}: the handler was not called (a bug: please report it)",
+                    resp.url
+                ),
+            )),
+        };
         match result {
-            Ok(()) => {
-                items = emitted;
-                for next in requested {
+            Ok(handled) => {
+                items = handled.items;
+                for next in handled.follow {
                     push(canonical(next), request.depth + 1, &mut follow);
                 }
             }

@@ -34,9 +34,9 @@ pub use job::{ItemRoute, Job, JobReport, RunningJob, StateFate};
 pub mod crawl {
     pub use crate::output::SinkOutput;
     pub use ferrocrawl_engine::{
-        Context, CrawlOrder, Crawler, CrawlerBuilder, Event, Handler, Output, PageRecord, Router,
-        SETTINGS_DOCS, ScopeSetting, Settings, Stats, Stopper, Summary, ThrottleScope, parse_delay,
-        parse_duration, parse_size,
+        AsyncHandler, Context, CrawlOrder, Crawler, CrawlerBuilder, Event, Handled, Handler,
+        HandlerFuture, Output, PageRecord, Router, SETTINGS_DOCS, ScopeSetting, Settings, Stats,
+        Stopper, Summary, ThrottleScope, parse_delay, parse_duration, parse_size,
     };
     pub use ferrocrawl_extract::{Link, LinkKind, LinkOptions, PageLinks, extract_links};
     pub use ferrocrawl_frontier::{

@@ -71,6 +71,8 @@ pub struct Job {
     crawl_name: Option<String>,
     /// This worker's name in a shared frontier.
     worker: Option<String>,
+    /// Every item, also into this channel (a live stream, with backpressure).
+    stream: Option<mpsc::Sender<Value>>,
 }
 
 impl ItemRoute {
@@ -121,6 +123,7 @@ impl Job {
             frontier: FrontierLocation::Memory,
             crawl_name: None,
             worker: None,
+            stream: None,
             identity: None,
             seeds: Vec::new(),
             requests: Vec::new(),
@@ -319,6 +322,18 @@ impl Job {
     /// Save every page's body under `dir`/HOST/PATH.
     pub fn save_pages(mut self, dir: impl Into<PathBuf>) -> Job {
         self.save = Some(dir.into());
+        self
+    }
+
+    /// Every item also into `channel`, as its page is handled: a live stream
+    /// for a consumer in the same process. The channel's capacity is the
+    /// backpressure: while it is full the crawl waits, so a slow consumer
+    /// slows the crawl down and memory stays flat. If the receiver is
+    /// dropped, the crawl goes on without it. The stream is not part of the
+    /// state: a page handled again after a crash or kill -9 streams its
+    /// items again, where the sinks (exactly once) don't write them twice.
+    pub fn item_channel(mut self, channel: mpsc::Sender<Value>) -> Job {
+        self.stream = Some(channel);
         self
     }
 
@@ -567,6 +582,7 @@ impl Job {
             items,
             pages,
             mirror,
+            stream: self.stream.clone(),
             save_errors: 0,
             stray: 0,
         })
@@ -779,6 +795,7 @@ struct JobOutputs {
     items: Option<items::ItemWriters>,
     pages: Option<pages::PageLines>,
     mirror: Option<mirror::Mirror>,
+    stream: Option<mpsc::Sender<Value>>,
     save_errors: u64,
     stray: u64,
 }
@@ -815,9 +832,20 @@ impl JobOutputs {
 
 impl Output for JobOutputs {
     async fn accept(&mut self, page: &Url, label: Option<&str>, items: Vec<Value>) -> Result<()> {
+        let streamed = self.stream.is_some();
+        if let Some(tx) = &self.stream {
+            for item in &items {
+                if tx.send(item.clone()).await.is_err() {
+                    // The consumer has gone; the crawl and the sinks go on.
+                    self.stream = None;
+                    break;
+                }
+            }
+        }
         match (&mut self.items, &mut self.pages) {
             (Some(w), _) if w.takes(label) => w.accept(page, label, items).await,
             (_, Some(p)) => p.items(page, label, &items).await,
+            _ if streamed => Ok(()),
             _ => {
                 self.stray += items.len() as u64;
                 Ok(())
