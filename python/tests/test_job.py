@@ -270,3 +270,25 @@ def test_mistakes_are_clear_errors(testkit, tmp_path):
 
     with pytest.raises(RuntimeError, match="runs once"):
         asyncio.run(again())
+
+
+def test_ctrl_c_pauses_the_job_and_it_resumes(testkit, tmp_path):
+    """SIGINT under asyncio.run cancels the main task: the job pauses (in-flight
+    pages finish and are committed) and the next run goes on from there."""
+    script = os.path.join(os.path.dirname(__file__), "books_job.py")
+    out = tmp_path / "books.jsonl"
+    proc = subprocess.Popen([sys.executable, script, testkit, str(tmp_path), "8000"], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (out.exists() and len(jsonl_ids(out)) >= 200):
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0, "an interrupted job must not exit 0"
+    assert "KeyboardInterrupt" in err, err[-2000:]
+    assert os.path.exists(tmp_path / "books.state"), "the paused job's state is kept"
+    before = len(jsonl_ids(out))
+    assert 0 < before < 2_000
+    done = subprocess.run([sys.executable, script, testkit, str(tmp_path), "8000"], timeout=300)
+    assert done.returncode == 0
+    ids = jsonl_ids(out)
+    assert len(ids) == len(set(ids)) == 2_000

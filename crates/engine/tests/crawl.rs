@@ -1256,3 +1256,78 @@ async fn cut_and_skipped_links_leave_a_dropped_line_each() {
     assert_eq!(skipped, ["/docs.zip", "/photo.JPG"]);
     assert_eq!(run.summary.pages, 2, "the seed and /page");
 }
+
+/// Handlers that wait (as Python ones on an asyncio loop do) run in the
+/// page's task: their items and requests go through the engine as a plain
+/// handler's, and an error fails the page with its message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handlers_that_wait_emit_follow_and_fail_like_plain_ones() {
+    use ferrocrawl_engine::{AsyncHandler, Handled};
+    use std::sync::Arc;
+
+    let srv = TestServer::start().await.unwrap();
+    let list: AsyncHandler = Arc::new(|resp| {
+        Box::pin(async move {
+            // Waiting is what these handlers are for.
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            let page: Value = resp.json()?;
+            let follow = page["results"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|b| {
+                    let url = resp.url.join(&format!("/api/book/{}", b["id"])).unwrap();
+                    Request::get(url).label("DETAIL")
+                })
+                .collect();
+            Ok(Handled {
+                items: Vec::new(),
+                follow,
+            })
+        })
+    });
+    let detail: AsyncHandler = Arc::new(|resp| {
+        Box::pin(async move {
+            let book: Value = resp.json()?;
+            if book["id"] == 3 {
+                return Err(ferrocrawl_core::Error::new(
+                    ferrocrawl_core::ErrorKind::Handler,
+                    "no third book",
+                ));
+            }
+            Ok(Handled {
+                items: vec![book],
+                follow: Vec::new(),
+            })
+        })
+    });
+    let b = Crawler::builder()
+        .request(
+            Request::get(srv.url("/api/book/?limit=5&offset=0").parse().unwrap()).label("LIST"),
+        )
+        .router(
+            Router::new()
+                .route_async("LIST", list)
+                .route_async("DETAIL", detail),
+        );
+    let run = crawl(b).await;
+    assert_eq!(run.pages.len(), 6, "a record for every page, the failed one too");
+    assert_eq!(run.summary.failed, 1);
+    let mut ids: Vec<i64> = run
+        .items
+        .iter()
+        .map(|b| b["id"].as_i64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, [1, 2, 4, 5]);
+    let failed = run.pages.iter().find(|p| p.error.is_some()).unwrap();
+    assert_eq!(failed.url.path(), "/api/book/3");
+    assert!(
+        failed
+            .error
+            .as_ref()
+            .unwrap()
+            .message
+            .contains("no third book")
+    );
+}
