@@ -486,12 +486,35 @@ class Router:
         return fn
 
 
-async def _invoke(fn: Handler, native_response: Any, native_ctx: Any) -> None:
-    """Runs one handler on the job's loop (called by the engine for each page)."""
-    response = Response(native_response)
-    ctx = Context(native_ctx, response)
+# Handler tasks still running, kept from the garbage collector.
+_running: "set[asyncio.Future[None]]" = set()
+
+
+def _drain(dispatcher: Any) -> None:
+    """Runs the handler calls the engine queued (on the job's loop, in one
+    wake-up): plain handlers in place, ``async def`` ones as tasks."""
+    for fn, native_response, native_ctx in dispatcher.take():
+        response = Response(native_response)
+        ctx = Context(native_ctx, response)
+        try:
+            result = fn(response, ctx)
+            if inspect.isawaitable(result) or inspect.isasyncgen(result):
+                task = asyncio.ensure_future(_finish_async(fn, result, ctx))
+                _running.add(task)
+                task.add_done_callback(_running.discard)
+                continue
+            if inspect.isgenerator(result):
+                for out in result:
+                    _yielded(ctx, out)
+        except Exception as e:
+            _failed(fn, response, e)
+            native_ctx.finish(e)
+            continue
+        native_ctx.finish(None)
+
+
+async def _finish_async(fn: Handler, result: Any, ctx: Context) -> None:
     try:
-        result = fn(response, ctx)
         if inspect.isawaitable(result):
             result = await result
         if inspect.isasyncgen(result):
@@ -500,9 +523,22 @@ async def _invoke(fn: Handler, native_response: Any, native_ctx: Any) -> None:
         elif inspect.isgenerator(result):
             for out in result:
                 _yielded(ctx, out)
-    except Exception:
-        log.exception("handler %s raised on %s", getattr(fn, "__name__", fn), response.url)
-        raise
+    except BaseException as e:
+        _failed(fn, ctx.response, e)
+        ctx._c.finish(e)
+        if not isinstance(e, Exception):
+            raise
+        return
+    ctx._c.finish(None)
+
+
+def _failed(fn: Handler, response: Response, e: BaseException) -> None:
+    log.error(
+        "handler %s raised on %s",
+        getattr(fn, "__name__", fn),
+        response.url,
+        exc_info=(type(e), e, e.__traceback__),
+    )
 
 
 def _yielded(ctx: Context, out: Any) -> None:
@@ -575,7 +611,7 @@ class Job:
             pages=os.fspath(pages) if pages is not None else None,
             failures=os.fspath(failures) if failures is not None else None,
             save=os.fspath(save) if save is not None else None,
-            invoke=_invoke,
+            drain=_drain,
             worker=worker,
         )
         self._run: Optional[asyncio.Future] = None

@@ -34,6 +34,10 @@ class NativeContext:
     data: Dict[str, Any]
     def emit(self, item: Any) -> None: ...
     def follow(self, request: Any) -> None: ...
+    def finish(self, exc: Optional[BaseException] = None) -> None: ...
+
+class NativeDispatcher:
+    def take(self) -> List[Tuple[Callable[..., Any], NativeResponse, NativeContext]]: ...
 
 class ItemStream:
     def next_batch(self) -> Awaitable[List[Dict[str, Any]]]: ...
@@ -53,7 +57,7 @@ class NativeJob:
         pages: Optional[str],
         failures: Optional[str],
         save: Optional[str],
-        invoke: Callable[..., Awaitable[None]],
+        drain: Callable[[NativeDispatcher], None],
         worker: Optional[str] = None,
     ) -> None: ...
     @staticmethod

@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use ferrocrawl::crawl::{
     AsyncHandler, Handled, HandlerFuture, Router, SETTINGS_DOCS, Settings, Stats, Stopper,
@@ -19,11 +19,11 @@ use ferrocrawl::{Error, ErrorKind, ItemRoute, Job, JobReport, Request, Response,
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
-use pyo3_async_runtimes::TaskLocals;
 use serde_json::Value;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::convert::{DATA_KEY, SpiderFileError, from_py, py_err, request_from_py, to_py};
+use crate::dispatch::{Call, Dispatcher};
 use crate::response::NativeResponse;
 
 /// What a handler does with its page: items out, requests to follow.
@@ -32,6 +32,8 @@ pub struct NativeContext {
     url: Url,
     request: Request,
     out: Mutex<Handled>,
+    /// Says the handler is done: `None`, or the exception it raised.
+    done: Mutex<Option<oneshot::Sender<Option<PyErr>>>>,
 }
 
 impl NativeContext {
@@ -70,6 +72,15 @@ impl NativeContext {
         Ok(())
     }
 
+    /// The handler is done (`exc`: the exception it raised, or `None`).
+    #[pyo3(signature = (exc=None))]
+    fn finish(&self, exc: Option<Bound<'_, PyAny>>) {
+        let tx = self.done.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(tx) = tx {
+            let _ = tx.send(exc.map(PyErr::from_value));
+        }
+    }
+
     /// The page's final URL.
     #[getter]
     fn url(&self) -> String {
@@ -90,51 +101,51 @@ impl NativeContext {
 fn python_handler(
     label: String,
     func: Arc<Py<PyAny>>,
-    invoke: Arc<Py<PyAny>>,
-    locals: Arc<OnceLock<TaskLocals>>,
+    dispatcher: Arc<Dispatcher>,
 ) -> AsyncHandler {
     Arc::new(move |resp: Response| -> HandlerFuture {
-        let (label, func, invoke, locals) = (
-            label.clone(),
-            Arc::clone(&func),
-            Arc::clone(&invoke),
-            Arc::clone(&locals),
-        );
-        Box::pin(async move { call_handler(&label, &func, &invoke, &locals, resp).await })
+        let (label, func, dispatcher) = (label.clone(), Arc::clone(&func), Arc::clone(&dispatcher));
+        Box::pin(async move { call_handler(&label, func, &dispatcher, resp).await })
     })
 }
 
 async fn call_handler(
     label: &str,
-    func: &Py<PyAny>,
-    invoke: &Py<PyAny>,
-    locals: &OnceLock<TaskLocals>,
+    func: Arc<Py<PyAny>>,
+    dispatcher: &Dispatcher,
     resp: Response,
 ) -> ferrocrawl::Result<Handled> {
     let url = resp.url.clone();
-    let started = Python::attach(|py| -> PyResult<_> {
-        let locals = locals
-            .get()
-            .ok_or_else(|| PyRuntimeError::new_err("the job has no event loop (a bug)"))?;
+    let queued = Python::attach(|py| -> PyResult<_> {
+        let (tx, rx) = oneshot::channel();
         let ctx = Py::new(
             py,
             NativeContext {
                 url: resp.url.clone(),
                 request: resp.request.clone(),
                 out: Mutex::new(Handled::default()),
+                done: Mutex::new(Some(tx)),
             },
         )?;
         let elapsed = resp.timings.total.as_secs_f64();
-        let resp = Py::new(py, NativeResponse::ok(resp, elapsed))?;
-        let coro = invoke
-            .bind(py)
-            .call1((func.bind(py), resp, ctx.clone_ref(py)))?;
-        let fut = pyo3_async_runtimes::into_future_with_locals(locals, coro)?;
-        Ok((fut, ctx))
+        let response = Py::new(py, NativeResponse::ok(resp, elapsed))?.into_any();
+        let call = Call {
+            func,
+            response,
+            context: ctx.clone_ref(py).into_any(),
+        };
+        dispatcher.push(py, call)?;
+        Ok((rx, ctx))
     });
-    let (fut, ctx) = started.map_err(|e| handler_error(label, &url, &e))?;
-    fut.await.map_err(|e| handler_error(label, &url, &e))?;
-    Ok(ctx.get().take())
+    let (rx, ctx) = queued.map_err(|e| handler_error(label, &url, &e))?;
+    match rx.await {
+        Ok(None) => Ok(ctx.get().take()),
+        Ok(Some(e)) => Err(handler_error(label, &url, &e)),
+        Err(_) => Err(Error::new(
+            ErrorKind::Handler,
+            format!("{url}: the event loop stopped before the handler finished"),
+        )),
+    }
 }
 
 /// A handler's exception as the page's error, with its Python traceback.
@@ -160,17 +171,19 @@ fn handler_error(label: &str, url: &Url, e: &PyErr) -> Error {
 #[pyclass(frozen, module = "ferrocrawl._native")]
 pub struct NativeJob {
     job: Mutex<Option<Job>>,
-    locals: Arc<OnceLock<TaskLocals>>,
+    dispatcher: Arc<Dispatcher>,
+    drain: Option<Py<PyAny>>,
     pauser: Arc<Mutex<Option<Stopper>>>,
     pause_requested: Arc<AtomicBool>,
     stats: Arc<Mutex<Option<Arc<Stats>>>>,
 }
 
 impl NativeJob {
-    fn wrap(job: Job, locals: Arc<OnceLock<TaskLocals>>) -> NativeJob {
+    fn wrap(job: Job, dispatcher: Arc<Dispatcher>, drain: Option<Py<PyAny>>) -> NativeJob {
         NativeJob {
             job: Mutex::new(Some(job)),
-            locals,
+            dispatcher,
+            drain,
             pauser: Arc::default(),
             pause_requested: Arc::default(),
             stats: Arc::default(),
@@ -195,7 +208,7 @@ impl NativeJob {
 impl NativeJob {
     /// Built by `ferrocrawl.Job`: see its docstring.
     #[new]
-    #[pyo3(signature = (name, *, start, routes, default, settings, frontier, sinks, pages, failures, save, invoke, worker=None))]
+    #[pyo3(signature = (name, *, start, routes, default, settings, frontier, sinks, pages, failures, save, drain, worker=None))]
     #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
     fn new(
         name: String,
@@ -208,31 +221,24 @@ impl NativeJob {
         pages: Option<String>,
         failures: Option<PathBuf>,
         save: Option<PathBuf>,
-        invoke: Py<PyAny>,
+        drain: Py<PyAny>,
         worker: Option<String>,
     ) -> PyResult<NativeJob> {
         let settings: Settings = pythonize::depythonize(settings.as_any())
             .map_err(|e| PyValueError::new_err(format!("settings: {e}")))?;
-        let locals: Arc<OnceLock<TaskLocals>> = Arc::default();
-        let invoke = Arc::new(invoke);
+        let dispatcher: Arc<Dispatcher> = Arc::default();
         let mut router = Router::new();
         for (label, func) in routes.iter() {
             let label: String = label.extract()?;
             let handler = python_handler(
                 label.clone(),
                 Arc::new(func.unbind()),
-                Arc::clone(&invoke),
-                Arc::clone(&locals),
+                Arc::clone(&dispatcher),
             );
             router = router.route_async(label, handler);
         }
         if let Some(func) = default {
-            let handler = python_handler(
-                String::new(),
-                Arc::new(func),
-                Arc::clone(&invoke),
-                Arc::clone(&locals),
-            );
+            let handler = python_handler(String::new(), Arc::new(func), Arc::clone(&dispatcher));
             router = router.default_async(handler);
         }
         let mut job = Job::new(name)
@@ -264,7 +270,7 @@ impl NativeJob {
         if let Some(w) = worker {
             job = job.worker(w);
         }
-        Ok(NativeJob::wrap(job, locals))
+        Ok(NativeJob::wrap(job, dispatcher, Some(drain)))
     }
 
     /// The job a spider file describes (its settings, rules and sinks).
@@ -286,7 +292,7 @@ impl NativeJob {
         if let Some(f) = frontier {
             job = job.frontier(&f).map_err(|e| py_err(&e))?;
         }
-        Ok(NativeJob::wrap(job, Arc::default()))
+        Ok(NativeJob::wrap(job, Arc::default(), None))
     }
 
     /// Every item also into a stream of `capacity` (before `run`).
@@ -308,7 +314,9 @@ impl NativeJob {
         let job = self.take_job()?;
         crate::mark_used();
         let locals = pyo3_async_runtimes::tokio::get_current_locals(py)?;
-        let _ = self.locals.set(locals);
+        if let Some(drain) = &self.drain {
+            self.dispatcher.bind(py, locals, drain.clone_ref(py))?;
+        }
         let (pauser, pause_requested, stats) = (
             Arc::clone(&self.pauser),
             Arc::clone(&self.pause_requested),

@@ -12,6 +12,7 @@
 //! reached through that layer.
 
 mod convert;
+mod dispatch;
 mod fetch;
 mod job;
 mod response;
@@ -51,6 +52,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<job::NativeContext>()?;
     m.add_class::<job::NativeJob>()?;
     m.add_class::<job::ItemStream>()?;
+    m.add_class::<dispatch::NativeDispatcher>()?;
     m.add_class::<fetch::FetchStream>()?;
     m.add_function(wrap_pyfunction!(fetch::fetch_stream, m)?)?;
     m.add_function(wrap_pyfunction!(response::select_text, m)?)?;

@@ -166,7 +166,8 @@ impl NativeResponse {
     /// The body parsed as JSON.
     fn json<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let text = self.text_str();
-        let value: serde_json::Value = serde_json::from_str(text)
+        let value: serde_json::Value = py
+            .detach(|| serde_json::from_str(text))
             .map_err(|e| PyValueError::new_err(format!("{} is not JSON: {e}", self.url())))?;
         to_py(py, &value)
     }
