@@ -503,9 +503,7 @@ def _drain(dispatcher: Any) -> None:
                 _running.add(task)
                 task.add_done_callback(_running.discard)
                 continue
-            if inspect.isgenerator(result):
-                for out in result:
-                    _yielded(ctx, out)
+            _returned(ctx, result)
         except Exception as e:
             _failed(fn, response, e)
             native_ctx.finish(e)
@@ -520,9 +518,8 @@ async def _finish_async(fn: Handler, result: Any, ctx: Context) -> None:
         if inspect.isasyncgen(result):
             async for out in result:
                 _yielded(ctx, out)
-        elif inspect.isgenerator(result):
-            for out in result:
-                _yielded(ctx, out)
+        else:
+            _returned(ctx, result)
     except BaseException as e:
         _failed(fn, ctx.response, e)
         ctx._c.finish(e)
@@ -541,13 +538,27 @@ def _failed(fn: Handler, response: Response, e: BaseException) -> None:
     )
 
 
+def _returned(ctx: Context, result: Any) -> None:
+    """What a handler gave back: a generator, a list, an item or a request
+    are outputs, as in a Scrapy callback; ``None`` is nothing."""
+    if result is None:
+        return
+    if inspect.isgenerator(result) or isinstance(result, (list, tuple)):
+        for out in result:
+            _yielded(ctx, out)
+    else:
+        _yielded(ctx, result)
+
+
 def _yielded(ctx: Context, out: Any) -> None:
     if isinstance(out, Request):
         ctx.follow(out)
     elif isinstance(out, Mapping):
         ctx.emit(out)
     elif out is not None:
-        raise TypeError(f"a handler may yield dicts (items) and ferrocrawl.Request objects, not {type(out).__name__}")
+        raise TypeError(
+            f"a handler may yield or return dicts (items) and ferrocrawl.Request objects, not {type(out).__name__}"
+        )
 
 
 def _settings(settings: Optional[Mapping[str, Any]], overrides: Mapping[str, Any]) -> Dict[str, Any]:

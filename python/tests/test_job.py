@@ -292,3 +292,45 @@ def test_ctrl_c_pauses_the_job_and_it_resumes(testkit, tmp_path):
     assert done.returncode == 0
     ids = jsonl_ids(out)
     assert len(ids) == len(set(ids)) == 2_000
+
+
+def test_handlers_may_return_or_yield_items_and_requests_as_scrapy_callbacks_do(testkit):
+    router = ferrocrawl.Router()
+
+    @router.route("list")
+    def parse_list(response, ctx):
+        return [ferrocrawl.Request(f"/api/book/{b['id']}", label=f"detail{b['id'] % 3}") for b in response.json()["results"]]
+
+    @router.route("detail0")
+    def returns_an_item(response, ctx):
+        return response.json()
+
+    @router.route("detail1")
+    async def async_returns_an_item(response, ctx):
+        await asyncio.sleep(0)
+        return response.json()
+
+    @router.route("detail2")
+    async def async_generator(response, ctx):
+        yield response.json()
+
+    @router.default
+    def wrong(response, ctx):
+        return 42
+
+    async def main():
+        job = ferrocrawl.Job(
+            "returns",
+            start=[
+                ferrocrawl.Request(f"{testkit}/api/book/?limit=9&offset=0", label="list"),
+                ferrocrawl.Request(f"{testkit}/json", label="other"),
+            ],
+            router=router,
+        )
+        ids = sorted([item["id"] async for item in job.items()])
+        return ids, job.report
+
+    ids, report = asyncio.run(main())
+    assert ids == list(range(1, 10))
+    # Returning something that is neither an item nor a request fails the page.
+    assert report["failed"] == 1, report
