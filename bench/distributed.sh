@@ -47,7 +47,13 @@ command -v redis-server >/dev/null || { echo "redis-server is needed: apt-get in
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK" \
   --daemonize yes --pidfile "$WORK/redis.pid" --logfile "$WORK/redis.log"
-trap 'kill "$(cat "$WORK/redis.pid")" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+stop_redis() { # waits for it to go: it writes its log as it stops
+  local pid; pid=$(cat "$WORK/redis.pid" 2>/dev/null) || { rm -rf "$WORK"; return; }
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  rm -rf "$WORK"
+}
+trap stop_redis EXIT
 R="redis-cli -p $PORT"
 for _ in $(seq 50); do $R ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
 REDIS=redis://127.0.0.1:$PORT/0
@@ -104,7 +110,7 @@ done
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 echo
-echo "Rust docs crawl ($SITE), median of $RUNS runs ($(date -u +%F), $(nproc) cores, $(redis-server --version | awk '{print $3}'), load before: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "Rust docs crawl ($SITE), median of $RUNS runs ($(date -u +%F), $(nproc) cores, Redis $(redis-server --version | awk '{print $3}' | sed 's/^v=//'), load before: $(cut -d' ' -f1-3 /proc/loadavg))"
 echo
 echo "| frontier | workers | wall s | pages | pages/s | workers' CPU s | CPU ms/page | Redis CPU s | Redis µs/page | round trips/page |"
 echo "|---|---|---|---|---|---|---|---|---|---|"

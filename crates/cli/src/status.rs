@@ -129,8 +129,13 @@ fn crawl_text(location: &str, s: &CrawlStatus) -> String {
         bytes(c.bytes)
     ));
     out.push_str(&format!(
-        "  queue    {} queued, {} leased, {} waiting to retry; {} URLs seen on {} hosts\n",
-        c.queued, c.leased, c.waiting, s.added, c.hosts
+        "  queue    {} queued, {} leased, {} waiting to retry; {} URLs seen on {} host{}\n",
+        c.queued,
+        c.leased,
+        c.waiting,
+        s.added,
+        c.hosts,
+        if c.hosts == 1 { "" } else { "s" }
     ));
     if c.expired > 0 || c.stale > 0 {
         out.push_str(&format!(
