@@ -429,6 +429,43 @@ async fn a_restarted_worker_gives_back_only_its_own_work() {
 }
 
 /// A crawl written in another data format is refused by name, untouched.
+/// A worker that reaches Redis again after losing its connection takes
+/// back the leases Redis holds in its name that it doesn't hold (here from
+/// a lease call whose answer it never got, played by a second handle under
+/// the same name), and keeps its own.
+#[tokio::test]
+async fn a_worker_back_from_an_outage_takes_back_the_leases_it_lost() {
+    let server = redis_server::Private::start();
+    let handle = || {
+        RedisFrontier::builder(server.url.as_str())
+            .crawl("outage")
+            .worker("one")
+            .config(FrontierConfig {
+                per_host: 8,
+                ..quiet()
+            })
+            .build()
+            .unwrap()
+    };
+    let (lost, one) = (handle(), handle());
+    lost.status().await.unwrap();
+    one.push((0..4).map(|i| req(&format!("http://a/{i}"))).collect())
+        .await
+        .unwrap();
+    assert_eq!(lost.lease(2).await.unwrap().leases.len(), 2);
+    let kept = one.lease(1).await.unwrap().leases;
+    assert_eq!(kept.len(), 1);
+    server.cut_clients();
+    let c = one.status().await.unwrap().counts;
+    assert_eq!(
+        (c.leased, c.queued, c.expired),
+        (1, 3, 2),
+        "the two leases `one` never got are queued again; its own stays"
+    );
+    let kept = kept.into_iter().next().unwrap();
+    assert!(one.ack(kept, Ack::done(200, 0)).await.unwrap());
+}
+
 #[tokio::test]
 async fn a_crawl_in_another_format_is_refused() {
     let crawl = format!("format-{}", fastrand::u64(..));
