@@ -466,6 +466,38 @@ async fn a_worker_back_from_an_outage_takes_back_the_leases_it_lost() {
     assert!(one.ack(kept, Ack::done(200, 0)).await.unwrap());
 }
 
+/// A Redis that stays away: the worker retries for as long as it was told
+/// (`outage`), then its call fails with an error that names the location
+/// and says what to do.
+#[tokio::test]
+async fn an_outage_longer_than_allowed_is_an_error_that_says_what_to_do() {
+    let server = redis_server::Private::start();
+    let url = server.url.clone();
+    let one = RedisFrontier::builder(url.as_str())
+        .crawl("gone")
+        .worker("one")
+        .config(quiet())
+        .outage(Duration::from_millis(800))
+        .build()
+        .unwrap();
+    one.status().await.unwrap();
+    drop(server);
+    let started = std::time::Instant::now();
+    let err = one.status().await.unwrap_err();
+    let waited = started.elapsed();
+    let shown = err.to_string();
+    assert!(
+        waited >= Duration::from_millis(800) && waited < Duration::from_secs(4),
+        "gave up after {waited:?}"
+    );
+    assert!(
+        shown.contains(&url)
+            && shown.contains("Redis unreachable")
+            && shown.contains("--worker name (`one`)"),
+        "{shown}"
+    );
+}
+
 #[tokio::test]
 async fn a_crawl_in_another_format_is_refused() {
     let crawl = format!("format-{}", fastrand::u64(..));

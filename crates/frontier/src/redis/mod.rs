@@ -171,9 +171,13 @@ impl RedisFrontier {
         // A script may run long on a busy server (a large completion, a
         // restarted worker's journal): redis-rs's 500 ms default would
         // report as failed a call that then succeeds.
+        // Reconnecting is retried by `call` (`outage.rs`), which logs and
+        // bounds it: the manager itself tries once, rather than its own
+        // six times with backoff (about 6 s) unseen inside each attempt.
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT));
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_number_of_retries(1);
         let mut conn = ConnectionManager::new_with_config(i.client.clone(), config)
             .await
             .map_err(|e| self.error("connecting", e))?;
