@@ -12,6 +12,7 @@ Examples:
   ferrocrawl crawl http://127.0.0.1:8082/ --per-host 16 -o pages.jsonl
   ferrocrawl new shop && ferrocrawl check shop.toml && ferrocrawl run shop.toml
   ferrocrawl extract http://127.0.0.1:8080/books/1 --css 'h1::text'
+  ferrocrawl status --frontier redis://127.0.0.1:6379/0 --job books
   ferrocrawl <command> --help      # flags, defaults and more examples
 
 Exit codes (each command's --help says what counts as a failure):
@@ -55,6 +56,46 @@ pub enum Command {
     /// Fetch one page and print what CSS, JSONPath or regex selectors yield on it.
     #[command(after_help = EXTRACT_EXAMPLES)]
     Extract(ExtractArgs),
+    /// Show a shared crawl's progress (all workers together), or list the crawls in a Redis.
+    #[cfg(feature = "redis")]
+    #[command(after_help = STATUS_EXAMPLES)]
+    Status(StatusArgs),
+}
+
+const STATUS_EXAMPLES: &str = "\
+Examples:
+  # every crawl in this Redis database, one line each
+  ferrocrawl status --frontier redis://127.0.0.1:6379/0
+
+  # one crawl: pages done and failed over all workers, the queue, each worker and when
+  # Redis last heard from it
+  ferrocrawl status --frontier redis://127.0.0.1:6379/0 --job books
+
+  # the same as JSON, for a script or a dashboard
+  ferrocrawl status --frontier redis://127.0.0.1:6379/0 --job books --json
+
+Read-only: it takes no part in the crawl and can run anywhere that reaches the Redis.
+Counts are the frontier's: pages and requests, not items (each worker's sink has those).
+A crawl whose workers were all silent for 30 s is shown as stalled: start one again
+(with its --worker name, so it takes its work back).
+
+Exit codes:
+  0    the status was shown
+  2    bad invocation, Redis unreachable, or no such crawl (the message lists those there are)";
+
+/// `ferrocrawl status`.
+#[cfg(feature = "redis")]
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The shared frontier: redis://HOST:PORT/DB (as given to the workers).
+    #[arg(long, value_name = "LOCATION")]
+    pub frontier: String,
+    /// The crawl to show; without it, every crawl in that database, one line each.
+    #[arg(long = "job", value_name = "NAME")]
+    pub job: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 const RUN_EXAMPLES: &str = "\

@@ -12,6 +12,8 @@ mod limits;
 mod progress;
 mod spider;
 mod state;
+#[cfg(feature = "redis")]
+mod status;
 
 use std::process::ExitCode;
 
@@ -40,6 +42,8 @@ fn main() -> ExitCode {
     // parses every page, which wants every core.
     let mut builder = match cli.command {
         Command::Fetch(_) | Command::Extract(_) => tokio::runtime::Builder::new_current_thread(),
+        #[cfg(feature = "redis")]
+        Command::Status(_) => tokio::runtime::Builder::new_current_thread(),
         Command::Crawl(_) | Command::Run(_) | Command::Check(_) | Command::New(_) => {
             tokio::runtime::Builder::new_multi_thread()
         }
@@ -59,6 +63,8 @@ fn main() -> ExitCode {
             Command::Check(args) => spider::check(args),
             Command::New(args) => spider::new(args),
             Command::Extract(args) => extract::run(args, cli.quiet).await,
+            #[cfg(feature = "redis")]
+            Command::Status(args) => status::run(args).await,
         }
     });
     match result {

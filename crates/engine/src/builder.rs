@@ -75,6 +75,7 @@ pub struct CrawlerBuilder {
     follow_links: Option<bool>,
     keep_bodies: bool,
     router: Option<crate::handler::Router>,
+    commit_every: Option<Duration>,
 }
 
 // ===== impl CrawlerBuilder =====
@@ -367,6 +368,15 @@ impl CrawlerBuilder {
         self
     }
 
+    /// Commit the output and the frontier at least this often while pages
+    /// finish (default 500 ms). A worker that restarts redoes what it did
+    /// since its last commit: a worker of a shared crawl, where restarts
+    /// are routine, commits more often.
+    pub fn commit_every(mut self, every: Duration) -> Self {
+        self.commit_every = Some(every);
+        self
+    }
+
     /// Keep each page's body in its record (for mirroring). Default off.
     pub fn keep_bodies(mut self, on: bool) -> Self {
         self.keep_bodies = on;
@@ -490,6 +500,7 @@ impl CrawlerBuilder {
             frontier,
             seeds,
             concurrency: self.settings.concurrency.max(1),
+            commit_every: self.commit_every.unwrap_or(crate::crawler::COMMIT_EVERY),
             stop_tx,
         })
     }

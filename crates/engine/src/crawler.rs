@@ -54,10 +54,16 @@ pub struct Crawler {
     pub(crate) frontier: BoxFrontier,
     pub(crate) seeds: Vec<Request>,
     pub(crate) concurrency: usize,
+    /// Time between commits, at most, while work arrives.
+    pub(crate) commit_every: Duration,
     pub(crate) stop_tx: watch::Sender<bool>,
 }
 
 // ===== impl Crawler =====
+
+/// Time between commits, at most, while work arrives, unless the builder
+/// says otherwise ([`CrawlerBuilder::commit_every`]).
+pub(crate) const COMMIT_EVERY: Duration = Duration::from_millis(500);
 
 /// The longest an idle crawl sleeps before asking the frontier again.
 const IDLE_RECHECK: Duration = Duration::from_secs(1);
@@ -107,7 +113,7 @@ impl Crawler {
         use_output: bool,
     ) -> Result<(Summary, O)> {
         let started = Instant::now();
-        let mut commit = Commits::new();
+        let mut commit = Commits::new(self.commit_every);
         // A backend whose acks are durable at once can't roll one back with
         // the outputs: its pages' acks wait for the output's next commit.
         commit.hold = use_output && self.frontier.acks_durable_at_once();
@@ -355,6 +361,8 @@ struct Commits {
     /// Hold acks until the output commits (see `drive`).
     hold: bool,
     held: Vec<(Lease, Ack)>,
+    /// Time between commits, at most, while work arrives.
+    every: Duration,
 }
 
 impl Commits {
@@ -362,11 +370,9 @@ impl Commits {
     const ITEMS: u64 = 2_000;
     /// Acks between commits, at most.
     const ACKS: u64 = 5_000;
-    /// Time between commits, at most, while work arrives.
-    const EVERY: Duration = Duration::from_millis(500);
-
-    fn new() -> Commits {
+    fn new(every: Duration) -> Commits {
         Commits {
+            every,
             items: 0,
             acks: 0,
             last: Instant::now(),
@@ -384,7 +390,7 @@ impl Commits {
         !self.held.is_empty()
             || self.items >= Self::ITEMS
             || self.acks >= Self::ACKS
-            || (self.dirty() && self.last.elapsed() >= Self::EVERY)
+            || (self.dirty() && self.last.elapsed() >= self.every)
     }
 
     fn done(&mut self) {

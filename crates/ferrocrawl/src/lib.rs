@@ -44,6 +44,10 @@ pub mod crawl {
         FrontierConfig, FrontierLocation, Lease, LeaseKind, MAX_DELAY, ManualClock, MemoryFrontier,
         Order, Resumed, SqliteFrontier, Status, policy,
     };
+    /// The Redis frontier: many workers, one crawl; and a read-only view
+    /// of the crawls in a Redis (`ferrocrawl status`).
+    #[cfg(feature = "redis")]
+    pub use ferrocrawl_frontier::{CrawlStatus, RedisFrontier, RedisObserver, WorkerSeen};
     pub use ferrocrawl_robots::Robots;
     pub use ferrocrawl_url::{Canonicalizer, Scope, ScopeMode, fingerprint, registrable_domain};
 }

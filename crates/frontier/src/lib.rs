@@ -81,7 +81,7 @@ pub use lease::{
 pub use location::FrontierLocation;
 pub use memory::MemoryFrontier;
 #[cfg(feature = "redis")]
-pub use redis::{RedisBuilder, RedisFrontier};
+pub use redis::{CrawlStatus, RedisBuilder, RedisFrontier, RedisObserver, WorkerSeen};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{Resumed, SqliteFrontier};
 

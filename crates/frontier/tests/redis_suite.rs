@@ -429,6 +429,75 @@ async fn a_restarted_worker_gives_back_only_its_own_work() {
 }
 
 /// A crawl written in another data format is refused by name, untouched.
+/// A worker that reaches Redis again after losing its connection takes
+/// back the leases Redis holds in its name that it doesn't hold (here from
+/// a lease call whose answer it never got, played by a second handle under
+/// the same name), and keeps its own.
+#[tokio::test]
+async fn a_worker_back_from_an_outage_takes_back_the_leases_it_lost() {
+    let server = redis_server::Private::start();
+    let handle = || {
+        RedisFrontier::builder(server.url.as_str())
+            .crawl("outage")
+            .worker("one")
+            .config(FrontierConfig {
+                per_host: 8,
+                ..quiet()
+            })
+            .build()
+            .unwrap()
+    };
+    let (lost, one) = (handle(), handle());
+    lost.status().await.unwrap();
+    one.push((0..4).map(|i| req(&format!("http://a/{i}"))).collect())
+        .await
+        .unwrap();
+    assert_eq!(lost.lease(2).await.unwrap().leases.len(), 2);
+    let kept = one.lease(1).await.unwrap().leases;
+    assert_eq!(kept.len(), 1);
+    server.cut_clients();
+    let c = one.status().await.unwrap().counts;
+    assert_eq!(
+        (c.leased, c.queued, c.expired),
+        (1, 3, 2),
+        "the two leases `one` never got are queued again; its own stays"
+    );
+    let kept = kept.into_iter().next().unwrap();
+    assert!(one.ack(kept, Ack::done(200, 0)).await.unwrap());
+}
+
+/// A Redis that stays away: the worker retries for as long as it was told
+/// (`outage`), then its call fails with an error that names the location
+/// and says what to do.
+#[tokio::test]
+async fn an_outage_longer_than_allowed_is_an_error_that_says_what_to_do() {
+    let server = redis_server::Private::start();
+    let url = server.url.clone();
+    let one = RedisFrontier::builder(url.as_str())
+        .crawl("gone")
+        .worker("one")
+        .config(quiet())
+        .outage(Duration::from_millis(800))
+        .build()
+        .unwrap();
+    one.status().await.unwrap();
+    drop(server);
+    let started = std::time::Instant::now();
+    let err = one.status().await.unwrap_err();
+    let waited = started.elapsed();
+    let shown = err.to_string();
+    assert!(
+        waited >= Duration::from_millis(800) && waited < Duration::from_secs(4),
+        "gave up after {waited:?}"
+    );
+    assert!(
+        shown.contains(&url)
+            && shown.contains("Redis unreachable")
+            && shown.contains("--worker name (`one`)"),
+        "{shown}"
+    );
+}
+
 #[tokio::test]
 async fn a_crawl_in_another_format_is_refused() {
     let crawl = format!("format-{}", fastrand::u64(..));

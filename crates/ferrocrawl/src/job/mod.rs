@@ -538,6 +538,12 @@ impl Job {
         for r in self.requests {
             builder = builder.request(r);
         }
+        if matches!(self.frontier, FrontierLocation::Redis(_)) {
+            // A worker that restarts fetches again what it did since its
+            // last commit; in a shared crawl restarts are routine, and a
+            // commit is one script and the outputs' flush.
+            builder = builder.commit_every(SHARED_COMMIT_EVERY);
+        }
         let crawler = builder.build_boxed(frontier).await?;
         let (tx, events) = mpsc::channel(1024);
         let stats = crawler.stats();
@@ -885,6 +891,12 @@ impl Output for JobOutputs {
         Ok(checkpoint)
     }
 }
+
+/// How often a worker of a shared crawl commits while pages finish, at
+/// most (a lone crawl: every 500 ms). Measured in
+/// `crates/cli/tests/distributed_chaos.rs`: with 500 ms, 20 worker kills
+/// cost 8% of a 5,000-page crawl fetched twice.
+const SHARED_COMMIT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// `out.jsonl` → `out.WORKER.jsonl`: a worker's own copy of a file output.
 #[cfg(feature = "redis")]

@@ -2,7 +2,9 @@
 //! configuration and (for tests) a clock; checked before anything connects.
 
 use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use ferrocrawl_core::{Error, ErrorKind, Result};
 use ferrocrawl_url::SeenSet;
@@ -25,6 +27,7 @@ impl RedisFrontier {
             worker: None,
             cfg: FrontierConfig::default(),
             clock: None,
+            outage: super::outage::OUTAGE_MAX,
         }
     }
 }
@@ -37,6 +40,7 @@ pub struct RedisBuilder {
     worker: Option<String>,
     cfg: FrontierConfig,
     clock: Option<SharedClock>,
+    outage: Duration,
 }
 
 // ===== impl RedisBuilder =====
@@ -72,13 +76,80 @@ impl RedisBuilder {
         self
     }
 
+    /// How long a worker rides out a Redis it can't reach (restarted, failed
+    /// over, a network cut), retrying each call with backoff, before the
+    /// call fails. Default 2 minutes.
+    pub fn outage(mut self, max: Duration) -> Self {
+        self.outage = max;
+        self
+    }
+
     /// Checks the location and names, without connecting: the connection
     /// is made on the first call (or by [`RedisBuilder::connect`]).
     pub fn build(self) -> Result<RedisFrontier> {
-        let url = &self.url;
+        let Location {
+            client,
+            shown,
+            crawl,
+            worker,
+        } = Location::parse(&self.url)?;
+        let crawl = self.crawl.or(crawl).ok_or_else(|| {
+            config_error(&shown, "no crawl name; add ?crawl=NAME to the location")
+        })?;
+        let worker = self
+            .worker
+            .or(worker)
+            .unwrap_or_else(|| "worker".to_owned());
+        for (what, name) in [("crawl", &crawl), ("worker", &worker)] {
+            check_name(&shown, what, name)?;
+        }
+        let cfg_json = codec::config_json(&self.cfg);
+        Ok(RedisFrontier {
+            inner: Arc::new(Inner {
+                prefix: format!("ferrocrawl:{{{crawl}}}:"),
+                shown,
+                crawl,
+                worker,
+                cfg: self.cfg,
+                cfg_json,
+                clock: self.clock,
+                client,
+                conn: OnceCell::new(),
+                scripts: Scripts::new(),
+                known: Mutex::new(SeenSet::new()),
+                robots: Mutex::new(HashMap::new()),
+                held: Mutex::new(HashSet::new()),
+                outage: self.outage,
+            }),
+        })
+    }
+
+    /// [`RedisBuilder::build`], then connect and open this worker's part
+    /// of the crawl now, so a wrong address or a foreign crawl is reported
+    /// before anything else.
+    pub async fn connect(self) -> Result<RedisFrontier> {
+        let f = self.build()?;
+        f.conn().await?;
+        Ok(f)
+    }
+}
+
+/// A parsed location: the client (not connected yet), the location as
+/// shown in messages, and the names its query may give.
+pub(super) struct Location {
+    pub client: redis::Client,
+    pub shown: String,
+    pub crawl: Option<String>,
+    pub worker: Option<String>,
+}
+
+impl Location {
+    /// `redis://HOST:PORT/DB` or `valkey://…`, with `?crawl=NAME&worker=NAME`
+    /// taken out; `rediss://` is refused (no TLS in this build).
+    pub fn parse(url: &str) -> Result<Location> {
         let (base, query) = match url.split_once('?') {
             Some((b, q)) => (b, Some(q)),
-            None => (url.as_str(), None),
+            None => (url, None),
         };
         let mut crawl = None;
         let mut worker = None;
@@ -92,25 +163,6 @@ impl RedisBuilder {
             }
         }
         let shown = shown(url);
-        let crawl = self.crawl.or(crawl).ok_or_else(|| {
-            config_error(&shown, "no crawl name; add ?crawl=NAME to the location")
-        })?;
-        let worker = self
-            .worker
-            .or(worker)
-            .unwrap_or_else(|| "worker".to_owned());
-        for (what, name) in [("crawl", &crawl), ("worker", &worker)] {
-            if name.is_empty()
-                || !name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-            {
-                return Err(config_error(
-                    &shown,
-                    &format!("invalid {what} name `{name}`: use letters, digits, `-`, `_` and `.`"),
-                ));
-            }
-        }
         if let Some(("rediss" | "valkeys", _)) = base.split_once("://") {
             return Err(config_error(
                 &shown,
@@ -129,33 +181,28 @@ impl RedisBuilder {
         };
         let client = redis::Client::open(target.as_str())
             .map_err(|e| config_error(&shown, &format!("not a Redis location: {e}")))?;
-        let cfg_json = codec::config_json(&self.cfg);
-        Ok(RedisFrontier {
-            inner: Arc::new(Inner {
-                prefix: format!("ferrocrawl:{{{crawl}}}:"),
-                shown,
-                crawl,
-                worker,
-                cfg: self.cfg,
-                cfg_json,
-                clock: self.clock,
-                client,
-                conn: OnceCell::new(),
-                scripts: Scripts::new(),
-                known: Mutex::new(SeenSet::new()),
-                robots: Mutex::new(HashMap::new()),
-            }),
+        Ok(Location {
+            client,
+            shown,
+            crawl,
+            worker,
         })
     }
+}
 
-    /// [`RedisBuilder::build`], then connect and open this worker's part
-    /// of the crawl now, so a wrong address or a foreign crawl is reported
-    /// before anything else.
-    pub async fn connect(self) -> Result<RedisFrontier> {
-        let f = self.build()?;
-        f.conn().await?;
-        Ok(f)
+/// A crawl's or a worker's name: letters, digits, `-`, `_` and `.`.
+pub(super) fn check_name(shown: &str, what: &str, name: &str) -> Result<()> {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        return Err(config_error(
+            shown,
+            &format!("invalid {what} name `{name}`: use letters, digits, `-`, `_` and `.`"),
+        ));
     }
+    Ok(())
 }
 
 /// The location without a password, for messages.
@@ -170,6 +217,6 @@ fn shown(url: &str) -> String {
     }
 }
 
-fn config_error(shown: &str, why: &str) -> Error {
+pub(super) fn config_error(shown: &str, why: &str) -> Error {
     Error::new(ErrorKind::Config, format!("frontier {shown}: {why}"))
 }

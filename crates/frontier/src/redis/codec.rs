@@ -9,7 +9,7 @@ use ferrocrawl_url::Fingerprint;
 use redis::Value;
 
 use crate::config::{FrontierConfig, Order};
-use crate::lease::{Ack, Checkpoint, DropReason, Dropped, Lease, LeaseKind};
+use crate::lease::{Ack, Checkpoint, Counts, DropReason, Dropped, Lease, LeaseKind, Status};
 use crate::policy::{self, FAR_FUTURE, RobotsRetry};
 
 /// A script's reply.
@@ -449,6 +449,30 @@ pub(super) fn leased(v: Value) -> Result<(Vec<LeaseRow>, Vec<Dropped>)> {
         dropped.push(Dropped { request, reason });
     }
     Ok((leases, dropped))
+}
+
+/// `status.lua`'s answer.
+pub(super) fn status(reply: Reply) -> Result<Status> {
+    let v: [i64; 14] = ints(reply)?;
+    let u = |x: i64| u64::try_from(x).unwrap_or(0);
+    Ok(Status {
+        finished: v[0] == 1,
+        next_ready: (v[1] >= 0).then(|| Duration::from_millis(u(v[1]))),
+        counts: Counts {
+            queued: u(v[2]),
+            leased: u(v[3]),
+            waiting: u(v[4]),
+            done: u(v[5]),
+            failed: u(v[6]),
+            dropped: u(v[7]),
+            hosts: u(v[8]),
+            bytes: u(v[9]),
+            stale: u(v[10]),
+            expired: u(v[11]),
+            full_hosts: u(v[12]),
+            queued_on_full_hosts: u(v[13]),
+        },
+    })
 }
 
 #[cfg(test)]

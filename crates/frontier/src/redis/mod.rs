@@ -17,9 +17,11 @@
 
 mod builder;
 mod codec;
+mod observe;
+mod outage;
 mod scripts;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -33,13 +35,14 @@ use tokio::sync::OnceCell;
 use crate::clock::SharedClock;
 use crate::config::FrontierConfig;
 use crate::lease::{
-    Checkpoint, Completed, Completion, Counts, Dropped, Lease, LeaseId, LeaseKind, Leased,
-    PushStats, Status,
+    Checkpoint, Completed, Completion, Dropped, Lease, LeaseId, LeaseKind, Leased, PushStats,
+    Status,
 };
 use crate::{Frontier, FrontierFuture, policy};
 
 pub use builder::RedisBuilder;
 use codec::{Args, LeaseRow, Reply};
+pub use observe::{CrawlStatus, RedisObserver, WorkerSeen};
 use scripts::Scripts;
 
 /// The version of the data layout in Redis; a crawl written by another is
@@ -109,6 +112,11 @@ struct Inner {
     known: Mutex<SeenSet>,
     /// Parsed robots.txt rules by host, with the version they were read at.
     robots: Mutex<HashMap<String, (i64, Robots)>>,
+    /// The ids of the leases this worker holds: after an outage, Redis's
+    /// other leases in its name are taken back (`outage.rs`).
+    held: Mutex<HashSet<u64>>,
+    /// How long to ride out an outage before a call fails.
+    outage: Duration,
 }
 
 // ===== impl RedisFrontier =====
@@ -128,15 +136,21 @@ impl RedisFrontier {
     /// changed anything (by the server's clock, or the injected one), most
     /// recent first: for a status display's "workers seen recently".
     pub async fn workers(&self) -> Result<Vec<(String, SystemTime)>> {
-        let mut conn = self.conn().await?;
-        let seen: Vec<(String, i64)> = redis::cmd("ZREVRANGE")
-            .arg(format!("{}workers", self.inner.prefix))
-            .arg(0)
-            .arg(-1)
-            .arg("WITHSCORES")
-            .query_async(&mut conn)
-            .await
-            .map_err(|e| self.error("reading the workers", e))?;
+        let key = format!("{}workers", self.inner.prefix);
+        let seen: Vec<(String, i64)> = self
+            .call("reading the workers", |mut conn| {
+                let key = key.clone();
+                async move {
+                    redis::cmd("ZREVRANGE")
+                        .arg(key)
+                        .arg(0)
+                        .arg(-1)
+                        .arg("WITHSCORES")
+                        .query_async(&mut conn)
+                        .await
+                }
+            })
+            .await?;
         Ok(seen
             .into_iter()
             .map(|(w, ms)| (w, codec::time_from_millis(ms)))
@@ -157,9 +171,13 @@ impl RedisFrontier {
         // A script may run long on a busy server (a large completion, a
         // restarted worker's journal): redis-rs's 500 ms default would
         // report as failed a call that then succeeds.
+        // Reconnecting is retried by `call` (`outage.rs`), which logs and
+        // bounds it: the manager itself tries once, rather than its own
+        // six times with backoff (about 6 s) unseen inside each attempt.
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT));
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_number_of_retries(1);
         let mut conn = ConnectionManager::new_with_config(i.client.clone(), config)
             .await
             .map_err(|e| self.error("connecting", e))?;
@@ -224,11 +242,13 @@ impl RedisFrontier {
         args
     }
 
+    /// Runs `script`, riding out an outage (`outage.rs`).
     async fn run(&self, script: &redis::Script, args: Args, what: &str) -> Result<Reply> {
-        let mut conn = self.conn().await?;
-        args.invoke(script, &mut conn)
-            .await
-            .map_err(|e| self.error(what, e))
+        let args = &args;
+        self.call(what, move |mut conn| async move {
+            args.invoke(script, &mut conn).await
+        })
+        .await
     }
 
     /// Requests past the depth budget, and those this worker knows the
@@ -282,22 +302,36 @@ impl RedisFrontier {
         self.inner.known.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Forgets every fingerprint remembered as seen: after an outage, Redis
+    /// may have come back without them.
+    fn forget_known(&self) {
+        *self.lock_known() = SeenSet::new();
+    }
+
+    fn lock_held(&self) -> std::sync::MutexGuard<'_, HashSet<u64>> {
+        self.inner.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// The rules of `host` at `version`, from this worker's cache or Redis.
     async fn robots(&self, host: &str, version: i64) -> Result<Robots> {
         if let Some((_, r)) = self.lock_robots().get(host).filter(|(v, _)| *v == version) {
             return Ok(r.clone());
         }
-        let mut conn = self.conn().await?;
         let key = format!("{}rb:{host}", self.inner.prefix);
-        let (kind, body, agent): (Option<String>, Option<Vec<u8>>, Option<String>) =
-            redis::cmd("HMGET")
-                .arg(&key)
-                .arg("kind")
-                .arg("body")
-                .arg("agent")
-                .query_async(&mut conn)
-                .await
-                .map_err(|e| self.error("reading a robots.txt", e))?;
+        let (kind, body, agent): (Option<String>, Option<Vec<u8>>, Option<String>) = self
+            .call("reading a robots.txt", |mut conn| {
+                let key = key.clone();
+                async move {
+                    redis::cmd("HMGET")
+                        .arg(key)
+                        .arg("kind")
+                        .arg("body")
+                        .arg("agent")
+                        .query_async(&mut conn)
+                        .await
+                }
+            })
+            .await?;
         let robots = match kind.as_deref() {
             Some("p") => Robots::parse(
                 body.as_deref().unwrap_or_default(),
@@ -328,6 +362,7 @@ impl RedisFrontier {
         let reply = self.run(&i.scripts.lease, args, "leasing").await?;
         let (rows, dropped) = codec::leased(reply)?;
         out.dropped.extend(dropped);
+        self.lock_held().extend(rows.iter().map(|r| r.id));
         let mut disallowed = Vec::new();
         let mut granted = 0;
         for row in rows {
@@ -365,6 +400,11 @@ impl RedisFrontier {
             }
             self.run(&i.scripts.drop, args, "dropping disallowed pages")
                 .await?;
+            let mut held = self.lock_held();
+            for (l, _) in &disallowed {
+                held.remove(&l.id.0);
+            }
+            drop(held);
             out.dropped
                 .extend(disallowed.into_iter().map(|(l, reason)| Dropped {
                     request: l.request,
@@ -451,6 +491,11 @@ impl Frontier for RedisFrontier {
                 .run(&self.inner.scripts.complete, args, "completing")
                 .await?;
             self.remember(sent);
+            let mut held = self.lock_held();
+            for (lease, _) in &acks {
+                held.remove(&lease.id.0);
+            }
+            drop(held);
             let [added, duplicate, acked, stale] = codec::ints(reply)?;
             pushed.added = added as usize;
             pushed.duplicate += duplicate as usize;
@@ -471,6 +516,7 @@ impl Frontier for RedisFrontier {
             let reply = self
                 .run(&self.inner.scripts.reclaim, args, "reclaiming a lease")
                 .await?;
+            self.lock_held().remove(&lease.id.0);
             Ok(codec::int(reply)? == 1)
         })
     }
@@ -481,38 +527,19 @@ impl Frontier for RedisFrontier {
             let reply = self
                 .run(&self.inner.scripts.status, args, "reading the status")
                 .await?;
-            let v: [i64; 14] = codec::ints(reply)?;
-            let u = |x: i64| u64::try_from(x).unwrap_or(0);
-            Ok(Status {
-                finished: v[0] == 1,
-                next_ready: (v[1] >= 0).then(|| Duration::from_millis(u(v[1]))),
-                counts: Counts {
-                    queued: u(v[2]),
-                    leased: u(v[3]),
-                    waiting: u(v[4]),
-                    done: u(v[5]),
-                    failed: u(v[6]),
-                    dropped: u(v[7]),
-                    hosts: u(v[8]),
-                    bytes: u(v[9]),
-                    stale: u(v[10]),
-                    expired: u(v[11]),
-                    full_hosts: u(v[12]),
-                    queued_on_full_hosts: u(v[13]),
-                },
-            })
+            codec::status(reply)
         })
     }
 
     fn checkpoint(&self) -> FrontierFuture<'_, Checkpoint> {
         Box::pin(async move {
-            let mut conn = self.conn().await?;
             let key = format!("{}ck:{}", self.inner.prefix, self.inner.worker);
-            let raw: Option<Vec<u8>> = redis::cmd("GET")
-                .arg(&key)
-                .query_async(&mut conn)
-                .await
-                .map_err(|e| self.error("reading the checkpoint", e))?;
+            let raw: Option<Vec<u8>> = self
+                .call("reading the checkpoint", |mut conn| {
+                    let key = key.clone();
+                    async move { redis::cmd("GET").arg(key).query_async(&mut conn).await }
+                })
+                .await?;
             match raw {
                 None => Ok(Vec::new()),
                 Some(raw) => codec::decode_checkpoint(&raw).ok_or_else(|| {

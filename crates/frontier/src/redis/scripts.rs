@@ -15,6 +15,7 @@ pub(super) struct Scripts {
     pub reclaim: Script,
     pub status: Script,
     pub open: Script,
+    pub resync: Script,
 }
 
 impl Scripts {
@@ -29,6 +30,7 @@ impl Scripts {
             reclaim: with_acks(include_str!("lua/reclaim.lua")),
             status: with_lib(include_str!("lua/status.lua")),
             open: with_lib(include_str!("lua/open.lua")),
+            resync: with_lib(include_str!("lua/resync.lua")),
         }
     }
 }

@@ -160,3 +160,67 @@ pub fn delete_key(url: &str, key: &str) {
         .query(&mut connect(url))
         .expect("DEL");
 }
+
+/// A redis-server of one test's own (no persistence), on a free port,
+/// stopped when dropped: for a test that cuts every client's connection,
+/// which on the shared server would cut other tests' too.
+pub struct Private {
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+    /// Its URL.
+    pub url: String,
+}
+
+impl Private {
+    /// Starts one, waiting until it answers.
+    pub fn start() -> Private {
+        let port = closed_port();
+        let dir = std::env::temp_dir().join(format!(
+            "ferrocrawl-redis-private-{}-{port}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).expect("a directory in the temporary area");
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("this test needs redis-server (apt-get install redis-server): {e}")
+            });
+        let server = Private {
+            child,
+            dir,
+            url: format!("redis://127.0.0.1:{port}/0"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !ping(port) {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server
+    }
+
+    /// Closes every client's connection, as a restart would (not the
+    /// caller's own).
+    pub fn cut_clients(&self) {
+        let _: i64 = redis::cmd("CLIENT")
+            .arg("KILL")
+            .arg("TYPE")
+            .arg("normal")
+            .query(&mut connect(&self.url))
+            .expect("CLIENT KILL");
+    }
+}
+
+impl Drop for Private {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

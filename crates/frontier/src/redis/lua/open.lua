@@ -7,7 +7,8 @@ local version = redis.call('HGET', key('meta'), 'version')
 if version and version ~= ARGV[4] then
   return redis.error_reply('FERROCRAWL_FORMAT ' .. version)
 end
-redis.call('HSET', key('meta'), 'version', ARGV[4])
+-- The configuration too: `ferrocrawl status` reads the counters with it.
+redis.call('HSET', key('meta'), 'version', ARGV[4], 'cfg', ARGV[2])
 touch_worker()
 local taken = 0
 local raw = redis.call('HGETALL', key('l'))
