@@ -1311,7 +1311,11 @@ async fn handlers_that_wait_emit_follow_and_fail_like_plain_ones() {
                 .route_async("DETAIL", detail),
         );
     let run = crawl(b).await;
-    assert_eq!(run.pages.len(), 6, "a record for every page, the failed one too");
+    assert_eq!(
+        run.pages.len(),
+        6,
+        "a record for every page, the failed one too"
+    );
     assert_eq!(run.summary.failed, 1);
     let mut ids: Vec<i64> = run
         .items
