@@ -153,74 +153,9 @@ curl -fsS --max-time 10 "http://127.0.0.1:$PX_PORT/__hits" > "$WORK/hits.json"
 QUEUE_LEFT=$($R zcard site:requests)
 FPS=$($R scard site:dupefilter)
 $R smembers site:dupefilter > "$WORK/fingerprints.txt"
-# How long each worker waited idle before closing (from its log), and its
-# restarts, for the record.
+# Restarts per worker, for the record.
 for w in $(printf '%s\n' "${!RESTARTS[@]}" | sort); do echo "$w restarted ${RESTARTS[$w]} times" >&2; done
 
 RAW=$OUT/distributed-peer-$(date -u +%Y%m%dT%H%M%S).json
-$PY - "$WORK" "$PAGES" "$WALL" "$KILLED" "$QUEUE_LEFT" "$FPS" "${GAVE_UP:-}" "$VERSIONS" "$RAW" "$SITE" <<'PYEOF'
-import glob, json, os, sys
-work, pages, wall, killed, queue_left, fps, gave_up, versions, raw, site = sys.argv[1:]
-pages = int(pages)
-hits = json.load(open(os.path.join(work, "hits.json")))
-prefix = site.split("://", 1)[1].split("/", 1)[1]
-per = [hits.get(f"/{prefix}/{i}", 0) for i in range(pages)]
-fetched = sum(1 for h in per if h > 0)
-lost = [i for i, h in enumerate(per) if h == 0]
-dup_fetches = sum(per) - fetched
-other = sum(v for k, v in hits.items() if not k.startswith(f"/{prefix}/")) - 1  # less the readiness check
-lines, torn, bad_title = 0, 0, 0
-seen, twice = set(), []
-per_file = {}
-for path in sorted(glob.glob(os.path.join(work, "items.*.jsonl"))):
-    n = 0
-    for line in open(path, encoding="utf-8"):
-        try:
-            item = json.loads(line)
-        except ValueError:
-            torn += 1
-            continue
-        n += 1
-        page = int(item["url"].rsplit("/", 1)[1])
-        if item.get("title") != f"Page {page}":
-            bad_title += 1
-        if page in seen:
-            twice.append(page)
-        seen.add(page)
-    per_file[os.path.basename(path)] = n
-    lines += n
-no_item = pages - len(seen)
-# Are the lost pages' fingerprints in scrapy-redis's dupefilter (recorded,
-# never fetched)?
-lost_in_df = None
-try:
-    from scrapy import Request
-    from scrapy_redis.dupefilter import RFPDupeFilter
-    df = RFPDupeFilter(server=None, key="x")
-    recorded = set(open(os.path.join(work, "fingerprints.txt")).read().split())
-    lost_in_df = sum(1 for i in lost if df.request_fingerprint(Request(f"{site}/{i}")) in recorded)
-except Exception as e:  # noqa: BLE001 - only a note
-    print(f"(could not check the lost pages' fingerprints: {e})", file=sys.stderr)
-res = dict(pages=pages, fetched=fetched, lost=len(lost), lost_pages=lost[:50],
-           dup_fetches=dup_fetches, dup_pct=round(dup_fetches * 100 / pages, 2),
-           items=lines, distinct_items=len(seen), dup_items=len(twice), dup_item_pages=twice[:50], pages_without_item=no_item,
-           torn_lines=torn, bad_titles=bad_title, items_per_file=per_file,
-           other_requests=other, kills=int(killed), wall_s=float(wall),
-           queue_left=int(queue_left), fingerprints=int(fps), lost_in_dupefilter=lost_in_df,
-           gave_up=gave_up or None, versions=versions)
-json.dump(res, open(raw, "w"), indent=1)
-print(f"\n{versions}; {res['kills']} kills; raw figures in {raw}")
-if gave_up:
-    print(f"\n**Gave up**: {gave_up}")
-print()
-print("| pages in the site | fetched at least once | **lost** (never fetched) | duplicate fetches | items written | duplicate items | pages with no item | wall s |")
-print("|---|---|---|---|---|---|---|---|")
-print(f"| {pages:,} | {fetched:,} | **{len(lost):,}** ({len(lost) * 100 / pages:.2f}%) | {dup_fetches:,} ({res['dup_pct']:.2f}%) | {lines:,} | {len(twice):,} | {no_item:,} | {res['wall_s']:.1f} |")
-print()
-print(f"Left in Redis: {res['queue_left']} queued requests, {res['fingerprints']:,} fingerprints in the dupefilter"
-      + (f"; of the {len(lost)} lost pages, {lost_in_df} have their fingerprint there (recorded as seen, never fetched)" if lost_in_df is not None else ""))
-print(f"Lost pages (first 50): {lost[:50]}")
-print(f"Pages with two items (first 50): {twice[:50]}")
-print(f"Items per file: {per_file}; torn lines {torn}; wrong titles {bad_title}; requests off the site {other}")
-PYEOF
+$PY "$ROOT/bench/peers/chaos_report.py" "$WORK" "$PAGES" "$WALL" "$KILLED" "$QUEUE_LEFT" "$FPS" "${GAVE_UP:-}" "$VERSIONS" "$RAW" "$SITE"
 echo "logs in $WORK (kept)" >&2
