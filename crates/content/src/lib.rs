@@ -48,4 +48,4 @@ mod metadata;
 mod text;
 
 pub use content::{Content, Metadata};
-pub use extract::extract;
+pub use extract::{Rendering, extract, extract_with};
