@@ -4,7 +4,7 @@ use dom_query::Document;
 use dom_smoothie::{Config, Readability};
 use url::Url;
 
-use crate::{Content, clean, depth, markdown, metadata, text};
+use crate::{Content, clean, depth, markdown, metadata, strip, text};
 
 /// Extracts the main content of a decoded HTML page: its text, its Markdown
 /// and its metadata.
@@ -49,6 +49,10 @@ pub enum Rendering {
 /// # Ok::<(), url::ParseError>(())
 /// ```
 pub fn extract_with(html: &str, url: &Url, rendering: Rendering) -> Content {
+    // Half a page's bytes are often scripts and style sheets that
+    // Readability removes anyway: not parsing them halves the parse.
+    let html = strip::scripts_and_styles(html);
+    let html = html.as_ref();
     let document = Document::from(html);
     depth::cap(&document);
     let base = metadata::base_url(&document, url);

@@ -45,6 +45,7 @@ mod depth;
 mod extract;
 mod markdown;
 mod metadata;
+mod strip;
 mod text;
 
 pub use content::{Content, Metadata};
