@@ -11,10 +11,10 @@ const LEVEL: &str = "data-ferrocrawl-level";
 /// Records every heading's level before Readability runs (it renames `h1` to
 /// `h2`).
 pub(crate) fn mark_headings(document: &Document) {
-    for level in 1..=6 {
-        document
-            .select(&format!("h{level}"))
-            .set_attr(LEVEL, &level.to_string());
+    for heading in document.select("h1, h2, h3, h4, h5, h6").nodes() {
+        if let Some(name) = heading.node_name() {
+            heading.set_attr(LEVEL, &name[1..]);
+        }
     }
 }
 

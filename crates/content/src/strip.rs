@@ -156,22 +156,11 @@ fn is_json_ld(tag: &[u8]) -> bool {
 }
 
 fn find(bytes: &[u8], from: usize, byte: u8) -> Option<usize> {
-    let rest = bytes.get(from..)?;
-    rest.iter().position(|&b| b == byte).map(|i| from + i)
+    memchr::memchr(byte, bytes.get(from..)?).map(|i| from + i)
 }
 
 fn find_sub(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    let rest = bytes.get(from..)?;
-    let first = *needle.first()?;
-    let mut at = 0;
-    while let Some(i) = rest.get(at..)?.iter().position(|&b| b == first) {
-        let start = at + i;
-        if rest.get(start..start + needle.len()) == Some(needle) {
-            return Some(from + start);
-        }
-        at = start + 1;
-    }
-    None
+    memchr::memmem::find(bytes.get(from..)?, needle).map(|i| from + i)
 }
 
 #[cfg(test)]
