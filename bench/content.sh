@@ -2,11 +2,12 @@
 # Benchmark: main-content extraction, ferrocrawl-content against trafilatura
 # (Python, from PyPI) on the article-extraction corpus, in one run.
 #
-#   bash bench/content.sh              # ROUNDS=5 RUNS=3
+#   bash bench/content.sh              # ROUNDS=5 RUNS=3 RENDERING=text
 #
 # Each side reads the 132 gzipped pages once, then extracts every page ROUNDS
-# times (ferrocrawl: core charset decoding + extract; trafilatura: extract on
-# the fetched bytes). GNU time measures the whole process: wall seconds, CPU
+# times (ferrocrawl: core charset decoding + extract_with, making the text and
+# the metadata as trafilatura's extract does, or RENDERING=markdown|both;
+# trafilatura: extract on the fetched bytes). GNU time measures the whole process: wall seconds, CPU
 # seconds (user+sys) and peak RSS. Prints the median over RUNS of each, pages/s,
 # pages per CPU-second and ferrocrawl's ratio to trafilatura on that last one
 # (the target: at least 10). Raw lines go to bench/out/.
@@ -41,7 +42,7 @@ run() { # NAME CMD...
   rm -f "$t" "$t.out"
 }
 for _ in $(seq "$RUNS"); do
-  run ferrocrawl "$FC" "$CORPUS" "$ROUNDS"
+  run ferrocrawl "$FC" "$CORPUS" "$ROUNDS" "${RENDERING:-text}"
   run trafilatura "$VENV/bin/python" "$ROOT/bench/peers/trafilatura_corpus.py" "$CORPUS" "$ROUNDS"
 done
 

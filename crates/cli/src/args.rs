@@ -196,6 +196,9 @@ Examples:
   # resumable: Ctrl-C or kill it, then run the same command again (state in pages.jsonl.state)
   ferrocrawl crawl http://127.0.0.1:8082/ -o pages.jsonl --state
 
+  # clean Markdown for an LLM or search pipeline: in each line, and as DIR/HOST/PATH.md
+  ferrocrawl crawl http://127.0.0.1:8082/ --content markdown -o pages.jsonl --save md/
+
 Defaults are polite: robots.txt obeyed (Crawl-delay up to 30s), 4 requests at once per host.
 Links and redirects into private, loopback or link-local addresses are refused unless a
 seed is itself such an address, or --allow-private is given.
@@ -422,6 +425,12 @@ pub struct SettingsArgs {
     /// Accept invalid TLS certificates (test servers only) [insecure].
     #[arg(long)]
     pub insecure: bool,
+    /// Add each HTML page's main content (the article, without navigation, ads or footers) to
+    /// its line, as "markdown" or "text", with its metadata (author, date, language,
+    /// canonical_url, description; title becomes the article's); with --save, saves
+    /// DIR/HOST/PATH.md (or .txt) instead of the raw page [content].
+    #[arg(long, value_name = "FORMAT")]
+    pub content: Option<ContentFormat>,
 }
 
 impl SettingsArgs {
@@ -498,6 +507,12 @@ impl SettingsArgs {
         }
         set(&mut s.max_body, self.max_body);
         s.insecure |= self.insecure;
+        if let Some(format) = self.content {
+            s.content = Some(match format {
+                ContentFormat::Markdown => ferrocrawl::crawl::ContentFormat::Markdown,
+                ContentFormat::Text => ferrocrawl::crawl::ContentFormat::Text,
+            });
+        }
     }
 }
 

@@ -4,15 +4,55 @@ use dom_query::Document;
 use dom_smoothie::{Config, Readability};
 use url::Url;
 
-use crate::{Content, clean, depth, markdown, metadata, text};
+use crate::{Content, clean, depth, markdown, metadata, strip, text};
 
-/// Extracts the main content of a decoded HTML page.
+/// Extracts the main content of a decoded HTML page: its text, its Markdown
+/// and its metadata.
 ///
 /// `url` is the page's URL: relative links and images are resolved against it
 /// (or against the page's `<base href>`). Never fails: a page where no article
 /// can be told apart yields its whole `<body>`, cleaned the same way, and a page
 /// without text yields empty strings.
+///
+/// When only one of text and Markdown is wanted, [`extract_with`] skips the
+/// other (the Markdown costs a second HTML parse).
 pub fn extract(html: &str, url: &Url) -> Content {
+    extract_with(html, url, Rendering::Both)
+}
+
+/// Which renderings of the main content [`extract_with`] makes; the others
+/// are left empty. The metadata is always read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Rendering {
+    /// Text and Markdown.
+    #[default]
+    Both,
+    /// [`Content::text`] only.
+    Text,
+    /// [`Content::markdown`] only.
+    Markdown,
+    /// Neither: the metadata only.
+    Neither,
+}
+
+/// [`extract`], making only the renderings asked for.
+///
+/// ```
+/// use ferrocrawl_content::{Rendering, extract_with};
+///
+/// let html = "<html><body><article><p>One paragraph of the article's text, long \
+///     enough to count as an article for the detector that finds it.</p></article></body></html>";
+/// let url = url::Url::parse("https://example.org/a")?;
+/// let content = extract_with(html, &url, Rendering::Text);
+/// assert!(content.text.starts_with("One paragraph"));
+/// assert!(content.markdown.is_empty());
+/// # Ok::<(), url::ParseError>(())
+/// ```
+pub fn extract_with(html: &str, url: &Url, rendering: Rendering) -> Content {
+    // Half a page's bytes are often scripts and style sheets that
+    // Readability removes anyway: not parsing them halves the parse.
+    let html = strip::scripts_and_styles(html);
+    let html = html.as_ref();
     let document = Document::from(html);
     depth::cap(&document);
     let base = metadata::base_url(&document, url);
@@ -54,13 +94,28 @@ pub fn extract(html: &str, url: &Url) -> Content {
             ..Content::default()
         };
     };
+    if rendering == Rendering::Neither {
+        return Content {
+            metadata: meta,
+            ..Content::default()
+        };
+    }
     clean::boilerplate(&root);
-    markdown::prepare(&root, &base);
     // The text first: rendering the Markdown escapes the tree's text.
-    let text = text::render(&root);
+    let text = match rendering {
+        Rendering::Both | Rendering::Text => text::render(&root),
+        Rendering::Markdown | Rendering::Neither => String::new(),
+    };
+    let markdown = match rendering {
+        Rendering::Both | Rendering::Markdown => {
+            markdown::prepare(&root, &base);
+            markdown::render(&root)
+        }
+        Rendering::Text | Rendering::Neither => String::new(),
+    };
     Content {
         text,
-        markdown: markdown::render(&root),
+        markdown,
         metadata: meta,
     }
 }

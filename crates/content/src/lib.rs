@@ -45,7 +45,8 @@ mod depth;
 mod extract;
 mod markdown;
 mod metadata;
+mod strip;
 mod text;
 
 pub use content::{Content, Metadata};
-pub use extract::extract;
+pub use extract::{Rendering, extract, extract_with};

@@ -11,10 +11,10 @@ const LEVEL: &str = "data-ferrocrawl-level";
 /// Records every heading's level before Readability runs (it renames `h1` to
 /// `h2`).
 pub(crate) fn mark_headings(document: &Document) {
-    for level in 1..=6 {
-        document
-            .select(&format!("h{level}"))
-            .set_attr(LEVEL, &level.to_string());
+    for heading in document.select("h1, h2, h3, h4, h5, h6").nodes() {
+        if let Some(name) = heading.node_name() {
+            heading.set_attr(LEVEL, &name[1..]);
+        }
     }
 }
 
@@ -40,42 +40,107 @@ pub(crate) fn prepare(root: &NodeRef<'_>, base: &Url) {
         }
     }
     for pre in scope.select("pre").nodes() {
-        let code = pre
-            .element_children()
-            .into_iter()
-            .find(|child| child.has_name("code"));
-        let language = code
-            .and_then(|c| c.class())
+        code_block(pre);
+    }
+    for table in scope.select("table").nodes() {
+        table_head(table);
+    }
+}
+
+/// Makes a `<pre>` the one shape the converter fences exactly:
+/// `<pre><code class="language-NAME">TEXT</code></pre>`. Highlighting spans
+/// (and any other markup) inside go, their text stays byte for byte; the
+/// language comes from the `<code>`, the `<pre>` or a wrapper up to two
+/// levels out (`language-`, `lang-` or GitHub's `highlight-source-` class, or
+/// a `lang` / `data-lang` attribute).
+fn code_block(pre: &NodeRef<'_>) {
+    let code = pre
+        .element_children()
+        .into_iter()
+        .find(|child| child.has_name("code"));
+    let named = |node: &NodeRef<'_>| {
+        node.class()
             .and_then(|c| language(&c))
-            .or_else(|| pre.class().and_then(|c| language(&c)));
-        match (code, language) {
-            (Some(code), Some(language)) => code.set_attr("class", &format!("language-{language}")),
-            // a bare <pre>: the converter takes a code block's language from
-            // its <code>, so give it one
-            (None, Some(language)) => {
-                let inner = pre.inner_html();
-                pre.set_html(format!(
-                    "<code class=\"language-{language}\">{inner}</code>"
-                ));
-            }
-            (Some(code), None) => code.remove_attr("class"),
-            (None, None) => {}
+            .or_else(|| node.attr("lang").and_then(|l| valid(&l)))
+            .or_else(|| node.attr("data-lang").and_then(|l| valid(&l)))
+    };
+    let language = code
+        .as_ref()
+        .and_then(named)
+        .or_else(|| named(pre))
+        .or_else(|| {
+            pre.ancestors_it(Some(2))
+                .filter(NodeRef::is_element)
+                .find_map(|a| named(&a))
+        });
+    // <br> is a line break in a <pre>: keep it as one before taking the text
+    for br in Selection::from(*pre).select("br").nodes() {
+        br.replace_with_html("\n");
+    }
+    let text = pre.text();
+    let escaped = text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let class = language
+        .map(|l| format!(" class=\"language-{l}\""))
+        .unwrap_or_default();
+    pre.set_html(format!("<code{class}>{escaped}</code>"));
+}
+
+/// Gives a table the header row the converter needs to write a GFM table
+/// (without one it writes each cell as a paragraph): the first row becomes
+/// the header when no cell holds block content (a layout table is left as
+/// it is), and header cells further down (row headers) become ordinary
+/// cells, which the converter would otherwise drop.
+fn table_head(table: &NodeRef<'_>) {
+    let scope = Selection::from(*table);
+    if scope.select("table").exists() {
+        // nested tables: a layout; the converter writes them as blocks
+        return;
+    }
+    let rows = scope.select("tr");
+    let Some(first) = rows.nodes().first().copied() else {
+        return;
+    };
+    let first_cells = first.element_children();
+    let headed = first_cells.iter().any(|c| c.has_name("th"));
+    if !headed {
+        let blocks = "p, div, ul, ol, pre, blockquote, h1, h2, h3, h4, h5, h6, figure";
+        if rows.nodes().len() < 2 || first_cells.len() < 2 || scope.select(blocks).exists() {
+            return;
+        }
+        for cell in first_cells.iter().filter(|c| c.has_name("td")) {
+            cell.rename("th");
+        }
+    }
+    for row in rows.nodes().iter().skip(1) {
+        for cell in row.element_children().iter().filter(|c| c.has_name("th")) {
+            cell.rename("td");
         }
     }
 }
 
-/// The language a class list names: `language-rust`, `lang-rust`.
+/// The language a class list names: `language-rust`, `lang-rust`,
+/// `highlight-source-rust`.
 fn language(classes: &str) -> Option<String> {
     classes.split_whitespace().find_map(|class| {
         let name = class
             .strip_prefix("language-")
-            .or_else(|| class.strip_prefix("lang-"))?;
-        let valid = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '_' | '#' | '.'));
-        valid.then(|| name.to_owned())
+            .or_else(|| class.strip_prefix("lang-"))
+            .or_else(|| class.strip_prefix("highlight-source-"))?;
+        valid(name)
     })
+}
+
+/// A language name as a fence's info string can carry it.
+fn valid(name: &str) -> Option<String> {
+    let name = name.trim();
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '_' | '#' | '.'));
+    valid.then(|| name.to_ascii_lowercase())
 }
 
 /// Stand-ins for characters htmd leaves as they are but CommonMark and GFM
@@ -106,11 +171,50 @@ pub(crate) fn render(root: &NodeRef<'_>) -> String {
     // which a string source has none of.
     let markdown = converter.convert(&html).unwrap_or_default();
     let markdown = markdown.trim();
-    if markdown.contains([AMPERSAND, TILDE]) {
+    let markdown = if markdown.contains([AMPERSAND, TILDE]) {
         markdown.replace(AMPERSAND, "\\&").replace(TILDE, "\\~")
     } else {
         markdown.to_owned()
+    };
+    escape_paren_items(&markdown)
+}
+
+/// Escapes `2) text` at the start of a line outside code blocks, which
+/// CommonMark reads as an ordered list item and the converter leaves as it
+/// is (it escapes `2. text`). The converter's own lists use `N.`, so such a
+/// line is always the page's text.
+fn escape_paren_items(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    let mut fence: Option<(char, usize)> = None;
+    for line in markdown.split_inclusive('\n') {
+        let body = line.trim_start();
+        let marker = body.chars().next().filter(|c| matches!(c, '`' | '~'));
+        let run = marker.map_or(0, |m| body.chars().take_while(|&c| c == m).count());
+        match (fence, marker) {
+            (None, Some(m)) if run >= 3 => fence = Some((m, run)),
+            (Some((m, n)), Some(c)) if c == m && run >= n && body[run..].trim().is_empty() => {
+                fence = None;
+            }
+            _ => {}
+        }
+        let digits = body.chars().take_while(char::is_ascii_digit).count();
+        let item = fence.is_none()
+            && (1..=9).contains(&digits)
+            && body[digits..].starts_with(')')
+            && body[digits + 1..]
+                .chars()
+                .next()
+                .is_none_or(char::is_whitespace);
+        if item {
+            let at = line.len() - body.len() + digits;
+            out.push_str(&line[..at]);
+            out.push('\\');
+            out.push_str(&line[at..]);
+        } else {
+            out.push_str(line);
+        }
     }
+    out
 }
 
 /// Puts the stand-ins into every text node outside code (where Markdown
@@ -155,7 +259,16 @@ fn starts_reference(rest: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::starts_reference;
+    use super::{escape_paren_items, starts_reference};
+
+    #[test]
+    fn paren_items_are_escaped_outside_code() {
+        let md = "2) first\n  10) second\n2)x\n```\n3) code\n```\n4)\n1. list";
+        assert_eq!(
+            escape_paren_items(md),
+            "2\\) first\n  10\\) second\n2)x\n```\n3) code\n```\n4\\)\n1. list"
+        );
+    }
 
     #[test]
     fn references_are_told_from_ampersands() {

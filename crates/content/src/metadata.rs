@@ -18,37 +18,101 @@ pub(crate) fn base_url(document: &Document, url: &Url) -> Url {
 }
 
 /// What the page says about itself in its markup. Read before Readability
-/// runs, because Readability takes the document apart.
+/// runs, because Readability takes the document apart. One walk over the
+/// document's `<meta>`, `<link>` and `<time>` elements; for each field the
+/// first element in document order of the best kind wins.
 pub(crate) fn from_head(document: &Document, url: &Url) -> Metadata {
-    let canonical_url = document
-        .select("link[rel~=canonical][href]")
-        .attr("href")
+    let mut canonical = None;
+    let mut found: [Option<String>; Key::COUNT] = Default::default();
+    let mut first = |key: Key, value: Option<String>| {
+        if found[key as usize].is_none() {
+            found[key as usize] = value;
+        }
+    };
+    for node in document
+        .select("meta[content], link[rel][href], time[datetime]")
+        .nodes()
+    {
+        if node.has_name("link") {
+            let canonical_link = node.attr("rel").is_some_and(|rel| {
+                rel.split_whitespace()
+                    .any(|r| r.eq_ignore_ascii_case("canonical"))
+            });
+            if canonical_link && canonical.is_none() {
+                canonical = node.attr("href").map(|h| h.to_string());
+            }
+            continue;
+        }
+        if node.has_name("time") {
+            first(Key::Time, non_empty(node.attr("datetime").as_deref()));
+            continue;
+        }
+        let content = || non_empty(node.attr("content").as_deref());
+        if let Some(name) = node.attr("name") {
+            match name.to_ascii_lowercase().as_str() {
+                "author" => first(Key::Author, content()),
+                "date" => first(Key::Date, content()),
+                "description" => first(Key::Description, content()),
+                _ => {}
+            }
+        }
+        if let Some(property) = node.attr("property") {
+            match &*property {
+                "article:author" => first(Key::ArticleAuthor, content()),
+                "article:published_time" => first(Key::Published, content()),
+                "og:description" => first(Key::OgDescription, content()),
+                "og:locale" => first(Key::OgLocale, content()),
+                _ => {}
+            }
+        }
+        if node
+            .attr("http-equiv")
+            .is_some_and(|h| h.eq_ignore_ascii_case("content-language"))
+        {
+            first(Key::ContentLanguage, content());
+        }
+    }
+    let mut take = |key: Key| found[key as usize].take();
+    let canonical_url = canonical
         .and_then(|href| url.join(href.trim()).ok())
         .filter(|u| matches!(u.scheme(), "http" | "https"));
-    let language = non_empty(document.select("html").attr("lang").as_deref())
-        .or_else(|| meta(document, "meta[http-equiv=content-language i]"))
-        .or_else(|| {
-            meta(document, "meta[property=\"og:locale\"]").map(|locale| locale.replace('_', "-"))
-        });
+    let lang = document
+        .root()
+        .element_children()
+        .into_iter()
+        .find(|n| n.has_name("html"))
+        .and_then(|html| non_empty(html.attr("lang").as_deref()));
+    let language = lang
+        .or_else(|| take(Key::ContentLanguage))
+        .or_else(|| take(Key::OgLocale).map(|locale| locale.replace('_', "-")));
     Metadata {
         title: None,
-        author: meta(document, "meta[name=author i]")
-            .or_else(|| meta(document, "meta[property=\"article:author\"]")),
-        date: meta(document, "meta[property=\"article:published_time\"]")
-            .or_else(|| meta(document, "meta[name=date i]"))
-            .or_else(|| {
-                non_empty(
-                    document
-                        .select("time[datetime]")
-                        .attr("datetime")
-                        .as_deref(),
-                )
-            }),
+        author: take(Key::Author).or_else(|| take(Key::ArticleAuthor)),
+        date: take(Key::Published)
+            .or_else(|| take(Key::Date))
+            .or_else(|| take(Key::Time)),
         language,
         canonical_url,
-        description: meta(document, "meta[name=description i]")
-            .or_else(|| meta(document, "meta[property=\"og:description\"]")),
+        description: take(Key::Description).or_else(|| take(Key::OgDescription)),
     }
+}
+
+/// The values [`from_head`] collects.
+#[derive(Clone, Copy)]
+enum Key {
+    Author,
+    ArticleAuthor,
+    Published,
+    Date,
+    Time,
+    Description,
+    OgDescription,
+    OgLocale,
+    ContentLanguage,
+}
+
+impl Key {
+    const COUNT: usize = 9;
 }
 
 /// Title, byline, date and language as Readability found them (it reads
@@ -70,10 +134,6 @@ pub(crate) fn fill_from_article(meta: &mut Metadata, article: &Article) {
 /// The `<title>`, when Readability could not run.
 pub(crate) fn fill_title(meta: &mut Metadata, document: &Document) {
     meta.title = non_empty(Some(&document.select("title").text()));
-}
-
-fn meta(document: &Document, selector: &str) -> Option<String> {
-    non_empty(document.select(selector).attr("content").as_deref())
 }
 
 fn non_empty(value: Option<&str>) -> Option<String> {

@@ -34,6 +34,8 @@ pub(crate) struct Ctx {
     /// Send `Referer` with followed requests.
     pub referer: bool,
     pub keep_bodies: bool,
+    /// Add each HTML page's main content to its record (the `content` setting).
+    pub content: Option<crate::settings::ContentFormat>,
     pub sitemaps: bool,
     /// The seeds' origins, whose robots.txt `Sitemap:` lines are read when
     /// `sitemaps` is on, serialized (`http://host:port`).
@@ -377,6 +379,15 @@ impl CrawlerBuilder {
         self
     }
 
+    /// Add each successful HTML page's main content (boilerplate removed)
+    /// as Markdown or text, and its metadata, to its record
+    /// ([`PageRecord::content`](crate::PageRecord::content)). The work is
+    /// done in the page's own task. Default none.
+    pub fn content(mut self, format: Option<crate::settings::ContentFormat>) -> Self {
+        self.settings.content = format;
+        self
+    }
+
     /// Keep each page's body in its record (for mirroring). Default off.
     pub fn keep_bodies(mut self, on: bool) -> Self {
         self.keep_bodies = on;
@@ -478,6 +489,7 @@ impl CrawlerBuilder {
             max_redirects: st.max_redirects,
             user_agent,
             keep_bodies: self.keep_bodies,
+            content: st.content,
             sitemaps: st.sitemaps,
             seed_origins: seed_urls
                 .iter()

@@ -18,7 +18,8 @@ pub struct PageRecord {
     /// The page it was found on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub referrer: Option<Url>,
-    /// `<title>` text.
+    /// `<title>` text; with the `content` setting on, the article's title
+    /// when one is found (the site's name trimmed off).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `Content-Type` header.
@@ -42,9 +43,40 @@ pub struct PageRecord {
     /// What went wrong, if the page failed: `{kind, message}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorRecord>,
+    /// The page's main content and metadata, with the `content` setting on
+    /// (successful HTML pages only); its keys sit beside the others.
+    #[serde(flatten)]
+    pub content: Option<PageContent>,
     /// The body, kept only when the crawler was asked to (`keep_bodies`).
     #[serde(skip)]
     pub body: Option<ferrocrawl_core::Bytes>,
+}
+
+/// A page's main content, boilerplate removed, and its metadata (the
+/// `content` setting). The title goes in [`PageRecord::title`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PageContent {
+    /// The main content as Markdown (`content = "markdown"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub markdown: Option<String>,
+    /// The main content as plain text (`content = "text"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The author or byline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// The publication date as the page gives it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// The page's language (`<html lang>`, `content-language`, `og:locale`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// `<link rel="canonical">`, absolute.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canonical_url: Option<Url>,
+    /// `<meta name="description">` or Open Graph's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 impl PageRecord {
@@ -67,6 +99,7 @@ impl PageRecord {
                 kind: kind.to_owned(),
                 message,
             }),
+            content: None,
             body: None,
         }
     }

@@ -30,6 +30,7 @@
 //! [`Frontier`]: ferrocrawl_frontier::Frontier
 
 mod builder;
+mod content;
 mod crawler;
 mod event;
 mod handler;
@@ -43,11 +44,11 @@ mod stats;
 
 pub use builder::CrawlerBuilder;
 pub use crawler::{Crawler, Stopper, Summary};
-pub use event::{Event, PageRecord};
+pub use event::{Event, PageContent, PageRecord};
 pub use handler::{AsyncHandler, Context, Handled, Handler, HandlerFuture, Router};
 pub use output::Output;
 pub use settings::{
-    CrawlOrder, DOCS as SETTINGS_DOCS, ScopeSetting, Settings, ThrottleScope, parse_delay,
-    parse_duration, parse_size,
+    ContentFormat, CrawlOrder, DOCS as SETTINGS_DOCS, ScopeSetting, Settings, ThrottleScope,
+    parse_delay, parse_duration, parse_size,
 };
 pub use stats::Stats;

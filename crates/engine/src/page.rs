@@ -275,6 +275,7 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response, waited: Option<HandlerResult
         elapsed: resp.timings.total + std::time::Duration::from_millis(request.spent_ms),
         attempts: request.attempts + 1,
         error: None,
+        content: None,
         body: None,
     };
     let mut follow = Vec::new();
@@ -453,6 +454,12 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response, waited: Option<HandlerResult
                 cut.push((url, why.to_owned()));
             }
         }
+    }
+    if let Some(format) = ctx.content
+        && resp.status.is_success()
+        && is_html(content_type.as_deref(), &resp.body)
+    {
+        crate::content::add(&mut record, format, &resp);
     }
     if ctx.keep_bodies {
         record.body = Some(resp.body.clone());

@@ -111,6 +111,10 @@ pub struct Settings {
     pub all_extensions: bool,
     /// Also seed from the start URLs' sitemaps (robots.txt `Sitemap:` lines and `/sitemap.xml`).
     pub sitemaps: bool,
+    /// Add each successful HTML page's main content (boilerplate removed),
+    /// as `markdown` or `text`, and its metadata to its page record; `None`
+    /// (the default) adds nothing.
+    pub content: Option<ContentFormat>,
     /// Allow requests to private, loopback and link-local addresses even when no start URL is one.
     pub allow_private: bool,
     /// Requests queued in memory before the queue moves to a temporary
@@ -163,6 +167,7 @@ impl Default for Settings {
             follow_nofollow: false,
             all_extensions: false,
             sitemaps: false,
+            content: None,
             allow_private: false,
             spill_after: 100_000,
             lease_ttl: Duration::from_secs(600),
@@ -179,6 +184,16 @@ pub enum CrawlOrder {
     Bfs,
     /// Newest first.
     Dfs,
+}
+
+/// How a page's main content is written (the `content` setting).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContentFormat {
+    /// CommonMark with GFM tables, links and images absolute.
+    Markdown,
+    /// Plain text, blocks separated by blank lines.
+    Text,
 }
 
 /// What a `Retry-After` (429, or 503 with the header) holds back.
@@ -413,6 +428,10 @@ pub const DOCS: &[(&str, &str)] = &[
     ("follow_nofollow", "follow rel=nofollow links too"),
     ("all_extensions", "follow links to non-HTML files too"),
     ("sitemaps", "also seed from the start URLs' sitemaps"),
+    (
+        "content",
+        "add each HTML page's main content (markdown or text) and metadata to its record",
+    ),
     (
         "allow_private",
         "allow private, loopback and link-local addresses",

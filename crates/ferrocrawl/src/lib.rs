@@ -3,7 +3,8 @@
 //! This is the crate to depend on. It re-exports the vocabulary
 //! ([`Request`], [`Response`], [`Outcome`], [`Error`]), the downloader
 //! ([`Client`], [`Fetcher`], [`RetryPolicy`]) and, under [`crawl`], the
-//! crawl engine ([`crawl::Crawler`]).
+//! crawl engine ([`crawl::Crawler`]). [`ContentExt`] gives a [`Response`]
+//! its main content: `resp.markdown()`, `resp.main_text()`, `resp.metadata()`.
 //!
 //! ```no_run
 //! # async fn demo() -> ferrocrawl::Result<()> {
@@ -16,7 +17,7 @@
 //! ```
 
 pub use ferrocrawl_core::{
-    Body, Error, ErrorKind, HeaderMap, Method, Outcome, Redirect, Request, Response, Result,
+    Body, Bytes, Error, ErrorKind, HeaderMap, Method, Outcome, Redirect, Request, Response, Result,
     RetryReason, StatusCode, TimeoutPhase, Timeouts, Timings, Url, Version, charset,
 };
 pub use ferrocrawl_fetch::{
@@ -25,18 +26,28 @@ pub use ferrocrawl_fetch::{
 };
 pub use ferrocrawl_frontier::AutoThrottle;
 
+pub mod content;
 pub mod job;
 mod output;
 
+pub use content::ContentExt;
 pub use job::{ItemRoute, Job, JobReport, RunningJob, StateFate};
+
+/// What most programs use, in one `use ferrocrawl::prelude::*;`: the
+/// vocabulary, the client and [`ContentExt`] (so `resp.markdown()` works).
+pub mod prelude {
+    pub use crate::content::ContentExt;
+    pub use crate::{Client, Error, Job, Request, Response, Result, Url};
+}
 
 /// Crawling: the engine, the frontier, scope, links and robots.txt.
 pub mod crawl {
     pub use crate::output::SinkOutput;
     pub use ferrocrawl_engine::{
-        AsyncHandler, Context, CrawlOrder, Crawler, CrawlerBuilder, Event, Handled, Handler,
-        HandlerFuture, Output, PageRecord, Router, SETTINGS_DOCS, ScopeSetting, Settings, Stats,
-        Stopper, Summary, ThrottleScope, parse_delay, parse_duration, parse_size,
+        AsyncHandler, ContentFormat, Context, CrawlOrder, Crawler, CrawlerBuilder, Event, Handled,
+        Handler, HandlerFuture, Output, PageContent, PageRecord, Router, SETTINGS_DOCS,
+        ScopeSetting, Settings, Stats, Stopper, Summary, ThrottleScope, parse_delay,
+        parse_duration, parse_size,
     };
     pub use ferrocrawl_extract::{Link, LinkKind, LinkOptions, PageLinks, extract_links};
     pub use ferrocrawl_frontier::{

@@ -200,3 +200,154 @@ fn boilerplate_is_left_out_of_text_and_markdown() {
     assert!(c.text.contains("Turnout rose in every district"));
     assert!(c.text.contains("statistics office"));
 }
+
+#[test]
+fn every_heading_level_survives_beside_the_title() {
+    let md = content(
+        "<h1>What the survey found</h1><p>Turnout was high in every district we visited.</p>\
+         <h5>Footnote level five</h5><p>Households were chosen at random from the register.</p>\
+         <h6>Footnote level six</h6><p>Each district contributed in proportion to its size.</p>",
+    )
+    .markdown;
+    for heading in [
+        "# What the survey found",
+        "##### Footnote level five",
+        "###### Footnote level six",
+    ] {
+        assert!(
+            md.lines().any(|line| line == heading),
+            "no line `{heading}` in:\n{md}"
+        );
+    }
+}
+
+#[test]
+fn code_language_from_github_and_pygments_wrappers() {
+    let md = content(
+        "<p>GitHub wraps a highlighted block in a div:</p>\
+         <div class=\"highlight highlight-source-rust notranslate\"><pre>\
+         <span class=\"pl-k\">let</span> x = <span class=\"pl-c1\">1</span>;\n    \
+         <span class=\"pl-en\">run</span>(x);</pre></div>\
+         <p>and its comments put the language on the pre:</p>\
+         <pre lang=\"python\"><code>def f():\n    return 1</code></pre>\
+         <p>while Pygments leaves an empty span first:</p>\
+         <div class=\"highlight\"><pre><span></span><span class=\"k\">echo</span> hi\n\tdone</pre></div>",
+    )
+    .markdown;
+    assert!(md.contains("```rust\nlet x = 1;\n    run(x);\n```"), "{md}");
+    assert!(
+        md.contains("```python\ndef f():\n    return 1\n```"),
+        "{md}"
+    );
+    assert!(md.contains("```\necho hi\n\tdone\n```"), "{md}");
+}
+
+#[test]
+fn highlighted_code_keeps_its_whitespace_exactly() {
+    let md = content(
+        "<p>The loop, highlighted span by span:</p>\
+         <pre><code class=\"language-rust\"><span class=\"kw\">for</span> i <span class=\"kw\">in</span> 0..3 {\n\
+         \x20       <span class=\"mac\">println!</span>(<span class=\"s\">\"{i}  two  spaces\"</span>);\n\
+         \n\
+         \x20   }\n\
+         </code></pre>",
+    )
+    .markdown;
+    let expected =
+        "```rust\nfor i in 0..3 {\n        println!(\"{i}  two  spaces\");\n\n    }\n```";
+    assert!(md.contains(expected), "{md}");
+}
+
+#[test]
+fn code_holding_a_fence_gets_a_longer_fence() {
+    let md = content(
+        "<p>How to write a fenced block in Markdown:</p>\
+         <pre><code class=\"language-markdown\">```rust\nfn main() {}\n```</code></pre>",
+    )
+    .markdown;
+    assert!(
+        md.contains("````markdown\n```rust\nfn main() {}\n```\n````"),
+        "{md}"
+    );
+}
+
+#[test]
+fn a_table_without_a_head_keeps_every_cell() {
+    let md = content(
+        "<p>The districts, as the office lists them:</p>\
+         <table><tr><td>North</td><td><a href=\"/north\">report</a></td><td><code>n_1</code></td></tr>\
+         <tr><td>South</td><td>no report</td><td><code>s_2</code></td></tr></table>",
+    )
+    .markdown;
+    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
+    assert!(rows.len() >= 3, "not a GFM table:\n{md}");
+    for text in [
+        "North",
+        "[report](https://news.example/north)",
+        "`n_1`",
+        "South",
+        "no report",
+        "`s_2`",
+    ] {
+        assert!(
+            rows.iter().any(|r| r.contains(text)),
+            "cell text `{text}` dropped:\n{md}"
+        );
+    }
+}
+
+#[test]
+fn linked_images_and_protocol_relative_urls_are_absolute() {
+    let md = content(
+        "<p>The map links to the full-size version: \
+         <a href=\"maps/full.png\"><img src=\"//cdn.news.example/maps/small.png\" alt=\"Map\"></a> \
+         and the <a href=\"?page=2\">next page</a> continues the list.</p>",
+    )
+    .markdown;
+    assert!(
+        md.contains(
+            "[![Map](https://cdn.news.example/maps/small.png)](https://news.example/2026/survey/maps/full.png)"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("[next page](https://news.example/2026/survey/index.html?page=2)"),
+        "{md}"
+    );
+}
+
+#[test]
+fn more_text_that_looks_like_markdown_is_escaped() {
+    let md = content(
+        "<p>+ not a bullet</p><p>* not a bullet either</p><p>2) not a list item</p>\
+         <p>[x](y) is not a link, nor is ![x](y) an image.</p>",
+    )
+    .markdown;
+    for line in [
+        "+ not a bullet",
+        "* not a bullet either",
+        "2) not a list item",
+    ] {
+        assert!(
+            !md.lines().any(|l| l == line),
+            "`{line}` left unescaped in:\n{md}"
+        );
+    }
+    assert!(!md.contains("[x](y)"), "{md}");
+    assert!(md.contains(r"\[x\](y)"), "{md}");
+}
+
+#[test]
+fn row_headers_are_kept_as_cells() {
+    let md = content(
+        "<p>Turnout by district, as a table with row headers:</p>\
+         <table><thead><tr><th>District</th><th>Turnout</th></tr></thead>\
+         <tbody><tr><th scope=\"row\">North</th><td>71%</td></tr>\
+         <tr><th scope=\"row\">South</th><td>64%</td></tr></tbody></table>",
+    )
+    .markdown;
+    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
+    assert_eq!(rows.len(), 4, "{md}");
+    assert!(rows[2].contains("North") && rows[2].contains("71%"), "{md}");
+    assert!(rows[3].contains("South") && rows[3].contains("64%"), "{md}");
+}

@@ -1,31 +1,54 @@
-//! Saved pages: bodies under DIR/HOST[_PORT]/PATH (`crawl --save DIR`).
+//! Saved pages: bodies under DIR/HOST[_PORT]/PATH (`crawl --save DIR`), or
+//! with the `content` setting each HTML page's main content under
+//! DIR/HOST[_PORT]/PATH.md (or `.txt`).
 
 use std::path::{Path, PathBuf};
 
+use ferrocrawl_engine::{ContentFormat, PageRecord};
+
 use crate::{Error, ErrorKind, Result, Url};
 
-/// Writes page bodies into a directory tree shaped like the site.
+/// Writes page bodies (or their main content) into a directory tree shaped
+/// like the site.
 #[derive(Debug)]
 pub(crate) struct Mirror {
     root: PathBuf,
+    /// Save each page's main content instead of its body.
+    content: Option<ContentFormat>,
 }
 
 fn io(message: String, e: std::io::Error) -> Error {
     Error::new(ErrorKind::Io, message).with_source(e)
 }
 
+// ===== impl Mirror =====
+
 impl Mirror {
-    /// A mirror rooted at `root`, created if missing.
-    pub fn new(root: &Path) -> Result<Mirror> {
+    /// A mirror rooted at `root`, created if missing, of bodies or (with
+    /// `content`) of main contents.
+    pub fn new(root: &Path, content: Option<ContentFormat>) -> Result<Mirror> {
         std::fs::create_dir_all(root)
             .map_err(|e| io(format!("cannot create the directory {}", root.display()), e))?;
         Ok(Mirror {
             root: root.to_owned(),
+            content,
         })
     }
 
+    /// The name a directory's own page is saved as: `index.html`, or
+    /// `index.md` / `index.txt` for content.
+    fn index(&self) -> &'static str {
+        match self.content {
+            None => "index.html",
+            Some(ContentFormat::Markdown) => "index.md",
+            Some(ContentFormat::Text) => "index.txt",
+        }
+    }
+
     /// Where `url` is saved: directories end in `index.html`, a query is
-    /// kept in the file name with '/' escaped.
+    /// kept in the file name with '/' escaped. Content is saved with `.md`
+    /// (or `.txt`) in place of an `.html` or `.htm` extension, or after the
+    /// name (and query) when there is none.
     pub fn path_for(&self, url: &Url) -> PathBuf {
         let mut path = self.root.clone();
         let host = url.host_str().unwrap_or("unknown-host");
@@ -40,16 +63,50 @@ impl Mirror {
             path.push(s);
         }
         if url.path().ends_with('/') || segments.is_empty() {
+            // `index.md` for content: the extension is swapped below
             path.push("index.html");
         }
-        if let Some(q) = url.query() {
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            path.set_file_name(format!("{name}?{}", q.replace('/', "%2F")));
+        let mut name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Some(content) = self.content {
+            let lower = name.to_ascii_lowercase();
+            for ext in [".html", ".htm", ".xhtml"] {
+                if lower.ends_with(ext) && name.len() > ext.len() {
+                    name.truncate(name.len() - ext.len());
+                    break;
+                }
+            }
+            if let Some(q) = url.query() {
+                name = format!("{name}?{}", q.replace('/', "%2F"));
+            }
+            name.push_str(match content {
+                ContentFormat::Markdown => ".md",
+                ContentFormat::Text => ".txt",
+            });
+        } else if let Some(q) = url.query() {
+            name = format!("{name}?{}", q.replace('/', "%2F"));
         }
+        path.set_file_name(name);
         path
+    }
+
+    /// Saves what `record` carries for this mirror: its body, or its main
+    /// content (pages without one, such as non-HTML or failed pages, are not
+    /// saved).
+    pub fn save_page(&self, record: &PageRecord) -> Result<()> {
+        let data = match (self.content, &record.content, &record.body) {
+            (None, _, Some(body)) => body.as_ref(),
+            (Some(ContentFormat::Markdown), Some(c), _) => {
+                c.markdown.as_deref().unwrap_or_default().as_bytes()
+            }
+            (Some(ContentFormat::Text), Some(c), _) => {
+                c.text.as_deref().unwrap_or_default().as_bytes()
+            }
+            _ => return Ok(()),
+        };
+        self.save(&record.url, data)
     }
 
     /// Save one body.
@@ -68,7 +125,7 @@ impl Mirror {
             })?;
         }
         while path.is_dir() {
-            path.push("index.html");
+            path.push(self.index());
         }
         std::fs::write(&path, body)
             .map_err(|e| io(format!("cannot save {url} to {}", path.display()), e))
@@ -92,7 +149,7 @@ impl Mirror {
                 aside.push("#ferrocrawl-moving");
                 std::fs::rename(&at, &aside)?;
                 std::fs::create_dir(&at)?;
-                std::fs::rename(&aside, at.join("index.html"))?;
+                std::fs::rename(&aside, at.join(self.index()))?;
             }
         }
         std::fs::create_dir_all(dir)
@@ -107,6 +164,7 @@ mod tests {
     fn paths_stay_inside_and_name_directories() {
         let m = Mirror {
             root: PathBuf::from("/m"),
+            content: None,
         };
         let p = |s: &str| m.path_for(&s.parse().unwrap());
         assert_eq!(p("http://h/"), PathBuf::from("/m/h/index.html"));
@@ -124,6 +182,44 @@ mod tests {
         );
     }
 
+    #[test]
+    fn content_is_saved_as_md_beside_where_the_body_would_go() {
+        let m = Mirror {
+            root: PathBuf::from("/m"),
+            content: Some(ContentFormat::Markdown),
+        };
+        let p = |s: &str| m.path_for(&s.parse().unwrap());
+        assert_eq!(p("http://h/"), PathBuf::from("/m/h/index.md"));
+        assert_eq!(
+            p("http://h:8080/a/b/"),
+            PathBuf::from("/m/h_8080/a/b/index.md")
+        );
+        assert_eq!(p("http://h/a/b"), PathBuf::from("/m/h/a/b.md"));
+        assert_eq!(p("http://h/a/b.html"), PathBuf::from("/m/h/a/b.md"));
+        assert_eq!(p("http://h/a/B.HTM"), PathBuf::from("/m/h/a/B.md"));
+        assert_eq!(p("http://h/.html"), PathBuf::from("/m/h/.html.md"));
+        assert_eq!(
+            p("http://h/v1.2/x.json"),
+            PathBuf::from("/m/h/v1.2/x.json.md")
+        );
+        assert_eq!(
+            p("http://h/a/../../../etc/passwd"),
+            PathBuf::from("/m/h/etc/passwd.md")
+        );
+        assert_eq!(
+            p("http://h/x.html?q=1/2"),
+            PathBuf::from("/m/h/x?q=1%2F2.md")
+        );
+        let text = Mirror {
+            root: PathBuf::from("/m"),
+            content: Some(ContentFormat::Text),
+        };
+        assert_eq!(
+            text.path_for(&"http://h/a/".parse().unwrap()),
+            PathBuf::from("/m/h/a/index.txt")
+        );
+    }
+
     fn read(path: &Path) -> String {
         std::fs::read_to_string(path).unwrap()
     }
@@ -132,7 +228,7 @@ mod tests {
     fn a_page_that_is_also_a_directory_becomes_its_index() {
         for first_the_file in [true, false] {
             let dir = tempfile::tempdir().unwrap();
-            let m = Mirror::new(dir.path()).unwrap();
+            let m = Mirror::new(dir.path(), None).unwrap();
             let (file, inside): (Url, Url) = (
                 "http://h/a".parse().unwrap(),
                 "http://h/a/b/c".parse().unwrap(),
@@ -165,7 +261,7 @@ mod tests {
     #[test]
     fn moving_a_page_aside_never_touches_another_saved_page() {
         let dir = tempfile::tempdir().unwrap();
-        let m = Mirror::new(dir.path()).unwrap();
+        let m = Mirror::new(dir.path(), None).unwrap();
         let save = |url: &str, body: &[u8]| m.save(&url.parse().unwrap(), body).unwrap();
         save("http://h/a.ferrocrawl-moving", b"neighbour");
         save("http://h/a", b"page a");

@@ -319,7 +319,9 @@ impl Job {
         self
     }
 
-    /// Save every page's body under `dir`/HOST/PATH.
+    /// Save every page's body under `dir`/HOST/PATH; with the `content`
+    /// setting, each successful HTML page's main content instead, as
+    /// `dir`/HOST/PATH.md (or `.txt`).
     pub fn save_pages(mut self, dir: impl Into<PathBuf>) -> Job {
         self.save = Some(dir.into());
         self
@@ -525,7 +527,8 @@ impl Job {
         let outputs = self.open_outputs(checkpoint.as_ref()).await?;
         let mut builder = Crawler::builder()
             .settings(self.settings.clone())
-            .keep_bodies(self.save.is_some());
+            // Saving content needs no body: the record carries the content.
+            .keep_bodies(self.save.is_some() && self.settings.content.is_none());
         if let Some(client) = self.client {
             builder = builder.client(client);
         }
@@ -582,7 +585,7 @@ impl Job {
         };
         let mirror = match &self.save {
             None => None,
-            Some(dir) => Some(mirror::Mirror::new(dir)?),
+            Some(dir) => Some(mirror::Mirror::new(dir, self.settings.content)?),
         };
         Ok(JobOutputs {
             items,
@@ -861,8 +864,8 @@ impl Output for JobOutputs {
 
     async fn page(&mut self, record: &ferrocrawl_engine::PageRecord) -> Result<()> {
         // A page that can't be saved fails that save only; the crawl goes on.
-        if let (Some(m), Some(body)) = (&self.mirror, &record.body)
-            && let Err(e) = m.save(&record.url, body)
+        if let Some(m) = &self.mirror
+            && let Err(e) = m.save_page(record)
         {
             self.save_errors += 1;
             tracing::warn!("{}", e.display_chain());
