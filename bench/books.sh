@@ -6,7 +6,7 @@
 # Crawlee for Python programs (bench/peers/scrapy_books.py,
 # bench/peers/crawlee_books.py), in one run against testkit's books API.
 #
-#   bash bench/books.sh            # RUNS=3
+#   bash bench/books.sh            # RUNS=3; SKIP_BUILD=1 uses the binaries and package built last
 #
 # Prints wall seconds, items/s, CPU seconds and peak RSS per tool (median
 # over RUNS), the rows in each database (must be 10,000), and the ratio of
@@ -21,10 +21,12 @@ OUT=$ROOT/bench/out; mkdir -p "$OUT"
 RAW=$OUT/books-$(date -u +%Y%m%dT%H%M%S).tsv
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-echo "building release binaries..." >&2
-cargo build --release -q -p ferrocrawl-testkit
-cargo build --release -q -p ferrocrawl --example books
-cargo build --release -q -p ferrocrawl-cli
+if [[ -z ${SKIP_BUILD:-} ]]; then
+  echo "building release binaries..." >&2
+  cargo build --release -q -p ferrocrawl-testkit
+  cargo build --release -q -p ferrocrawl --example books
+  cargo build --release -q -p ferrocrawl-cli
+fi
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 SCRAPY=""
 for cand in /tmp/lab/venv/bin/scrapy /tmp/ferrocrawl-bench/venv-scrapy/bin/scrapy; do
@@ -38,7 +40,7 @@ if [[ -z $SCRAPY ]]; then
 fi
 TOOLS=${TOOLS:-ferrocrawl ferrocrawl-toml ferrocrawl-python scrapy crawlee}
 PYFC=/tmp/ferrocrawl-bench/venv-ferrocrawl/bin/python
-if [[ " $TOOLS " == *" ferrocrawl-python "* ]]; then
+if [[ " $TOOLS " == *" ferrocrawl-python "* && ( -z ${SKIP_BUILD:-} || ! -x $PYFC ) ]]; then
   echo "installing the Python package (pip install ./python, release build)..." >&2
   [[ -x $PYFC ]] || python3 -m venv /tmp/ferrocrawl-bench/venv-ferrocrawl
   $PYFC -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./python
@@ -90,7 +92,7 @@ done
 sw=$(awk -F'\t' '$1=="scrapy"{print $3}' "$RAW" | median)
 echo
 for tool in $TOOLS; do
-  [[ $tool == scrapy ]] && continue
+  [[ $tool == scrapy || -z $sw ]] && continue
   fw=$(awk -F'\t' -v t="$tool" '$1==t{print $3}' "$RAW" | median)
   echo "items/s ratio $tool / Scrapy: $(awk -v f="$fw" -v s="$sw" 'BEGIN{printf "%.1f", s/f}')x"
 done

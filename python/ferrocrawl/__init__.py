@@ -655,6 +655,9 @@ class Job:
             except Exception:  # the crawl's own error, if any, after the pause
                 log.exception("the crawl failed while pausing")
             raise
+        finally:
+            if run.done():
+                self._native.unbind()
         return self.report
 
     def pause(self) -> None:
@@ -685,6 +688,7 @@ class Job:
         finally:
             stream.close()
         self.report = await run
+        self._native.unbind()
 
 
 async def run_spider(

@@ -23,8 +23,7 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::convert::{DATA_KEY, SpiderFileError, from_py, py_err, request_from_py, to_py};
-use crate::dispatch::{Call, Dispatcher};
-use crate::response::NativeResponse;
+use crate::dispatch::{Call, Dispatcher, Outcome};
 
 /// What a handler does with its page: items out, requests to follow.
 #[pyclass(frozen, module = "ferrocrawl._native")]
@@ -32,11 +31,20 @@ pub struct NativeContext {
     url: Url,
     request: Request,
     out: Mutex<Handled>,
-    /// Says the handler is done: `None`, or the exception it raised.
-    done: Mutex<Option<oneshot::Sender<Option<PyErr>>>>,
+    /// Says the handler is done, with what it made and what it raised.
+    done: Mutex<Option<oneshot::Sender<Outcome>>>,
 }
 
 impl NativeContext {
+    pub fn new(response: &Response, done: oneshot::Sender<Outcome>) -> NativeContext {
+        NativeContext {
+            url: response.url.clone(),
+            request: response.request.clone(),
+            out: Mutex::new(Handled::default()),
+            done: Mutex::new(Some(done)),
+        }
+    }
+
     fn take(&self) -> Handled {
         std::mem::take(&mut *self.out.lock().unwrap_or_else(|p| p.into_inner()))
     }
@@ -77,7 +85,7 @@ impl NativeContext {
     fn finish(&self, exc: Option<Bound<'_, PyAny>>) {
         let tx = self.done.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(tx) = tx {
-            let _ = tx.send(exc.map(PyErr::from_value));
+            let _ = tx.send((self.take(), exc.map(PyErr::from_value)));
         }
     }
 
@@ -116,31 +124,18 @@ async fn call_handler(
     resp: Response,
 ) -> ferrocrawl::Result<Handled> {
     let url = resp.url.clone();
-    let queued = Python::attach(|py| -> PyResult<_> {
-        let (tx, rx) = oneshot::channel();
-        let ctx = Py::new(
-            py,
-            NativeContext {
-                url: resp.url.clone(),
-                request: resp.request.clone(),
-                out: Mutex::new(Handled::default()),
-                done: Mutex::new(Some(tx)),
-            },
-        )?;
-        let elapsed = resp.timings.total.as_secs_f64();
-        let response = Py::new(py, NativeResponse::ok(resp, elapsed))?.into_any();
-        let call = Call {
-            func,
-            response,
-            context: ctx.clone_ref(py).into_any(),
-        };
-        dispatcher.push(py, call)?;
-        Ok((rx, ctx))
-    });
-    let (rx, ctx) = queued.map_err(|e| handler_error(label, &url, &e))?;
-    match rx.await {
-        Ok(None) => Ok(ctx.get().take()),
-        Ok(Some(e)) => Err(handler_error(label, &url, &e)),
+    let (done, outcome) = oneshot::channel();
+    let call = Call {
+        func,
+        response: resp,
+        done,
+    };
+    if let Err(why) = dispatcher.push(call) {
+        return Err(Error::new(ErrorKind::Handler, format!("{url}: {why}")));
+    }
+    match outcome.await {
+        Ok((handled, None)) => Ok(handled),
+        Ok((_, Some(e))) => Err(handler_error(label, &url, &e)),
         Err(_) => Err(Error::new(
             ErrorKind::Handler,
             format!("{url}: the event loop stopped before the handler finished"),
@@ -332,6 +327,11 @@ impl NativeJob {
             let report = running.finish().await.map_err(|e| py_err(&e))?;
             Python::attach(|py| report_dict(py, &report).map(Bound::unbind))
         })
+    }
+
+    /// Stops the loop watching for handler calls (on the loop, after the run).
+    fn unbind(&self, py: Python<'_>) -> PyResult<()> {
+        self.dispatcher.unbind(py)
     }
 
     /// Pause: no new requests; those in flight finish and are committed.
