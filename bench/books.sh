@@ -92,7 +92,7 @@ done
 sw=$(awk -F'\t' '$1=="scrapy"{print $3}' "$RAW" | median)
 echo
 for tool in $TOOLS; do
-  [[ $tool == scrapy || -z $sw ]] && continue
+  [[ $tool == scrapy || " $TOOLS " != *" scrapy "* ]] && continue
   fw=$(awk -F'\t' -v t="$tool" '$1==t{print $3}' "$RAW" | median)
   echo "items/s ratio $tool / Scrapy: $(awk -v f="$fw" -v s="$sw" 'BEGIN{printf "%.1f", s/f}')x"
 done

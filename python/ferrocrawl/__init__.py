@@ -316,6 +316,20 @@ class Response:
         """The page's links, absolute, as a crawl follows them."""
         return self._r.links()
 
+    def main_text(self) -> str:
+        """The page's main content as plain text: the article without
+        navigation, ads or footers (blocks separated by blank lines)."""
+        return self._r.main_text()
+
+    def markdown(self) -> str:
+        """The page's main content as Markdown: headings at their levels,
+        lists, GFM tables, fenced code with its language, absolute links."""
+        return self._r.markdown()
+
+    def metadata(self) -> Dict[str, Optional[str]]:
+        """Title, author, date, language, canonical URL and description."""
+        return self._r.metadata()
+
     def urljoin(self, href: str) -> str:
         from urllib.parse import urljoin
 

@@ -6,7 +6,7 @@ use std::sync::{Mutex, OnceLock};
 
 use ferrocrawl::crawl::{LinkOptions, extract_links};
 use ferrocrawl::fields::{Document, Selector};
-use ferrocrawl::{Request, Response, Url};
+use ferrocrawl::{ContentExt, Request, Response, Url};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
@@ -187,6 +187,37 @@ impl NativeResponse {
             selector.select(doc)
         });
         values_list(py, &values)
+    }
+
+    /// The main content as plain text, boilerplate left out.
+    fn main_text(&self, py: Python<'_>) -> String {
+        match &self.response {
+            Some(r) => py.detach(|| r.main_text()),
+            None => String::new(),
+        }
+    }
+
+    /// The main content as Markdown (CommonMark with GFM tables).
+    fn markdown(&self, py: Python<'_>) -> String {
+        match &self.response {
+            Some(r) => py.detach(|| r.markdown()),
+            None => String::new(),
+        }
+    }
+
+    /// Title, author, date, language, canonical URL and description.
+    fn metadata<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        if let Some(r) = &self.response {
+            let m = py.detach(|| r.metadata());
+            d.set_item("title", m.title)?;
+            d.set_item("author", m.author)?;
+            d.set_item("date", m.date)?;
+            d.set_item("language", m.language)?;
+            d.set_item("canonical_url", m.canonical_url.map(|u| u.to_string()))?;
+            d.set_item("description", m.description)?;
+        }
+        Ok(d)
     }
 
     /// The page's links (absolute), as a crawl would follow them.

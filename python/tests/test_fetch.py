@@ -91,3 +91,18 @@ def test_selectors_are_the_spider_files_engines(testkit):
     assert [b.css("p.price::text").get() for b in books][:2] == ["£10.95", "£21.35"]
     assert page.css("nothing-here::text").get("none") == "none"
     assert f"{testkit}/books/1" in page.links()
+
+
+def test_main_content_as_text_and_markdown(testkit):
+    # A GBK page: the content comes out as correct UTF-8, boilerplate-free.
+    async def main():
+        return (await ferrocrawl.fetch([f"{testkit}/charset/gbk/header"]))[0]
+
+    page = asyncio.run(main())
+    text = page.main_text()
+    assert "北京是中华人民共和国的首都" in text, text[:200]
+    markdown = page.markdown()
+    assert "北京是中华人民共和国的首都" in markdown and "\ufffd" not in markdown
+    meta = page.metadata()
+    assert set(meta) == {"title", "author", "date", "language", "canonical_url", "description"}
+    assert meta["title"] == "Charset test page" or meta["title"] == "Sample text", meta
