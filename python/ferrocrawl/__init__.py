@@ -402,13 +402,17 @@ def fetch(
     retries: int = 2,
     headers: Optional[Mapping[str, str]] = None,
     user_agent: Optional[str] = None,
+    proxy: Optional[str] = None,
+    cookies: bool = False,
 ) -> FetchCall:
     """Fetch many URLs at once: ``concurrency`` in flight, ``per_host`` per host.
 
     ``await fetch(urls)`` gives one :class:`Response` per URL, in order; a URL that
     failed (after ``retries`` retries with backoff, honouring ``Retry-After``) gives a
     response with ``ok`` false and ``error`` set, never an exception. ``async for r in
-    fetch(urls)`` gives each as it completes.
+    fetch(urls)`` gives each as it completes. ``proxy`` is an ``http://``,
+    ``https://`` or ``socks5://`` URL; ``cookies=True`` keeps the cookies servers
+    set, for the whole batch.
     """
     stream = _native.fetch_stream(
         list(urls),
@@ -418,6 +422,8 @@ def fetch(
         retries=retries,
         headers=dict(headers) if headers else None,
         user_agent=user_agent,
+        proxy=proxy,
+        cookies=cookies,
     )
     return FetchCall(stream)
 
@@ -701,8 +707,13 @@ class Job:
                     yield item
         finally:
             stream.close()
+            if run.done():
+                self._native.unbind()
+            else:
+                # Left early: the crawl goes on without the stream; stop
+                # watching for its handler calls once it ends.
+                run.add_done_callback(lambda _: self._native.unbind())
         self.report = await run
-        self._native.unbind()
 
 
 async def run_spider(

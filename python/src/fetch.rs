@@ -66,7 +66,7 @@ impl FetchStream {
 /// most `concurrency` in flight, `per_host` per host, each retried by the
 /// policy. Must be called with a running event loop's runtime around.
 #[pyfunction]
-#[pyo3(signature = (requests, *, concurrency=100, per_host=8, timeout=30.0, retries=2, headers=None, user_agent=None))]
+#[pyo3(signature = (requests, *, concurrency=100, per_host=8, timeout=30.0, retries=2, headers=None, user_agent=None, proxy=None, cookies=false))]
 #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
 pub fn fetch_stream(
     requests: Vec<Bound<'_, PyAny>>,
@@ -76,6 +76,8 @@ pub fn fetch_stream(
     retries: u32,
     headers: Option<Bound<'_, PyDict>>,
     user_agent: Option<String>,
+    proxy: Option<String>,
+    cookies: bool,
 ) -> PyResult<FetchStream> {
     if !(timeout.is_finite() && timeout > 0.0) {
         return Err(PyValueError::new_err(format!(
@@ -86,7 +88,12 @@ pub fn fetch_stream(
     for (i, r) in requests.iter().enumerate() {
         batch.push((i, request_from_py(r, None)?));
     }
-    let mut client = Client::builder().total_timeout(Duration::from_secs_f64(timeout));
+    let mut client = Client::builder()
+        .total_timeout(Duration::from_secs_f64(timeout))
+        .cookies(cookies);
+    if let Some(proxy) = proxy {
+        client = client.proxy(proxy);
+    }
     if let Some(ua) = user_agent {
         client = client.user_agent(ua);
     }

@@ -106,3 +106,18 @@ def test_main_content_as_text_and_markdown(testkit):
     meta = page.metadata()
     assert set(meta) == {"title", "author", "date", "language", "canonical_url", "description"}
     assert meta["title"] == "Charset test page" or meta["title"] == "Sample text", meta
+
+
+def test_cookies_and_headers_for_a_batch(testkit):
+    async def main():
+        return await ferrocrawl.fetch(
+            [f"{testkit}/cookies/set?flavour=oat", f"{testkit}/headers"],
+            concurrency=1,
+            per_host=1,
+            cookies=True,
+            headers={"X-Demo": "yes"},
+        )
+
+    set_cookie, headers = asyncio.run(main())
+    assert set_cookie.ok, set_cookie
+    assert "yes" in headers.text().lower(), headers.text()[:300]
