@@ -155,3 +155,19 @@ where
     })
     .transpose()
 }
+
+/// What a channel holds now, waiting for at least one (at most 1,024):
+/// empty once it is closed. One wake-up of the event loop takes them all.
+pub async fn recv_batch<T>(rx: &tokio::sync::Mutex<tokio::sync::mpsc::Receiver<T>>) -> Vec<T> {
+    let mut rx = rx.lock().await;
+    let mut batch = Vec::new();
+    if let Some(first) = rx.recv().await {
+        batch.push(first);
+        while batch.len() < 1024
+            && let Ok(next) = rx.try_recv()
+        {
+            batch.push(next);
+        }
+    }
+    batch
+}

@@ -438,17 +438,7 @@ impl ItemStream {
     fn next_batch<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let rx = Arc::clone(&self.rx);
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let mut rx = rx.lock().await;
-            let mut batch = Vec::new();
-            if let Some(first) = rx.recv().await {
-                batch.push(first);
-                while batch.len() < 1024
-                    && let Ok(next) = rx.try_recv()
-                {
-                    batch.push(next);
-                }
-            }
-            drop(rx);
+            let batch = crate::convert::recv_batch(&rx).await;
             Python::attach(|py| -> PyResult<Py<PyAny>> {
                 let list = PyList::empty(py);
                 for v in &batch {
