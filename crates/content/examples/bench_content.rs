@@ -4,7 +4,10 @@
 //!
 //! ```text
 //! cargo run --release -p ferrocrawl-content --example bench_content -- [DIR] [ROUNDS] [text|markdown|both]
+//! PAGES=2000 cargo run --release -p ferrocrawl-content --example bench_content -- /usr/share/doc/rust-doc/html 1 markdown
 //! ```
+//! DIR is the corpus (it has `ground-truth.json`) or any directory of `.html`
+//! files, such as the lab's rust docs.
 //! Reads and gunzips every page once, then for ROUNDS (default 5) decodes each
 //! page with the core charset pipeline (no `Content-Type`: the corpus has
 //! none, so pages without an early `<meta charset>` go through detection) and
@@ -14,6 +17,7 @@
 //! time and peak RSS are the caller's to measure.
 
 use std::io::Read;
+use std::path::Path;
 use std::time::Instant;
 
 use ferrocrawl_content::{Rendering, extract_with};
@@ -37,26 +41,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("both") => Rendering::Both,
         Some(other) => return Err(format!("`{other}`: write text, markdown or both").into()),
     };
-    let truth: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("ground-truth.json"))?)?;
-    let mut pages = Vec::new();
-    for (key, entry) in &truth {
-        let file = std::fs::File::open(dir.join("html").join(format!("{key}.html.gz")))?;
-        let mut bytes = Vec::new();
-        flate2::read::GzDecoder::new(file).read_to_end(&mut bytes)?;
-        let url = Url::parse(entry["url"].as_str().unwrap_or("https://example.invalid/"))?;
-        pages.push((url, bytes));
-    }
+    let pages = if dir.join("ground-truth.json").exists() {
+        corpus(&dir)?
+    } else {
+        site(&dir)?
+    };
     let start = Instant::now();
     let (mut decoding, mut chars) = (std::time::Duration::ZERO, 0);
+    let mut slowest = Vec::new();
     for _ in 0..rounds {
         for (url, bytes) in &pages {
             let decode_start = Instant::now();
             let html = ferrocrawl_core::charset::decode(bytes, None).text;
             decoding += decode_start.elapsed();
+            let extract_start = Instant::now();
             let content = extract_with(&html, url, rendering);
+            slowest.push((extract_start.elapsed(), bytes.len(), url));
             chars += content.text.len() + content.markdown.len();
         }
+    }
+    // SLOWEST=N lists the N pages that took longest
+    let shown: usize = std::env::var("SLOWEST").map_or(Ok(0), |n| n.parse())?;
+    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    for (took, size, url) in slowest.iter().take(shown) {
+        eprintln!("{:8.2} ms {:>9} B  {url}", took.as_secs_f64() * 1e3, size);
     }
     let elapsed = start.elapsed().as_secs_f64();
     let decoding = decoding.as_secs_f64();
@@ -68,4 +76,47 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         n as f64 / (elapsed - decoding)
     );
     Ok(())
+}
+
+/// The corpus's pages, gunzipped, with their URLs.
+fn corpus(dir: &Path) -> Result<Vec<(Url, Vec<u8>)>, Box<dyn std::error::Error>> {
+    let truth: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("ground-truth.json"))?)?;
+    let mut pages = Vec::new();
+    for (key, entry) in &truth {
+        let file = std::fs::File::open(dir.join("html").join(format!("{key}.html.gz")))?;
+        let mut bytes = Vec::new();
+        flate2::read::GzDecoder::new(file).read_to_end(&mut bytes)?;
+        let url = Url::parse(entry["url"].as_str().unwrap_or("https://example.invalid/"))?;
+        pages.push((url, bytes));
+    }
+    Ok(pages)
+}
+
+/// A site's pages: `PAGES` (default 2,000) `.html` files under `dir`, spread
+/// evenly over them in path order, e.g. the lab's rust docs
+/// (`/usr/share/doc/rust-doc/html`), each with the URL the lab serves it at.
+fn site(dir: &Path) -> Result<Vec<(Url, Vec<u8>)>, Box<dyn std::error::Error>> {
+    let limit: usize = std::env::var("PAGES").map_or(Ok(2000), |p| p.parse())?;
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(at) = stack.pop() {
+        for entry in std::fs::read_dir(&at)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "html") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let base = Url::parse("http://127.0.0.1:8082/")?;
+    let mut pages = Vec::new();
+    let step = (files.len() / limit.max(1)).max(1);
+    for path in files.into_iter().step_by(step).take(limit) {
+        let relative = path.strip_prefix(dir)?.to_string_lossy().into_owned();
+        pages.push((base.join(&relative)?, std::fs::read(&path)?));
+    }
+    Ok(pages)
 }
