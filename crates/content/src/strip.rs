@@ -1,11 +1,13 @@
-//! Script and style bodies cut out before parsing.
+//! Script, style and SVG bodies and comments cut out before parsing.
 //!
 //! On the article-extraction corpus more than half of a page's bytes are the
 //! bodies of `<script>` (24 %) and `<style>` (31 %) elements, which html5ever
 //! tokenizes and copies into the tree only for Readability to remove them
 //! first thing. Emptying them in one byte scan beforehand leaves the same
 //! tree minus those texts, at a fraction of the parse. JSON-LD scripts stay:
-//! Readability reads the title, byline and date from them.
+//! Readability reads the title, byline and date from them. Comments (2 %) go
+//! whole, and inline `<svg>` drawings (3 %) keep only their empty element:
+//! neither is ever content, and an icon's `<title>` would read as text.
 //!
 //! The scan follows the tokenizer where it matters: comments, the attributes
 //! of start tags (a `<script>` inside a quoted value is not a tag), and the
@@ -43,7 +45,12 @@ pub(crate) fn scripts_and_styles(html: &str) -> Cow<'_, str> {
         at = lt + 1;
         let rest = &bytes[at..];
         if rest.starts_with(b"!--") {
-            at = find_sub(bytes, at + 3, b"-->").map_or(bytes.len(), |end| end + 3);
+            // A comment: never content, and html5ever would make it a node.
+            let Some(end) = comment_end(bytes, at + 3) else {
+                break;
+            };
+            cuts.push((lt, end));
+            at = end;
             continue;
         }
         if rest
@@ -70,6 +77,20 @@ pub(crate) fn scripts_and_styles(html: &str) -> Cow<'_, str> {
         };
         let tag = &bytes[lt..tag_end];
         at = tag_end;
+        if name.eq_ignore_ascii_case(b"svg") {
+            // Drawing instructions, and icon titles ("Share on X") that would
+            // read as text: the element stays, empty.
+            if !tag.ends_with(b"/>") {
+                let Some(close) = end_tag(bytes, at, b"svg") else {
+                    break;
+                };
+                if close > at {
+                    cuts.push((at, close));
+                }
+                at = close;
+            }
+            continue;
+        }
         if tag.ends_with(b"/>") && !is_one_of(name, &EMPTIED) && !is_one_of(name, &RAW) {
             continue;
         }
@@ -104,6 +125,29 @@ pub(crate) fn scripts_and_styles(html: &str) -> Cow<'_, str> {
     }
     out.push_str(html.get(from..).unwrap_or_default());
     Cow::Owned(out)
+}
+
+/// Where the comment whose text begins at `at` (just past `<!--`) ends (past
+/// its `-->`), as the tokenizer reads it: `<!-->` and `<!--->` are empty
+/// comments, and `--!>` ends one too. `None` when it never ends (the rest of
+/// the page is the comment).
+fn comment_end(bytes: &[u8], at: usize) -> Option<usize> {
+    let rest = bytes.get(at..)?;
+    if rest.starts_with(b">") {
+        return Some(at + 1);
+    }
+    if rest.starts_with(b"->") {
+        return Some(at + 2);
+    }
+    let mut from = at;
+    while let Some(dashes) = find_sub(bytes, from, b"--") {
+        match bytes.get(dashes + 2) {
+            Some(b'>') => return Some(dashes + 3),
+            Some(b'!') if bytes.get(dashes + 3) == Some(&b'>') => return Some(dashes + 4),
+            _ => from = dashes + 1,
+        }
+    }
+    None
 }
 
 /// Where the start tag whose attributes begin at `at` ends (past its `>`),
@@ -186,7 +230,6 @@ mod tests {
     fn tags_in_text_comments_and_attributes_are_not_tags() {
         for html in [
             "<title>About <script> tags</title><p>a</p><script>x</script>",
-            "<!-- <script> --><p>a</p>",
             "<a title=\"<script>\" href=x>a</a><p>b</p>",
             "<textarea><style>kept</style></textarea>",
             "<noscript><style>kept</style></noscript>",
@@ -196,6 +239,20 @@ mod tests {
             let expected = html.replace("<script>x</script>", "<script></script>");
             assert_eq!(out, expected, "{html}");
         }
+    }
+
+    #[test]
+    fn comments_go_and_svg_drawings_are_emptied() {
+        let html = "<p>a<!-- <script> -->b</p><!---->c<!-->d<!--->e<!-- x --!>f\
+            <svg viewBox=\"0 0 1 1\"><title>Share</title><path d=\"M0\"/></svg>g\
+            <SVG/><p>h</p><svg><g></g></SVG >i";
+        assert_eq!(
+            strip(html),
+            "<p>ab</p>cdef<svg viewBox=\"0 0 1 1\"></svg>g<SVG/><p>h</p><svg></SVG >i"
+        );
+        // a comment that never ends is the rest of the page: left as it is
+        let open = "<p>a</p><!-- never closed <p>b</p>";
+        assert_eq!(strip(open), open);
     }
 
     #[test]
