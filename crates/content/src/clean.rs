@@ -10,6 +10,12 @@ const DROP: &str = "aside, nav, header, footer, time, figcaption, [class*=captio
     [class*=byline], [class*=author], [class*=timestamp], [class*=newsletter], [class*=meta], \
     [class*=print]";
 
+/// Sign-up boxes: dropped even when they hold more than [`MAX_SHARE`] of a
+/// short article's text, as long as they hold at most half its paragraphs (a
+/// wrapper around the story, `class="subscriber-content"`, holds them all).
+const SIGN_UP: &str = "[class*=newsletter], [class*=subscribe], [class*=signup], \
+    [class*=sign-up], [class*=optin], [id*=newsletter], [id*=subscribe], [id*=signup]";
+
 /// Image containers: their images stay (the Markdown shows them), their text
 /// (captions, credits, "Image 1 of 5") goes.
 const MEDIA: &str = "figure, [class*=gallery], [class*=photo], [class*=image]";
@@ -34,6 +40,13 @@ pub(crate) fn boilerplate(root: &NodeRef<'_>) {
     // with it, and removing it again is harmless.
     for node in scope.select(DROP).nodes().iter().filter(|n| small(n)) {
         node.remove_from_parent();
+    }
+    let paragraphs = |node: NodeRef<'_>| node.descendants_it().filter(|n| n.has_name("p")).count();
+    let all_paragraphs = paragraphs(*root);
+    for node in scope.select(SIGN_UP).nodes() {
+        if small(node) || (all_paragraphs > 0 && 2 * paragraphs(*node) <= all_paragraphs) {
+            node.remove_from_parent();
+        }
     }
     for node in scope.select(MEDIA).nodes().iter().filter(|n| small(n)) {
         let images: String = node

@@ -59,7 +59,7 @@ pub fn extract_with(html: &str, url: &Url, rendering: Rendering) -> Content {
     let mut meta = metadata::from_head(&document, url);
     // Readability.js turns every h1 of the article into an h2; remember the
     // real level so the Markdown keeps it.
-    markdown::mark_headings(&document);
+    let headings = markdown::mark_headings(&document);
     let config = Config {
         // the boilerplate pass and the code-language lookup read classes
         keep_classes: true,
@@ -78,6 +78,7 @@ pub fn extract_with(html: &str, url: &Url, rendering: Rendering) -> Content {
     let (document, root) = match article {
         Ok((article, doc)) => {
             metadata::fill_from_article(&mut meta, &article);
+            metadata::title_from_headings(&mut meta, &headings);
             (doc, "#readability-page-1")
         }
         Err(_) => {
@@ -108,6 +109,7 @@ pub fn extract_with(html: &str, url: &Url, rendering: Rendering) -> Content {
     };
     let markdown = match rendering {
         Rendering::Both | Rendering::Markdown => {
+            markdown::restore_title(&root, &headings, meta.title.as_deref());
             markdown::prepare(&root, &base);
             markdown::render(&root)
         }

@@ -9,13 +9,87 @@ use url::Url;
 const LEVEL: &str = "data-ferrocrawl-level";
 
 /// Records every heading's level before Readability runs (it renames `h1` to
-/// `h2`).
-pub(crate) fn mark_headings(document: &Document) {
+/// `h2`), and returns the page's top-level headings (its `h1`s, else its
+/// `h2`s; at most 8) as (level, text): Readability drops the one that repeats
+/// the title, and [`restore_title`] puts it back.
+pub(crate) fn mark_headings(document: &Document) -> Vec<(u8, String)> {
+    let mut top: Vec<(u8, String)> = Vec::new();
     for heading in document.select("h1, h2, h3, h4, h5, h6").nodes() {
-        if let Some(name) = heading.node_name() {
-            heading.set_attr(LEVEL, &name[1..]);
+        let Some(name) = heading.node_name() else {
+            continue;
+        };
+        heading.set_attr(LEVEL, &name[1..]);
+        let level = if &*name == "h1" { 1 } else { 2 };
+        if &*name != "h1" && &*name != "h2" {
+            continue;
+        }
+        if top.first().is_some_and(|(l, _)| *l < level) || top.len() >= 8 && level == 2 {
+            continue;
+        }
+        if level == 1 && top.first().is_some_and(|(l, _)| *l == 2) {
+            top.clear();
+        }
+        if top.len() < 8 {
+            let text = squeeze(&heading.text());
+            if !text.is_empty() {
+                top.push((level, text));
+            }
         }
     }
+    top
+}
+
+/// Puts back, at the top of the article, the page's heading that names the
+/// article's title when Readability dropped it (it removes a heading that
+/// repeats the title wherever it is), so the Markdown starts with `# Title`
+/// as the page does. Nothing is made up: a page whose headings never name
+/// the title gets none.
+pub(crate) fn restore_title(root: &NodeRef<'_>, headings: &[(u8, String)], title: Option<&str>) {
+    let Some(title) = title else {
+        return;
+    };
+    let Some((level, text)) = headings.iter().find(|(_, text)| similar(text, title)) else {
+        return;
+    };
+    let kept = Selection::from(*root)
+        .select("h1, h2, h3")
+        .nodes()
+        .iter()
+        .any(|h| squeeze(&h.text()) == *text);
+    if kept {
+        return;
+    }
+    let escaped = text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    root.prepend_html(format!(
+        "<h{level} {LEVEL}=\"{level}\">{escaped}</h{level}>"
+    ));
+}
+
+/// Text with its whitespace runs as single spaces, trimmed.
+pub(crate) fn squeeze(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether a heading reads as the title: each has more than 3/4 of the
+/// other's words (by length, ignoring case), Readability's measure taken both
+/// ways so that a site's name in a logo heading does not pass for the title.
+pub(crate) fn similar(heading: &str, title: &str) -> bool {
+    let words = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let (a, b) = (words(heading), words(title));
+    let share = |x: &[String], y: &[String]| {
+        let total: usize = y.iter().map(String::len).sum();
+        let missing: usize = y.iter().filter(|w| !x.contains(w)).map(String::len).sum();
+        total > 0 && missing * 4 < total
+    };
+    share(&a, &b) && share(&b, &a)
 }
 
 /// Puts the extracted tree in the shape the converter expects: headings back

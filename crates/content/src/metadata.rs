@@ -131,6 +131,35 @@ pub(crate) fn fill_from_article(meta: &mut Metadata, article: &Article) {
     }
 }
 
+/// The article's own title when the `<title>` adds the site's name to it and
+/// Readability kept both (it keeps a short title whole: "Survey results |
+/// Example News"): the part between separators (`|`, `-`, `–`, `—`, `:`,
+/// `/`, `»`, `·`) that one of the page's top headings names.
+pub(crate) fn title_from_headings(meta: &mut Metadata, headings: &[(u8, String)]) {
+    let Some(title) = meta.title.as_deref() else {
+        return;
+    };
+    let separator = |word: &&str| !word.is_empty() && word.chars().all(|c| "|-–—:/»·".contains(c));
+    // separators stand between spaces: "Wi-Fi" and "10:30" are one word
+    let words: Vec<&str> = title.split(' ').collect();
+    let parts: Vec<String> = words
+        .split(separator)
+        .map(|part| part.join(" ").trim().to_owned())
+        .filter(|part| !part.is_empty())
+        .collect();
+    if parts.len() < 2 {
+        return;
+    }
+    let named = parts.into_iter().find(|part| {
+        headings
+            .iter()
+            .any(|(_, heading)| heading.eq_ignore_ascii_case(part))
+    });
+    if let Some(part) = named {
+        meta.title = Some(part);
+    }
+}
+
 /// The `<title>`, when Readability could not run.
 pub(crate) fn fill_title(meta: &mut Metadata, document: &Document) {
     meta.title = non_empty(Some(&document.select("title").text()));

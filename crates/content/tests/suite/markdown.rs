@@ -351,3 +351,87 @@ fn row_headers_are_kept_as_cells() {
     assert!(rows[2].contains("North") && rows[2].contains("71%"), "{md}");
     assert!(rows[3].contains("South") && rows[3].contains("64%"), "{md}");
 }
+
+#[test]
+fn the_title_heading_stays_at_the_top() {
+    // Readability drops a heading that repeats the page's title; a reader of
+    // the Markdown still wants it, as the document's one `#` heading.
+    for (title, h1) in [
+        ("Survey results | Example News", "Survey results"),
+        ("Survey results", "Survey results"),
+        ("Example News - Survey results", "Survey results"),
+    ] {
+        let html = super::page("<p>Turnout was high in every district we visited.</p>")
+            .replace(
+                "<title>Test page</title>",
+                &format!("<title>{title}</title>"),
+            )
+            .replace("<main><article>", &format!("<main><article><h1>{h1}</h1>"));
+        let c = ferrocrawl_content::extract(&html, &super::base());
+        assert!(
+            c.markdown.starts_with(&format!("# {h1}\n\n")),
+            "title `{title}`, h1 `{h1}`: the Markdown starts:\n{}",
+            &c.markdown[..c.markdown.len().min(200)]
+        );
+        assert_eq!(c.markdown.matches(&format!("# {h1}")).count(), 1);
+        assert_eq!(c.metadata.title.as_deref(), Some(h1));
+        assert!(!c.text.starts_with(h1), "the text is the body: {}", c.text);
+    }
+    // a site's name in a logo heading is not the title
+    let html = super::page("<p>Turnout was high in every district we visited.</p>")
+        .replace(
+            "<title>Test page</title>",
+            "<title>Survey results | Example News</title>",
+        )
+        .replace("<body>", "<body><header><h1>Example News</h1></header>")
+        .replace("<main><article>", "<main><article><h1>Survey results</h1>");
+    let c = ferrocrawl_content::extract(&html, &super::base());
+    assert!(
+        c.markdown.starts_with("# Survey results\n\n"),
+        "{}",
+        c.markdown
+    );
+    assert!(!c.markdown.contains("Example News"), "{}", c.markdown);
+    // a hyphen inside a word is not a separator
+    let html = super::page("<p>Turnout was high in every district we visited.</p>")
+        .replace(
+            "<title>Test page</title>",
+            "<title>Wi-Fi in every district</title>",
+        )
+        .replace(
+            "<main><article>",
+            "<main><article><h1>Wi-Fi in every district</h1>",
+        );
+    let c = ferrocrawl_content::extract(&html, &super::base());
+    assert_eq!(c.metadata.title.as_deref(), Some("Wi-Fi in every district"));
+    assert!(
+        c.markdown.starts_with("# Wi-Fi in every district\n\n"),
+        "{}",
+        c.markdown
+    );
+    // a page without a heading gets none made up
+    let c = super::content("<p>Turnout was high in every district we visited.</p>");
+    assert!(!c.markdown.starts_with('#'), "{}", c.markdown);
+}
+
+#[test]
+fn a_newsletter_box_in_a_short_article_is_left_out() {
+    // The box holds more than the share of text that guards wrappers, but
+    // only one of the article's paragraphs.
+    for class in ["newsletter-signup", "subscribe-box", "nl-optin"] {
+        let c = content(&format!(
+            "<div class=\"{class}\"><h3>Get the morning briefing</h3>\
+             <p>Sign up to receive the most important stories of the day in your inbox, \
+             every weekday morning, from our editors.</p>\
+             <form><input type=\"email\" placeholder=\"Your email\"><button>Sign up</button></form></div>"
+        ));
+        assert!(!c.text.contains("morning briefing"), "{class}: {}", c.text);
+        assert!(!c.markdown.contains("Sign up"), "{class}: {}", c.markdown);
+        assert!(
+            c.text.contains("The committee met on Tuesday"),
+            "{}",
+            c.text
+        );
+        assert!(c.text.contains("publish the full data set"), "{}", c.text);
+    }
+}
