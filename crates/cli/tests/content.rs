@@ -105,9 +105,12 @@ async fn crawl_content_markdown_adds_content_and_metadata_to_each_html_page() {
         let r = record(&recs, path);
         assert_eq!(r["status"], 200);
         let md = r["markdown"].as_str().unwrap_or_else(|| panic!("{r}"));
-        // The h1 that repeats the title is left out, as Readability does:
-        // the title is the line's `title`.
-        assert!(md.starts_with("Crawling the web politely"), "{md}");
+        // The page's h1, which repeats its title, heads the Markdown.
+        let title = r["title"].as_str().unwrap_or_else(|| panic!("{r}"));
+        assert!(
+            md.starts_with(&format!("# {title}\n\nCrawling the web politely")),
+            "{md}"
+        );
         assert!(md.contains("\n## Frontiers\n"), "{md}");
         assert!(md.contains("- politeness per host"), "{md}");
         for noise in ["Blog home", "Trending", "Copyright"] {
@@ -224,7 +227,12 @@ async fn crawl_save_with_content_writes_markdown_files_instead_of_bodies() {
         ]
     );
     let saved = std::fs::read_to_string(root.join(&host).join("blog/post-2.md")).unwrap();
-    assert!(saved.starts_with("Crawling the web politely"), "{saved}");
+    assert!(
+        saved.starts_with(
+            "# Post 2: notes on crawling the web politely\n\nCrawling the web politely"
+        ),
+        "{saved}"
+    );
     assert!(saved.contains("\n## Frontiers\n"), "{saved}");
     assert!(
         !saved.contains("<p>") && !saved.contains("Copyright"),

@@ -3,7 +3,7 @@
 //! `bench/content.sh`, which runs trafilatura on the same pages in the same run.
 //!
 //! ```text
-//! cargo run --release -p ferrocrawl-content --example bench_content -- [DIR] [ROUNDS] [text|markdown|both]
+//! cargo run --release -p ferrocrawl-content --example bench_content -- [DIR] [ROUNDS] [text|markdown|both|parse]
 //! PAGES=2000 cargo run --release -p ferrocrawl-content --example bench_content -- /usr/share/doc/rust-doc/html 1 markdown
 //! ```
 //! DIR is the corpus (it has `ground-truth.json`) or any directory of `.html`
@@ -35,11 +35,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::path::PathBuf::from,
     );
     let rounds: usize = args.next().map_or(Ok(5), |r| r.parse())?;
-    let rendering = match args.next().as_deref() {
+    let mode = args.next();
+    // `parse`: html5ever's parse into dom_query's tree only, the floor of any
+    // extractor built on that DOM
+    let parse_only = mode.as_deref() == Some("parse");
+    let rendering = match mode.as_deref().filter(|_| !parse_only) {
         None | Some("text") => Rendering::Text,
         Some("markdown") => Rendering::Markdown,
         Some("both") => Rendering::Both,
-        Some(other) => return Err(format!("`{other}`: write text, markdown or both").into()),
+        Some(other) => {
+            return Err(format!("`{other}`: write text, markdown, both or parse").into());
+        }
     };
     let pages = if dir.join("ground-truth.json").exists() {
         corpus(&dir)?
@@ -55,9 +61,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let html = ferrocrawl_core::charset::decode(bytes, None).text;
             decoding += decode_start.elapsed();
             let extract_start = Instant::now();
-            let content = extract_with(&html, url, rendering);
+            if parse_only {
+                let document = dom_query::Document::from(&*html);
+                chars += document.root().children_it(false).count();
+            } else {
+                let content = extract_with(&html, url, rendering);
+                chars += content.text.len() + content.markdown.len();
+            }
             slowest.push((extract_start.elapsed(), bytes.len(), url));
-            chars += content.text.len() + content.markdown.len();
         }
     }
     // SLOWEST=N lists the N pages that took longest
@@ -70,8 +81,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let decoding = decoding.as_secs_f64();
     let n = pages.len() * rounds;
     println!(
-        "ferrocrawl-content ({rendering:?}): {n} pages in {elapsed:.2} s ({decoding:.2} s of it charset decoding), \
+        "ferrocrawl-content ({}): {n} pages in {elapsed:.2} s ({decoding:.2} s of it charset decoding), \
          {:.1} pages/s, {:.1} pages/s without decoding, {chars} bytes out",
+        if parse_only {
+            "parse only".to_owned()
+        } else {
+            format!("{rendering:?}")
+        },
         n as f64 / elapsed,
         n as f64 / (elapsed - decoding)
     );

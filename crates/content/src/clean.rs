@@ -3,6 +3,8 @@
 //! "related" and "more" lists. Each rule was kept only if it raised F1 on the
 //! benchmark (decision 0016, which has the figures).
 
+use std::collections::HashSet;
+
 use dom_query::{Document, NodeRef, Selection};
 
 /// Elements dropped from the article with all they hold.
@@ -31,11 +33,37 @@ const LINK_BLOCKS: &str = "ul, ol, div, section, p";
 /// around the story) is kept.
 const MAX_SHARE: f64 = 0.3;
 
-/// Drops boilerplate from the extracted article.
-pub(crate) fn boilerplate(root: &NodeRef<'_>) {
+/// The longest text [`marked`] remembers.
+const MARKED_LEN: usize = 200;
+
+/// The texts of the page's short boilerplate elements ([`DROP`]'s),
+/// remembered before Readability runs: it rebuilds a `<div>` holding only
+/// text as a `<p>` without its class (`<div class="byline">By Ada</div>`
+/// becomes `<p>By Ada</p>`), after which no selector can tell it.
+pub(crate) fn marked(document: &Document) -> HashSet<String> {
+    document
+        .select(DROP)
+        .nodes()
+        .iter()
+        .filter(|node| !node.has_name("time"))
+        .map(|node| squeezed(*node))
+        .filter(|text| (1..=MARKED_LEN).contains(&text.len()))
+        .collect()
+}
+
+/// Drops boilerplate from the extracted article; `marked` is what [`marked`]
+/// gave.
+pub(crate) fn boilerplate(root: &NodeRef<'_>, marked: &HashSet<String>) {
     let scope = Selection::from(*root);
     let limit = MAX_SHARE * text_len(*root) as f64;
     let small = |node: &NodeRef<'_>| text_len(*node) as f64 <= limit;
+    if !marked.is_empty() {
+        for node in scope.select("p").nodes() {
+            if text_len(*node) <= MARKED_LEN && small(node) && marked.contains(&squeezed(*node)) {
+                node.remove_from_parent();
+            }
+        }
+    }
     // One pass per list: a match inside a match already removed is detached
     // with it, and removing it again is harmless.
     for node in scope.select(DROP).nodes().iter().filter(|n| small(n)) {
@@ -88,4 +116,9 @@ pub(crate) fn whole_page(document: &Document) {
 /// Characters of text, runs of whitespace counted as one.
 fn text_len(node: NodeRef<'_>) -> usize {
     node.normalized_char_count()
+}
+
+/// Text with its whitespace runs as single spaces, trimmed.
+fn squeezed(node: NodeRef<'_>) -> String {
+    node.text().split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -60,6 +60,7 @@ pub fn extract_with(html: &str, url: &Url, rendering: Rendering) -> Content {
     // Readability.js turns every h1 of the article into an h2; remember the
     // real level so the Markdown keeps it.
     let headings = markdown::mark_headings(&document);
+    let marked = clean::marked(&document);
     let config = Config {
         // the boilerplate pass and the code-language lookup read classes
         keep_classes: true,
@@ -101,7 +102,7 @@ pub fn extract_with(html: &str, url: &Url, rendering: Rendering) -> Content {
             ..Content::default()
         };
     }
-    clean::boilerplate(&root);
+    clean::boilerplate(&root, &marked);
     // The text first: rendering the Markdown escapes the tree's text.
     let text = match rendering {
         Rendering::Both | Rendering::Text => text::render(&root),

@@ -36,6 +36,8 @@ pub(crate) struct Ctx {
     pub keep_bodies: bool,
     /// Add each HTML page's main content to its record (the `content` setting).
     pub content: Option<crate::settings::ContentFormat>,
+    /// Main-content extractions running at once: one per core (content.rs).
+    pub extracting: tokio::sync::Semaphore,
     pub sitemaps: bool,
     /// The seeds' origins, whose robots.txt `Sitemap:` lines are read when
     /// `sitemaps` is on, serialized (`http://host:port`).
@@ -490,6 +492,7 @@ impl CrawlerBuilder {
             user_agent,
             keep_bodies: self.keep_bodies,
             content: st.content,
+            extracting: tokio::sync::Semaphore::new(crate::content::parallelism()),
             sitemaps: st.sitemaps,
             seed_origins: seed_urls
                 .iter()

@@ -1,23 +1,79 @@
 //! The `content` setting: a page's main content and metadata in its record.
-//! Runs in the page's task, beside link extraction, so the work spreads over
-//! all cores instead of weighing on the single output loop.
+//!
+//! Extraction is CPU work (a DOM, Readability's scoring, the Markdown): a few
+//! milliseconds for most pages, a second and a couple of hundred MiB for a
+//! 10 MB one. It runs on tokio's blocking threads, one page per core at a
+//! time, so a page's task waits for it without holding a runtime worker (the
+//! fetches, timers and politeness of every other page go on meanwhile) and
+//! memory stays bounded by the cores, not by the requests in flight.
 
-use ferrocrawl_content::Rendering;
+use ferrocrawl_content::{Content, Rendering};
 use ferrocrawl_core::Response;
 
+use crate::builder::Ctx;
 use crate::event::{PageContent, PageRecord};
 use crate::settings::ContentFormat;
 
-/// Extracts `resp`'s main content (a successful HTML page) into `record`:
-/// the content in `format`, the metadata beside it, and the article's title
-/// in place of the `<title>` when one is found.
-pub(crate) fn add(record: &mut PageRecord, format: ContentFormat, resp: &Response) {
+/// How many extractions run at once: the machine's cores.
+pub(crate) fn parallelism() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+}
+
+/// `resp`'s main content in `format` (a successful HTML page), or why it
+/// could not be extracted.
+pub(crate) async fn extract(
+    ctx: &Ctx,
+    format: ContentFormat,
+    resp: &Response,
+) -> Result<Content, String> {
     // Only the rendering asked for: the Markdown costs a second parse.
     let rendering = match format {
         ContentFormat::Markdown => Rendering::Markdown,
         ContentFormat::Text => Rendering::Text,
     };
-    let content = ferrocrawl_content::extract_with(resp.text(), &resp.url, rendering);
+    // The semaphore is never closed: a failed acquire cannot happen, and
+    // would only mean running without the bound.
+    let _permit = ctx.extracting.acquire().await.ok();
+    let html = resp.text().to_owned();
+    let url = resp.url.clone();
+    tokio::task::spawn_blocking(move || ferrocrawl_content::extract_with(&html, &url, rendering))
+        .await
+        .map_err(|e| {
+            let why = e
+                .try_into_panic()
+                .ok()
+                .and_then(|p| {
+                    p.downcast_ref::<&str>()
+                        .map(|s| (*s).to_owned())
+                        .or_else(|| p.downcast_ref::<String>().cloned())
+                })
+                .unwrap_or_else(|| "cancelled".to_owned());
+            format!(
+                "main-content extraction failed ({why}); the page's other fields are complete \
+                 (a bug in ferrocrawl: please report it with the page)"
+            )
+        })
+}
+
+/// Puts what [`extract`] gave into `record`: the content in `format`, the
+/// metadata beside it, and the article's title in place of the `<title>`
+/// when one is found.
+pub(crate) fn add(
+    record: &mut PageRecord,
+    format: ContentFormat,
+    content: Result<Content, String>,
+) {
+    let content = match content {
+        Ok(content) => content,
+        Err(why) => {
+            tracing::warn!(url = %record.url, "{why}");
+            record.content = Some(PageContent {
+                content_error: Some(why),
+                ..PageContent::default()
+            });
+            return;
+        }
+    };
     let meta = content.metadata;
     let (markdown, text) = match format {
         ContentFormat::Markdown => (Some(content.markdown), None),
@@ -34,5 +90,6 @@ pub(crate) fn add(record: &mut PageRecord, format: ContentFormat, resp: &Respons
         language: meta.language,
         canonical_url: meta.canonical_url,
         description: meta.description,
+        content_error: None,
     });
 }

@@ -77,6 +77,10 @@ pub struct PageContent {
     /// `<meta name="description">` or Open Graph's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Why the content is missing when extraction failed (the page itself
+    /// did not: its record is complete otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_error: Option<String>,
 }
 
 impl PageRecord {

@@ -12,7 +12,7 @@ use ferrocrawl_url::fingerprint;
 use crate::builder::Ctx;
 use crate::event::{ErrorRecord, PageRecord};
 use crate::handler::{Context, Handled, Route};
-use crate::settings::{HOST_THROTTLE_RUN, ThrottleScope};
+use crate::settings::{ContentFormat, HOST_THROTTLE_RUN, ThrottleScope};
 
 /// What a finished lease asks of the crawl loop.
 pub(crate) struct Done {
@@ -188,7 +188,15 @@ async fn page(ctx: &Ctx, lease: Lease) -> Done {
                 }
                 _ => None,
             };
-            fetched(ctx, lease, resp, waited)
+            let content = match ctx.content {
+                Some(format)
+                    if resp.status.is_success() && is_html(resp.content_type(), &resp.body) =>
+                {
+                    Some((format, crate::content::extract(ctx, format, &resp).await))
+                }
+                _ => None,
+            };
+            fetched(ctx, lease, resp, waited, content)
         }
         (Err(error), RequestKind::Page) => failed(lease, &error, took),
         (Ok(resp), RequestKind::Sitemap { nesting }) => {
@@ -257,7 +265,13 @@ fn holds_host(ctx: &Ctx, request: &Request, status: u16) -> bool {
 /// What the page's handler made of it: its items and requests, or its error.
 type HandlerResult = ferrocrawl_core::Result<Handled>;
 
-fn fetched(ctx: &Ctx, lease: Lease, resp: Response, waited: Option<HandlerResult>) -> Done {
+fn fetched(
+    ctx: &Ctx,
+    lease: Lease,
+    resp: Response,
+    waited: Option<HandlerResult>,
+    content: Option<(ContentFormat, Result<ferrocrawl_content::Content, String>)>,
+) -> Done {
     let request = &lease.request;
     let status = resp.status.as_u16();
     let content_type = resp.content_type().map(str::to_owned);
@@ -455,11 +469,8 @@ fn fetched(ctx: &Ctx, lease: Lease, resp: Response, waited: Option<HandlerResult
             }
         }
     }
-    if let Some(format) = ctx.content
-        && resp.status.is_success()
-        && is_html(content_type.as_deref(), &resp.body)
-    {
-        crate::content::add(&mut record, format, &resp);
+    if let Some((format, content)) = content {
+        crate::content::add(&mut record, format, content);
     }
     if ctx.keep_bodies {
         record.body = Some(resp.body.clone());

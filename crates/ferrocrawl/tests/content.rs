@@ -93,3 +93,101 @@ async fn a_job_with_the_content_setting_puts_markdown_in_each_page_record() {
         assert!(page.title.as_deref().unwrap().starts_with("网络爬虫"));
     }
 }
+
+/// A long article: `n` sections of prose, a table and code, about 2.3 KB
+/// each.
+fn long_page(n: usize) -> String {
+    let section = |i: usize| {
+        format!(
+            "<h2>Part {i}</h2><p>{}</p><p>{}</p>\
+             <table><tr><th>key</th><th>value</th></tr><tr><td>k{i}</td><td><span class=\"v\">{i}</span></td></tr></table>\
+             <pre><code class=\"language-rust\">fn part_{i}() -> usize {{ {i} }}</code></pre>",
+            "The survey's households answered questions about work and housing. ".repeat(12),
+            "Each district's results were <em>weighted</em> by its <a href=\"/d\">population</a>. "
+                .repeat(8),
+        )
+    };
+    let body: String = (0..n).map(section).collect();
+    format!(
+        "<html><head><title>A long report</title></head><body><nav><a href=\"/\">Home</a></nav>\
+         <article><h1>A long report</h1>{body}</article></body></html>"
+    )
+}
+
+/// Extraction is CPU work; it must not hold the runtime's thread while the
+/// crawl's other tasks (fetches, timers, politeness) wait. On a runtime
+/// with a single thread a ticker keeps ticking while a large page is
+/// extracted.
+#[tokio::test(flavor = "current_thread")]
+async fn extracting_a_large_page_does_not_stall_the_runtime() {
+    let srv = TestServer::start().await.unwrap();
+    // The page grows until one extraction takes long enough here for the
+    // bound below to tell a stall from scheduling noise.
+    let bound = std::time::Duration::from_millis(150);
+    let client = Client::builder().build().unwrap();
+    let mut sections = 600;
+    let (last, one) = loop {
+        srv.set_file("/report", "text/html", long_page(sections).into_bytes());
+        let resp = client
+            .execute(&Request::get(srv.url("/report").parse().unwrap()))
+            .await
+            .unwrap();
+        let started = std::time::Instant::now();
+        let md = tokio::task::spawn_blocking(move || resp.markdown())
+            .await
+            .unwrap();
+        let one = started.elapsed();
+        let last = format!("## Part {}", sections - 1);
+        assert!(
+            md.contains(&last),
+            "{}",
+            &md[md.len().saturating_sub(300)..]
+        );
+        if one > 3 * bound || sections >= 9600 {
+            break (last, one);
+        }
+        sections *= 2;
+    };
+    assert!(
+        one > 2 * bound,
+        "one extraction of {sections} sections took {one:?}: too fast for this test to tell a stall"
+    );
+
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let ticker = tokio::spawn(async move {
+        let mut gap = std::time::Duration::ZERO;
+        let mut last = std::time::Instant::now();
+        loop {
+            tokio::select! {
+                _ = &mut stopped => return gap,
+                () = tokio::time::sleep(std::time::Duration::from_millis(5)) => {
+                    gap = gap.max(last.elapsed());
+                    last = std::time::Instant::now();
+                }
+            }
+        }
+    });
+    let mut running = Job::new("large")
+        .seed(srv.url("/report"))
+        .configure(|s| {
+            s.content = Some(ContentFormat::Markdown);
+            s.max_depth = Some(0);
+        })
+        .start()
+        .await
+        .unwrap();
+    let mut markdown = None;
+    while let Some(event) = running.next_event().await {
+        if let Event::Page(page) = event {
+            markdown = page.content.and_then(|c| c.markdown);
+        }
+    }
+    running.finish().await.unwrap();
+    stop.send(()).unwrap();
+    let gap = ticker.await.unwrap();
+    assert!(markdown.is_some_and(|m| m.contains(&last)));
+    assert!(
+        gap < bound,
+        "the runtime's thread stalled {gap:?} (one extraction takes {one:?})"
+    );
+}

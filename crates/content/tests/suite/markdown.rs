@@ -435,3 +435,24 @@ fn a_newsletter_box_in_a_short_article_is_left_out() {
         assert!(c.text.contains("publish the full data set"), "{}", c.text);
     }
 }
+
+#[test]
+fn a_byline_that_readability_rewrites_as_a_paragraph_is_left_out() {
+    // Readability rebuilds a <div> holding only text as a <p>, without its
+    // class; the byline is still known by its text.
+    for byline in [
+        "<div class=\"byline\">By Ada Lovelace, 20 February 2026</div>",
+        "<div class=\"article-meta\">Ada Lovelace · 5 min read</div>",
+        "<div class=\"photo-caption\">Photo: the Rust team</div>",
+    ] {
+        let c = content(byline);
+        for noise in ["Ada Lovelace", "Rust team"] {
+            assert!(!c.text.contains(noise), "{byline}: {}", c.text);
+            assert!(!c.markdown.contains(noise), "{byline}: {}", c.markdown);
+        }
+        assert!(c.text.contains("The committee met on Tuesday"), "{}", c.text);
+    }
+    // the same words as the article's own paragraph stay
+    let c = content("<p>By Ada Lovelace, 20 February 2026</p>");
+    assert!(c.text.contains("By Ada Lovelace"), "{}", c.text);
+}
