@@ -52,6 +52,15 @@ pub async fn run(args: ExtractArgs, quiet: bool) -> anyhow::Result<u8> {
     }
     let mut code = exit::OK;
     if let Some(format) = args.selectors.content {
+        if !resp.is_html() {
+            eprintln!(
+                "error: {} is not an HTML page ({}): --content extracts the main content of HTML pages",
+                resp.url,
+                resp.content_type()
+                    .unwrap_or("no Content-Type, and no <html> in its first bytes")
+            );
+            return Ok(exit::SOME_FAILED);
+        }
         let content = ferrocrawl_content::extract(resp.text(), &resp.url);
         if content.text.is_empty() {
             eprintln!("no content: the page has no main text");

@@ -84,6 +84,23 @@ impl Response {
         self.header("content-type")
     }
 
+    /// Whether the body is an HTML page: its `Content-Type` says `text/html`
+    /// or `application/xhtml+xml`, or, without one, its first 512 bytes hold
+    /// `<html` or `<!doctype html`.
+    pub fn is_html(&self) -> bool {
+        match self.content_type() {
+            Some(ct) => {
+                let ct = ct.trim_start().to_ascii_lowercase();
+                ct.starts_with("text/html") || ct.starts_with("application/xhtml+xml")
+            }
+            None => {
+                let head = &self.body[..self.body.len().min(512)];
+                let text = String::from_utf8_lossy(head).to_ascii_lowercase();
+                text.contains("<html") || text.contains("<!doctype html")
+            }
+        }
+    }
+
     /// The first value of header `name`, if present and valid text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())

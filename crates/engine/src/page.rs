@@ -189,9 +189,7 @@ async fn page(ctx: &Ctx, lease: Lease) -> Done {
                 _ => None,
             };
             let content = match ctx.content {
-                Some(format)
-                    if resp.status.is_success() && is_html(resp.content_type(), &resp.body) =>
-                {
+                Some(format) if resp.status.is_success() && resp.is_html() => {
                     Some((format, crate::content::extract(ctx, format, &resp).await))
                 }
                 _ => None,
@@ -333,7 +331,7 @@ fn fetched(
     if let Some(near) = &ctx.near_duplicates
         && request.url.query().is_some()
         && resp.status.is_success()
-        && is_html(content_type.as_deref(), &resp.body)
+        && resp.is_html()
     {
         near.observe(&request.url, resp.text());
     }
@@ -427,7 +425,7 @@ fn fetched(
                 });
             }
         }
-    } else if resp.status.is_success() && is_html(content_type.as_deref(), &resp.body) {
+    } else if resp.status.is_success() && resp.is_html() {
         let depth = request.depth + 1;
         // Most links on a page were pushed by other pages already. Those written the same
         // way in the same directory are not even resolved (`known`); the others are told
@@ -526,20 +524,5 @@ fn too_many_redirects(request: &Request, target: &Url, max: u32) -> ErrorRecord 
              raise the limit with --max-redirects",
             request.url
         ),
-    }
-}
-
-/// HTML by its content type; with none, by a look at the first bytes.
-fn is_html(content_type: Option<&str>, body: &[u8]) -> bool {
-    match content_type {
-        Some(ct) => {
-            let ct = ct.trim_start().to_ascii_lowercase();
-            ct.starts_with("text/html") || ct.starts_with("application/xhtml+xml")
-        }
-        None => {
-            let head = &body[..body.len().min(512)];
-            let text = String::from_utf8_lossy(head).to_ascii_lowercase();
-            text.contains("<html") || text.contains("<!doctype html")
-        }
     }
 }

@@ -450,7 +450,11 @@ fn a_byline_that_readability_rewrites_as_a_paragraph_is_left_out() {
             assert!(!c.text.contains(noise), "{byline}: {}", c.text);
             assert!(!c.markdown.contains(noise), "{byline}: {}", c.markdown);
         }
-        assert!(c.text.contains("The committee met on Tuesday"), "{}", c.text);
+        assert!(
+            c.text.contains("The committee met on Tuesday"),
+            "{}",
+            c.text
+        );
     }
     // the same words as the article's own paragraph stay
     let c = content("<p>By Ada Lovelace, 20 February 2026</p>");
