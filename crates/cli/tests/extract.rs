@@ -342,12 +342,22 @@ async fn content_of_an_empty_page_exits_1() {
 async fn content_of_a_page_that_is_not_html_exits_1_and_prints_nothing() {
     let srv = TestServer::start().await.unwrap();
     srv.set_file("/data.json", "application/json", "{\"a\": 1}");
-    srv.set_file("/logo.png", "image/png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec());
-    for (path, kind) in [("/data.json", "application/json"), ("/logo.png", "image/png")] {
+    srv.set_file(
+        "/logo.png",
+        "image/png",
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(),
+    );
+    for (path, kind) in [
+        ("/data.json", "application/json"),
+        ("/logo.png", "image/png"),
+    ] {
         let out = extract(&[&srv.url(path), "--content", "markdown"]).await;
         assert_eq!(out.status.code(), Some(1), "{path}");
         assert!(stdout(&out).is_empty(), "{path}: {}", stdout(&out));
         let err = stderr(&out);
-        assert!(err.contains("not an HTML page") && err.contains(kind), "{err}");
+        assert!(
+            err.contains("not an HTML page") && err.contains(kind),
+            "{err}"
+        );
     }
 }

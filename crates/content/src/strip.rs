@@ -152,7 +152,7 @@ fn comment_end(bytes: &[u8], at: usize) -> Option<usize> {
 
 /// Where the start tag whose attributes begin at `at` ends (past its `>`),
 /// quoted attribute values skipped.
-fn start_tag_end(bytes: &[u8], mut at: usize) -> Option<usize> {
+pub(crate) fn start_tag_end(bytes: &[u8], mut at: usize) -> Option<usize> {
     let mut after_equals = false;
     while let Some(&b) = bytes.get(at) {
         match b {
