@@ -46,7 +46,9 @@ mod extract;
 mod markdown;
 mod metadata;
 mod strip;
+pub mod stream;
 mod text;
 
 pub use content::{Content, Metadata};
 pub use extract::{Rendering, extract, extract_with};
+pub use stream::extract_text_fast;
