@@ -54,7 +54,19 @@ fn main() -> Result<(), Error> {
             .unwrap_or_else(|| "/usr/share/doc/rust-doc/html".to_owned()),
     );
     let rounds: usize = args.next().map_or(Ok(2), |r| r.parse())?;
+    let quality_only = std::env::var("QUALITY_ONLY").is_ok();
     let corpus_pages = corpus_pages(&corpus_dir)?;
+    // KEY=prefix PATH_OF=text: where the fast extractor's tree puts a text
+    if let (Ok(key), Ok(needle)) = (std::env::var("KEY"), std::env::var("PATH_OF")) {
+        for page in corpus_pages.iter().filter(|p| p.key.starts_with(&key)) {
+            if needle.is_empty() {
+                println!("{}", extract_text_fast(&page.html, &page.url));
+            } else {
+                println!("{}", ferrocrawl_content::stream::path_of(&page.html, &needle));
+            }
+        }
+        return Ok(());
+    }
     let site_pages = site(&site_dir)?;
 
     // quality
@@ -101,6 +113,22 @@ fn main() -> Result<(), Error> {
         );
     }
 
+    let mut behind: Vec<usize> = (0..corpus_pages.len()).collect();
+    let gap = |i: usize| page_f1(fast_rows[i]) - page_f1(current_rows[i]);
+    behind.sort_by(|&a, &b| gap(a).total_cmp(&gap(b)));
+    for &i in behind.iter().take(worst).filter(|&&i| gap(i) < 0.0) {
+        println!(
+            "  behind current: {:.12} fast F1 {:.3} current F1 {:.3}  {}",
+            corpus_pages[i].key,
+            page_f1(fast_rows[i]),
+            page_f1(current_rows[i]),
+            corpus_pages[i].url
+        );
+    }
+
+    if quality_only {
+        return Ok(());
+    }
     // agreement on the site: the current extractor's text as the truth
     let mut agree = Vec::new();
     for page in &site_pages {

@@ -27,3 +27,32 @@ pub fn extract_text_fast(html: &str, url: &Url) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// For debugging the spike: the chain of elements (tag, class, id) from the
+/// root to the first text holding `needle`.
+#[doc(hidden)]
+pub fn path_of(html: &str, needle: &str) -> String {
+    let tree = tree::Tree::parse(html);
+    let src = &tree.source;
+    let Some(at) = tree
+        .nodes
+        .iter()
+        .position(|n| n.tag == tree::Tag::Text && src.text_of(n).contains(needle))
+    else {
+        return format!("{needle:?} not in any text node");
+    };
+    let mut chain = Vec::new();
+    let mut n = tree.nodes[at].parent;
+    while n != tree::NONE {
+        let node = &tree.nodes[n as usize];
+        chain.push(format!(
+            "{}.{}#{}",
+            node.tag.name(),
+            src.attr(node, tree::AttrName::Class).unwrap_or(""),
+            src.attr(node, tree::AttrName::Id).unwrap_or("")
+        ));
+        n = node.parent;
+    }
+    chain.reverse();
+    chain.join(" > ")
+}

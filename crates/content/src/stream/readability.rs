@@ -169,11 +169,13 @@ fn is_comma(c: char) -> bool {
     )
 }
 
-/// Characters with whitespace runs counted as one, leading whitespace not
-/// counted (dom_query's `normalized_char_count` per text node), and commas.
+/// Characters with whitespace runs counted as one (dom_query's
+/// `normalized_char_count`, which carries the run across text nodes; here a
+/// text node's leading run counts one, as it does after text that ends in a
+/// letter), and commas.
 fn text_stats(text: &str) -> (u32, u32) {
     let (mut chars, mut commas) = (0_u32, 0_u32);
-    let mut prev_ws = true;
+    let mut prev_ws = false;
     if text.is_ascii() {
         for &b in text.as_bytes() {
             let ws = b.is_ascii_whitespace();

@@ -798,9 +798,15 @@ impl Builder {
                 // inside foreign content anything may be closed
                 continue;
             }
+            // The spec's scopes: a table part's end tag stays in its table,
+            // `</li>` in its list; the end tags of special and formatting
+            // elements close what was opened inside them, up to a table
+            // cell; any other end tag stops at a special element.
             let stop = if tag.is_table_part() {
                 open == Tag::Table && tag != Tag::Table
-            } else if tag.is_formatting() {
+            } else if tag == Tag::Li {
+                open.is_scope_boundary() || matches!(open, Tag::Ul | Tag::Ol)
+            } else if tag.is_special() || tag.is_formatting() {
                 open.is_scope_boundary()
             } else {
                 open.is_special()
