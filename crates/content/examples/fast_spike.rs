@@ -69,10 +69,13 @@ fn main() -> Result<(), Error> {
     }
     let site_pages = site(&site_dir)?;
 
+    // STEP=fast (a part of a step's name) times only the steps it names,
+    // without the quality and agreement passes (for profiling)
+    let only = std::env::var("STEP").ok();
     // quality
     let (mut fast_rows, mut current_rows) = (Vec::new(), Vec::new());
     let dump = std::env::var("DUMP").ok().map(PathBuf::from);
-    for page in &corpus_pages {
+    for page in corpus_pages.iter().filter(|_| only.is_none()) {
         let fast = extract_text_fast(&page.html, &page.url);
         let current = extract_with(&page.html, &page.url, Rendering::Text).text;
         fast_rows.push(corpus::tp_fp_fn(&page.truth, &fast));
@@ -100,7 +103,7 @@ fn main() -> Result<(), Error> {
         }
     };
     let worst: usize = std::env::var("WORST").map_or(Ok(10), |n| n.parse())?;
-    let mut order: Vec<usize> = (0..corpus_pages.len()).collect();
+    let mut order: Vec<usize> = (0..fast_rows.len()).collect();
     order.sort_by(|&a, &b| page_f1(fast_rows[a]).total_cmp(&page_f1(fast_rows[b])));
     for &i in order.iter().take(worst) {
         let (tp, fp, fneg) = fast_rows[i];
@@ -113,7 +116,7 @@ fn main() -> Result<(), Error> {
         );
     }
 
-    let mut behind: Vec<usize> = (0..corpus_pages.len()).collect();
+    let mut behind: Vec<usize> = (0..fast_rows.len()).collect();
     let gap = |i: usize| page_f1(fast_rows[i]) - page_f1(current_rows[i]);
     behind.sort_by(|&a, &b| gap(a).total_cmp(&gap(b)));
     for &i in behind.iter().take(worst).filter(|&&i| gap(i) < 0.0) {
@@ -131,7 +134,7 @@ fn main() -> Result<(), Error> {
     }
     // agreement on the site: the current extractor's text as the truth
     let mut agree = Vec::new();
-    for page in &site_pages {
+    for page in site_pages.iter().filter(|_| only.is_none()) {
         let fast = extract_text_fast(&page.html, &page.url);
         let current = extract_with(&page.html, &page.url, Rendering::Text).text;
         agree.push(corpus::tp_fp_fn(&current, &fast));
@@ -167,6 +170,9 @@ fn main() -> Result<(), Error> {
             }),
         ];
         for (step, run) in steps {
+            if only.as_ref().is_some_and(|o| !step.contains(o.as_str())) {
+                continue;
+            }
             let (cpu0, wall0) = (cpu_ns(), Instant::now());
             let mut out = 0;
             for _ in 0..rounds {

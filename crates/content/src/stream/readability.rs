@@ -208,8 +208,12 @@ struct Dom {
 
 impl Dom {
     fn new(tree: &Tree) -> Dom {
-        let nodes = tree.nodes.clone();
-        let mut stats = vec![Stats::default(); nodes.len()];
+        // room for the paragraphs `div_into_p` adds
+        let room = tree.nodes.len() / 8 + 16;
+        let mut nodes = Vec::with_capacity(tree.nodes.len() + room);
+        nodes.extend_from_slice(&tree.nodes);
+        let mut stats = Vec::with_capacity(nodes.len() + room);
+        stats.resize(nodes.len(), Stats::default());
         // Children always come after their parent in a fresh tree: summing
         // in reverse order finishes every node before its parent.
         for i in (1..nodes.len()).rev() {
@@ -224,7 +228,8 @@ impl Dom {
                 stats[node.parent as usize].add(&c);
             }
         }
-        let score = vec![0.0; nodes.len()];
+        let mut score = Vec::with_capacity(nodes.len() + room);
+        score.resize(nodes.len(), 0.0);
         Dom {
             nodes,
             stats,
@@ -454,7 +459,6 @@ fn contrib(nodes: &[Node], stats: &[Stats], src: &Source, n: u32) -> Stats {
 /// The main content's text.
 pub(crate) fn extract(tree: &Tree) -> String {
     let src = &tree.source;
-    let fresh = Dom::new(tree);
     let mut flags = Flags {
         strip_unlikely: true,
         weigh_classes: true,
@@ -462,7 +466,8 @@ pub(crate) fn extract(tree: &Tree) -> String {
     };
     let mut best: Option<(Dom, Vec<u32>, u32)> = None;
     loop {
-        let mut dom = fresh.clone();
+        // a fresh copy per attempt (most pages need one)
+        let mut dom = Dom::new(tree);
         let roots = attempt(&mut dom, src, flags);
         let len: u32 = roots.iter().map(|&r| dom.chars(r)).sum();
         if len >= CHAR_THRESHOLD {
@@ -493,10 +498,10 @@ pub(crate) fn extract(tree: &Tree) -> String {
 /// the whole page).
 fn attempt(dom: &mut Dom, src: &Source, flags: Flags) -> Vec<u32> {
     let elements = collect_elements_to_score(dom, src, flags.strip_unlikely);
-    let top = score_elements(dom, src, &elements, flags.weigh_classes);
+    let top = score_elements(dom, &elements, flags.weigh_classes);
     let mut tc = top.first().copied().unwrap_or(0);
     if tc != 0 {
-        tc = find_common_candidate(dom, src, tc, &top, flags.weigh_classes);
+        tc = find_common_candidate(dom, tc, &top, flags.weigh_classes);
         // the only child: its parent instead
         loop {
             let parent = dom.parent(tc);
@@ -510,7 +515,7 @@ fn attempt(dom: &mut Dom, src: &Source, flags: Flags) -> Vec<u32> {
         vec![0]
     } else {
         if !dom.flag(tc, HAS_SCORE) {
-            init_score(dom, src, tc, flags.weigh_classes);
+            init_score(dom, tc, flags.weigh_classes);
         }
         assign_article(dom, src, tc)
     };
@@ -601,50 +606,140 @@ const UNLIKELY_ROLES: &[&str] = &[
     "dialog",
 ];
 
-fn contains_any(haystack: &str, needles: &[&str]) -> bool {
-    needles.iter().any(|n| haystack.contains(n))
+/// `class`/`id` bits (computed while parsing, see [`class_mask`]).
+const M_UNLIKELY: u16 = 1;
+const M_NEG_CLASS: u16 = 1 << 1;
+const M_POS_CLASS: u16 = 1 << 2;
+const M_NEG_ID: u16 = 1 << 3;
+const M_POS_ID: u16 = 1 << 4;
+const M_SHARE: u16 = 1 << 5;
+const M_DROP: u16 = 1 << 6;
+const M_MEDIA: u16 = 1 << 7;
+const M_FALLBACK_IMAGE: u16 = 1 << 8;
+
+/// Class fragments of our boilerplate pass (`clean.rs`), matched as CSS's
+/// `[class*=…]` does: case-sensitively.
+const DROP_CLASSES: &[&str] = &[
+    "caption",
+    "byline",
+    "author",
+    "timestamp",
+    "newsletter",
+    "meta",
+    "print",
+];
+const MEDIA_CLASSES: &[&str] = &["gallery", "photo", "image"];
+
+/// Readability's lists in one automaton (ASCII case-insensitive, as
+/// Readability lowercases), and ours in another.
+struct Automata {
+    readability: aho_corasick::AhoCorasick,
+    ours: aho_corasick::AhoCorasick,
 }
 
-/// `class` and `id`, lowercased, each followed by a space.
-fn match_string(src: &Source, node: &Node) -> String {
-    let mut s = String::new();
-    for name in [AttrName::Class, AttrName::Id] {
-        if let Some(v) = src.attr(node, name) {
-            s.push_str(v);
-            s.push(' ');
+static AUTOMATA: std::sync::LazyLock<Option<Automata>> = std::sync::LazyLock::new(|| {
+    let readability: Vec<&str> = [UNLIKELY, MAYBE, NEGATIVE, POSITIVE].concat();
+    let ours: Vec<&str> = [DROP_CLASSES, MEDIA_CLASSES, &["fallback-image"]].concat();
+    Some(Automata {
+        readability: aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(readability)
+            .ok()?,
+        ours: aho_corasick::AhoCorasick::new(ours).ok()?,
+    })
+});
+
+/// Which of Readability's lists `value` matches: bits 1 unlikely, 2 maybe,
+/// 4 negative, 8 positive.
+fn groups(automata: &Automata, value: &[u8]) -> u8 {
+    let (u, m, n) = (UNLIKELY.len(), MAYBE.len(), NEGATIVE.len());
+    let mut out = 0;
+    for hit in automata.readability.find_overlapping_iter(value) {
+        let i = hit.pattern().as_usize();
+        out |= if i < u {
+            1
+        } else if i < u + m {
+            2
+        } else if i < u + m + n {
+            4
+        } else {
+            8
+        };
+    }
+    if value
+        .split(u8::is_ascii_whitespace)
+        .any(|w| w.eq_ignore_ascii_case(b"hid"))
+    {
+        out |= 4;
+    }
+    out
+}
+
+/// What an element's `class` and `id` say, for the rules that read them.
+pub(crate) fn class_mask(class: Option<&[u8]>, id: Option<&[u8]>) -> u16 {
+    let Some(automata) = AUTOMATA.as_ref() else {
+        return 0;
+    };
+    let mut mask = 0;
+    let gc = class.map_or(0, |c| groups(automata, c));
+    let gi = id.map_or(0, |i| groups(automata, i));
+    let g = gc | gi;
+    if g & 1 != 0 && g & 2 == 0 {
+        mask |= M_UNLIKELY;
+    }
+    if gc & 4 != 0 {
+        mask |= M_NEG_CLASS;
+    }
+    if gc & 8 != 0 {
+        mask |= M_POS_CLASS;
+    }
+    if gi & 4 != 0 {
+        mask |= M_NEG_ID;
+    }
+    if gi & 8 != 0 {
+        mask |= M_POS_ID;
+    }
+    let share = |v: &[u8]| {
+        v.split(|&b| b == b' ' || b == b'_')
+            .any(|part| part.eq_ignore_ascii_case(b"share") || part.eq_ignore_ascii_case(b"sharedaddy"))
+    };
+    if class.is_some_and(share) || id.is_some_and(share) {
+        mask |= M_SHARE;
+    }
+    if let Some(c) = class {
+        let (d, m) = (DROP_CLASSES.len(), MEDIA_CLASSES.len());
+        for hit in automata.ours.find_overlapping_iter(c) {
+            let i = hit.pattern().as_usize();
+            mask |= if i < d {
+                M_DROP
+            } else if i < d + m {
+                M_MEDIA
+            } else {
+                M_FALLBACK_IMAGE
+            };
         }
     }
-    s.make_ascii_lowercase();
-    s
+    mask
 }
 
-fn attr_weight(value: &str) -> f32 {
-    let mut weight = 0.0;
-    if contains_any(value, NEGATIVE) || value.split_whitespace().any(|w| w == "hid") {
-        weight -= 25.0;
-    }
-    if contains_any(value, POSITIVE) {
-        weight += 25.0;
-    }
-    weight
-}
-
-fn class_weight(src: &Source, node: &Node, weigh: bool) -> f32 {
+fn class_weight(node: &Node, weigh: bool) -> f32 {
     if !weigh {
         return 0.0;
     }
+    let m = node.mask;
     let mut weight = 0.0;
-    for name in [AttrName::Class, AttrName::Id] {
-        if let Some(v) = src.attr(node, name)
-            && !v.is_empty()
-        {
-            weight += attr_weight(&v.to_ascii_lowercase());
+    for (neg, pos) in [(M_NEG_CLASS, M_POS_CLASS), (M_NEG_ID, M_POS_ID)] {
+        if m & neg != 0 {
+            weight -= 25.0;
+        }
+        if m & pos != 0 {
+            weight += 25.0;
         }
     }
     weight
 }
 
-fn node_score(src: &Source, node: &Node, weigh: bool) -> f32 {
+fn node_score(node: &Node, weigh: bool) -> f32 {
     let base = match node.tag {
         Tag::Div => 5.0,
         Tag::Pre | Tag::Td | Tag::Blockquote => 3.0,
@@ -659,11 +754,11 @@ fn node_score(src: &Source, node: &Node, weigh: bool) -> f32 {
         Tag::H1 | Tag::H2 | Tag::H3 | Tag::H4 | Tag::H5 | Tag::H6 | Tag::Th => -5.0,
         _ => 0.0,
     };
-    base + class_weight(src, node, weigh)
+    base + class_weight(node, weigh)
 }
 
-fn init_score(dom: &mut Dom, src: &Source, n: u32, weigh: bool) {
-    dom.score[n as usize] = node_score(src, &dom.nodes[n as usize], weigh);
+fn init_score(dom: &mut Dom, n: u32, weigh: bool) {
+    dom.score[n as usize] = node_score(&dom.nodes[n as usize], weigh);
     dom.nodes[n as usize].flags |= HAS_SCORE;
 }
 
@@ -685,10 +780,7 @@ fn is_visible(src: &Source, node: &Node) -> bool {
             return false;
         }
     }
-    src.attr(node, AttrName::AriaHidden) != Some("true")
-        || src
-            .attr(node, AttrName::Class)
-            .is_some_and(|c| c.contains("fallback-image"))
+    src.attr(node, AttrName::AriaHidden) != Some("true") || node.mask & M_FALLBACK_IMAGE != 0
 }
 
 fn style_has(style: &str, key: &str, val: &str) -> bool {
@@ -813,13 +905,9 @@ fn collect_elements_to_score(dom: &mut Dom, src: &Source, strip_unlikely: bool) 
             continue;
         }
         if strip_unlikely {
-            let unlikely = tag != Tag::A && {
-                let m = match_string(src, &node);
-                !m.is_empty()
-                    && contains_any(&m, UNLIKELY)
-                    && !contains_any(&m, MAYBE)
-                    && !dom.has_ancestor(n, 3, |t, _| matches!(t, Tag::Table | Tag::Code))
-            };
+            let unlikely = tag != Tag::A
+                && node.mask & M_UNLIKELY != 0
+                && !dom.has_ancestor(n, 3, |t, _| matches!(t, Tag::Table | Tag::Code));
             if unlikely
                 || src
                     .attr(&node, AttrName::Role)
@@ -969,7 +1057,7 @@ fn text_similarity(a: &str, b: &str) -> f64 {
 
 /// Readability's scores: each paragraph's to its parent, half to its
 /// grandparent, a third of that further up; the top candidates.
-fn score_elements(dom: &mut Dom, src: &Source, elements: &[u32], weigh: bool) -> Vec<u32> {
+fn score_elements(dom: &mut Dom, elements: &[u32], weigh: bool) -> Vec<u32> {
     const SEEN: u8 = 16;
     let mut order: Vec<u32> = Vec::new();
     for &el in elements {
@@ -991,7 +1079,7 @@ fn score_elements(dom: &mut Dom, src: &Source, elements: &[u32], weigh: bool) ->
             };
             if !dom.flag(anc, SEEN) {
                 dom.nodes[anc as usize].flags |= SEEN;
-                dom.score[anc as usize] = node_score(src, &dom.nodes[anc as usize], weigh);
+                dom.score[anc as usize] = node_score(&dom.nodes[anc as usize], weigh);
                 order.push(anc);
             }
             dom.score[anc as usize] += content as f32 / divider;
@@ -1041,7 +1129,6 @@ fn ancestors(dom: &Dom, n: u32) -> Vec<u32> {
 /// the close runners-up, or a parent scoring higher.
 fn find_common_candidate(
     dom: &mut Dom,
-    src: &Source,
     mut tc: u32,
     top: &[u32],
     weigh: bool,
@@ -1066,7 +1153,7 @@ fn find_common_candidate(
     }
     // adjust by parent
     if !dom.flag(tc, HAS_SCORE) {
-        init_score(dom, src, tc, weigh);
+        init_score(dom, tc, weigh);
     }
     let mut last = get_score(dom, tc);
     let threshold = last / 3.0;
@@ -1142,14 +1229,7 @@ fn prep_article(dom: &mut Dom, src: &Source, roots: &[u32], flags: Flags) {
         if dom.flag(n, REMOVED) || dom.tag(n) == Tag::Text {
             continue;
         }
-        let node = &dom.nodes[n as usize];
-        let share = [AttrName::Class, AttrName::Id].iter().any(|&a| {
-            src.attr(node, a).is_some_and(|v| {
-                v.split([' ', '_']).any(|part| {
-                    part.eq_ignore_ascii_case("share") || part.eq_ignore_ascii_case("sharedaddy")
-                })
-            })
-        });
+        let share = dom.nodes[n as usize].mask & M_SHARE != 0;
         if share && dom.chars(n) < CHAR_THRESHOLD {
             dom.remove(src, n);
         }
@@ -1180,7 +1260,7 @@ fn prep_article(dom: &mut Dom, src: &Source, roots: &[u32], flags: Flags) {
     for &n in &all {
         if !dom.flag(n, REMOVED)
             && matches!(dom.tag(n), Tag::H1 | Tag::H2)
-            && class_weight(src, &dom.nodes[n as usize], flags.weigh_classes) < 0.0
+            && class_weight(&dom.nodes[n as usize], flags.weigh_classes) < 0.0
         {
             dom.remove(src, n);
         }
@@ -1294,7 +1374,7 @@ fn should_clean(dom: &Dom, src: &Source, n: u32, flags: Flags) -> bool {
         return false;
     }
     let node = &dom.nodes[n as usize];
-    let weight = class_weight(src, node, flags.weigh_classes);
+    let weight = class_weight(node, flags.weigh_classes);
     if weight < 0.0 {
         return s.pre == 0;
     }
@@ -1370,25 +1450,11 @@ fn should_clean(dom: &Dom, src: &Source, n: u32, flags: Flags) -> bool {
 
 /// `clean.rs`'s rules on the article Readability picked.
 fn boilerplate(dom: &mut Dom, src: &Source, roots: &[u32]) {
-    const DROP_CLASSES: &[&str] = &[
-        "caption",
-        "byline",
-        "author",
-        "timestamp",
-        "newsletter",
-        "meta",
-        "print",
-    ];
-    const MEDIA_CLASSES: &[&str] = &["gallery", "photo", "image"];
     const LINK_DENSITY: f32 = 0.8;
     const MAX_SHARE: f32 = 0.3;
     let total: u32 = roots.iter().map(|&r| dom.chars(r)).sum();
     let limit = MAX_SHARE * total as f32;
     let all = dom.preorder(roots);
-    let class_has = |dom: &Dom, n: u32, parts: &[&str]| {
-        src.attr(&dom.nodes[n as usize], AttrName::Class)
-            .is_some_and(|c| contains_any(c, parts))
-    };
     for &n in &all {
         if dom.flag(n, REMOVED) || dom.tag(n) == Tag::Text {
             continue;
@@ -1396,7 +1462,7 @@ fn boilerplate(dom: &mut Dom, src: &Source, roots: &[u32]) {
         let drop = matches!(
             dom.tag(n),
             Tag::Aside | Tag::Nav | Tag::Header | Tag::Footer | Tag::Time | Tag::Figcaption
-        ) || class_has(dom, n, DROP_CLASSES);
+        ) || dom.nodes[n as usize].mask & M_DROP != 0;
         if drop && dom.chars(n) as f32 <= limit {
             dom.remove(src, n);
         }
@@ -1405,7 +1471,7 @@ fn boilerplate(dom: &mut Dom, src: &Source, roots: &[u32]) {
         if dom.flag(n, REMOVED) || dom.tag(n) == Tag::Text {
             continue;
         }
-        let media = dom.tag(n) == Tag::Figure || class_has(dom, n, MEDIA_CLASSES);
+        let media = dom.tag(n) == Tag::Figure || dom.nodes[n as usize].mask & M_MEDIA != 0;
         if media && dom.chars(n) as f32 <= limit {
             dom.remove(src, n);
         }

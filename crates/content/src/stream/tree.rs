@@ -305,6 +305,8 @@ pub(crate) struct Node {
     pub(crate) tag: Tag,
     /// Flags of the extractor (see `readability.rs`).
     pub(crate) flags: u8,
+    /// What the `class` and `id` say, read once (`readability::class_mask`).
+    pub(crate) mask: u16,
     pub(crate) parent: u32,
     pub(crate) first_child: u32,
     pub(crate) last_child: u32,
@@ -323,6 +325,7 @@ impl Node {
         Node {
             tag,
             flags: 0,
+            mask: 0,
             parent,
             first_child: NONE,
             last_child: NONE,
@@ -498,11 +501,13 @@ struct Builder {
     attr_current: bool,
     last_start_tag: Vec<u8>,
     sink: Sink,
+    /// `class_mask` by a hash of the class and id.
+    masks: std::collections::HashMap<u64, u16>,
 }
 
 impl Builder {
     fn new(len: usize) -> Builder {
-        let mut nodes = Vec::with_capacity(len / 40 + 16);
+        let mut nodes = Vec::with_capacity(len / 32 + 16);
         nodes.push(Node::new(Tag::Root, NONE));
         Builder {
             nodes,
@@ -524,6 +529,7 @@ impl Builder {
             attr_current: false,
             last_start_tag: Vec::new(),
             sink: Sink::Tree,
+            masks: std::collections::HashMap::new(),
         }
     }
 
@@ -731,6 +737,30 @@ impl Builder {
         }
     }
 
+    /// The current tag's `readability::class_mask`, cached by the class and
+    /// id (pages repeat them).
+    fn class_mask(&mut self) -> u16 {
+        let value = |name| {
+            self.attrs[self.attr_mark..]
+                .iter()
+                .find(|a| a.name == name)
+                .map(|a| &self.attr_text[a.start as usize..a.end as usize])
+        };
+        let (class, id) = (value(AttrName::Class), value(AttrName::Id));
+        if class.is_none() && id.is_none() {
+            return 0;
+        }
+        let mut key = name_hash(class.unwrap_or_default()) as u64;
+        key = key << 32 | u64::from(name_hash(id.unwrap_or_default()));
+        key ^= u64::from(class.is_some()) << 63 | u64::from(id.is_some()) << 31;
+        if let Some(&mask) = self.masks.get(&key) {
+            return mask;
+        }
+        let mask = super::readability::class_mask(class, id);
+        self.masks.insert(key, mask);
+        mask
+    }
+
     /// Adds an element for the current tag under the current node, and opens
     /// it when `open`.
     fn element(&mut self, tag: Tag, open: bool) {
@@ -748,6 +778,9 @@ impl Builder {
         node.end = self.attrs.len() as u32;
         if tag == Tag::Other {
             node.name = name_hash(&self.name);
+        }
+        if self.attrs.len() > self.attr_mark {
+            node.mask = self.class_mask();
         }
         self.nodes.push(node);
         let parent = self.current();
