@@ -7,7 +7,7 @@
 //! ```
 //! CORPUS defaults to `shared/corpora/article_extraction`, SITE to
 //! `/usr/share/doc/rust-doc/html` (`PAGES`, default 2,000, `.html` files spread
-//! evenly over it), ROUNDS to 2. `WORST=N` lists the N worst corpus pages of
+//! evenly over it, or with `LARGEST=N` its N largest), ROUNDS to 2. `WORST=N` lists the N worst corpus pages of
 //! the fast extractor, `DUMP=DIR` writes both extractors' texts there (outside
 //! the repository: they hold corpus text).
 //!
@@ -153,7 +153,13 @@ fn main() -> Result<(), Error> {
             pages.len(),
             bytes as f64 / pages.len().max(1) as f64 / 1024.0
         );
-        let steps: [(&str, &dyn Fn(&Page) -> usize); 4] = [
+        let options = ferrocrawl_extract::LinkOptions::default();
+        let steps: [(&str, &dyn Fn(&Page) -> usize); 5] = [
+            ("plain crawl's extract_links", &|p: &Page| {
+                ferrocrawl_extract::extract_links(&p.html, &p.url, &options)
+                    .links
+                    .len()
+            }),
             ("html5gum tokens (DefaultEmitter)", &|p: &Page| {
                 html5gum::Tokenizer::new(p.html.as_str())
                     .flatten()
@@ -191,6 +197,57 @@ fn main() -> Result<(), Error> {
                 cpu * 1e9 / (bytes * rounds) as f64
             );
         }
+    }
+    hostile()?;
+    Ok(())
+}
+
+/// Pages built to be hard: one run of each extractor on each.
+fn hostile() -> Result<(), Error> {
+    let url = Url::parse("https://hostile.example/")?;
+    let shapes = [
+        (
+            "20,000 nested <div>",
+            format!("{}text{}", "<div>".repeat(20_000), "</div>".repeat(20_000)),
+        ),
+        (
+            "3,000 nested tables",
+            "<table><tr><td>cell, with a comma, ".repeat(3_000),
+        ),
+        (
+            "3,000 nested lists",
+            "<ul><li>item, with a comma, and more".repeat(3_000),
+        ),
+        (
+            "3,000 nested <ins><del><a>",
+            format!("<div>{}x</div>", "<ins><del><a>".repeat(3_000)),
+        ),
+        (
+            "30,000 unclosed <div><p>",
+            "<div class=post><p>A paragraph, with commas, and <a href=/x>a link</a> in it.</p>\n"
+                .repeat(30_000),
+        ),
+        (
+            "30,000 paragraphs (2.2 MB)",
+            format!(
+                "<article>{}</article>",
+                "<p>A paragraph, with commas, and <a href=/x>a link</a> in it.</p>\n"
+                    .repeat(30_000)
+            ),
+        ),
+    ];
+    println!("hostile pages (one run each, wall ms): fast / current");
+    for (name, html) in &shapes {
+        let t0 = Instant::now();
+        let fast = extract_text_fast(html, &url).len();
+        let t1 = t0.elapsed();
+        let current = extract_with(html, &url, Rendering::Text).text.len();
+        let t2 = t0.elapsed() - t1;
+        println!(
+            "  {name:<28} {:>9.1} ms / {:>9.1} ms  ({fast} / {current} bytes out)",
+            t1.as_secs_f64() * 1e3,
+            t2.as_secs_f64() * 1e3
+        );
     }
     Ok(())
 }
@@ -240,6 +297,15 @@ fn site(dir: &Path) -> Result<Vec<Page>, Error> {
         }
     }
     files.sort();
+    // LARGEST=N: the N largest files instead
+    if let Ok(n) = std::env::var("LARGEST") {
+        let mut sized: Vec<(u64, PathBuf)> = files
+            .into_iter()
+            .map(|f| (std::fs::metadata(&f).map_or(0, |m| m.len()), f))
+            .collect();
+        sized.sort_by(|a, b| b.0.cmp(&a.0));
+        files = sized.into_iter().take(n.parse()?).map(|(_, f)| f).collect();
+    }
     let base = Url::parse("http://127.0.0.1:8082/")?;
     let mut pages = Vec::new();
     let step = (files.len() / limit.max(1)).max(1);

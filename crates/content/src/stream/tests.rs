@@ -142,6 +142,16 @@ fn malformed_and_hostile_input_does_not_panic() {
     let deep = format!("{}text{}", "<div>".repeat(20_000), "</div>".repeat(20_000));
     let spans = format!("<p>{}x", "<span><b><a href=#>".repeat(5_000));
     let unclosed_svg = "<p>a<svg><title>t</title><p>after the svg</p>";
+    let tables = "<table><tr><td>cell, with a comma, ".repeat(3_000);
+    let lists = "<ul><li>item, with a comma, and more".repeat(3_000);
+    let inserts = format!("<div>{}x</div>", "<ins><del><a>".repeat(3_000));
+    let huge = "<div class=post><p>A paragraph, with commas, and <a href=/x>a link</a> in it.</p>\n"
+        .repeat(30_000);
+    let long_title = format!(
+        "<title>{}</title>{}",
+        "word ".repeat(200_000),
+        "<h2>word word word</h2><p>text, text</p>".repeat(2_000)
+    );
     for html in [
         "",
         "<",
@@ -156,6 +166,11 @@ fn malformed_and_hostile_input_does_not_panic() {
         unclosed_svg,
         deep.as_str(),
         spans.as_str(),
+        tables.as_str(),
+        lists.as_str(),
+        inserts.as_str(),
+        huge.as_str(),
+        long_title.as_str(),
     ] {
         let _ = extract_text_fast(html, &url());
     }

@@ -22,6 +22,10 @@ use super::reader::PageReader;
 /// their place), as `depth.rs` does for the html5ever path.
 pub(crate) const MAX_DEPTH: usize = 512;
 
+/// The `<title>` kept is cut after about this many bytes (it is only
+/// compared with headings).
+const MAX_TITLE_LEN: usize = 2048;
+
 /// No node: the end of a sibling list, or the root's parent.
 pub(crate) const NONE: u32 = u32::MAX;
 
@@ -951,7 +955,12 @@ impl Emitter for &mut Builder {
         match self.sink {
             Sink::Tree => self.push_text(s),
             Sink::Skip => {}
-            Sink::Title => self.title.extend_from_slice(s),
+            Sink::Title => {
+                // enough of a title to compare headings with
+                if self.title.len() < MAX_TITLE_LEN {
+                    self.title.extend_from_slice(s);
+                }
+            }
         }
     }
 
