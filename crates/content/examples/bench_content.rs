@@ -62,7 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     // SLOWEST=N lists the N pages that took longest
     let shown: usize = std::env::var("SLOWEST").map_or(Ok(0), |n| n.parse())?;
-    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
     for (took, size, url) in slowest.iter().take(shown) {
         eprintln!("{:8.2} ms {:>9} B  {url}", took.as_secs_f64() * 1e3, size);
     }
@@ -78,8 +78,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// Pages as read: each URL with its bytes.
+type Pages = Vec<(Url, Vec<u8>)>;
+
 /// The corpus's pages, gunzipped, with their URLs.
-fn corpus(dir: &Path) -> Result<Vec<(Url, Vec<u8>)>, Box<dyn std::error::Error>> {
+fn corpus(dir: &Path) -> Result<Pages, Box<dyn std::error::Error>> {
     let truth: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(dir.join("ground-truth.json"))?)?;
     let mut pages = Vec::new();
@@ -96,7 +99,7 @@ fn corpus(dir: &Path) -> Result<Vec<(Url, Vec<u8>)>, Box<dyn std::error::Error>>
 /// A site's pages: `PAGES` (default 2,000) `.html` files under `dir`, spread
 /// evenly over them in path order, e.g. the lab's rust docs
 /// (`/usr/share/doc/rust-doc/html`), each with the URL the lab serves it at.
-fn site(dir: &Path) -> Result<Vec<(Url, Vec<u8>)>, Box<dyn std::error::Error>> {
+fn site(dir: &Path) -> Result<Pages, Box<dyn std::error::Error>> {
     let limit: usize = std::env::var("PAGES").map_or(Ok(2000), |p| p.parse())?;
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
