@@ -31,6 +31,10 @@ mod corpus;
 
 type Error = Box<dyn std::error::Error>;
 
+/// One timed step: the work on one page, returning a size so that it is not
+/// optimised away.
+type Step<'a> = dyn Fn(&Page) -> usize + 'a;
+
 struct Page {
     key: String,
     url: Url,
@@ -62,7 +66,10 @@ fn main() -> Result<(), Error> {
             if needle.is_empty() {
                 println!("{}", extract_text_fast(&page.html, &page.url));
             } else {
-                println!("{}", ferrocrawl_content::stream::path_of(&page.html, &needle));
+                println!(
+                    "{}",
+                    ferrocrawl_content::stream::path_of(&page.html, &needle)
+                );
             }
         }
         return Ok(());
@@ -93,8 +100,14 @@ fn main() -> Result<(), Error> {
         "quality on {} corpus pages (corpus score.py port: 4-token shingle F1 of mean P and R)",
         corpus_pages.len()
     );
-    println!("  {:<34} F1 {f1:.4}  P {p:.4}  R {r:.4}", "fast (stream::extract_text_fast)");
-    println!("  {:<34} F1 {cf1:.4}  P {cp:.4}  R {cr:.4}", "current (extract_with, Text)");
+    println!(
+        "  {:<34} F1 {f1:.4}  P {p:.4}  R {r:.4}",
+        "fast (stream::extract_text_fast)"
+    );
+    println!(
+        "  {:<34} F1 {cf1:.4}  P {cp:.4}  R {cr:.4}",
+        "current (extract_with, Text)"
+    );
     let page_f1 = |(tp, fp, fneg): (f64, f64, f64)| {
         if tp == 0.0 {
             0.0
@@ -154,16 +167,14 @@ fn main() -> Result<(), Error> {
             bytes as f64 / pages.len().max(1) as f64 / 1024.0
         );
         let options = ferrocrawl_extract::LinkOptions::default();
-        let steps: [(&str, &dyn Fn(&Page) -> usize); 5] = [
+        let steps: [(&str, &Step<'_>); 5] = [
             ("plain crawl's extract_links", &|p: &Page| {
                 ferrocrawl_extract::extract_links(&p.html, &p.url, &options)
                     .links
                     .len()
             }),
             ("html5gum tokens (DefaultEmitter)", &|p: &Page| {
-                html5gum::Tokenizer::new(p.html.as_str())
-                    .flatten()
-                    .count()
+                html5gum::Tokenizer::new(p.html.as_str()).flatten().count()
             }),
             ("html5gum tokens (no-op emitter)", &|p: &Page| {
                 tokenize_only(&p.html)
@@ -273,7 +284,9 @@ fn corpus_pages(dir: &Path) -> Result<Vec<Page>, Error> {
         pages.push(Page {
             key: key.clone(),
             url,
-            html: ferrocrawl_core::charset::decode(&bytes, None).text.to_string(),
+            html: ferrocrawl_core::charset::decode(&bytes, None)
+                .text
+                .to_string(),
             truth: entry["articleBody"].as_str().unwrap_or("").to_owned(),
         });
     }
@@ -303,7 +316,7 @@ fn site(dir: &Path) -> Result<Vec<Page>, Error> {
             .into_iter()
             .map(|f| (std::fs::metadata(&f).map_or(0, |m| m.len()), f))
             .collect();
-        sized.sort_by(|a, b| b.0.cmp(&a.0));
+        sized.sort_by_key(|s| std::cmp::Reverse(s.0));
         files = sized.into_iter().take(n.parse()?).map(|(_, f)| f).collect();
     }
     let base = Url::parse("http://127.0.0.1:8082/")?;
@@ -315,7 +328,9 @@ fn site(dir: &Path) -> Result<Vec<Page>, Error> {
         pages.push(Page {
             key: relative.clone(),
             url: base.join(&relative)?,
-            html: ferrocrawl_core::charset::decode(&bytes, None).text.to_string(),
+            html: ferrocrawl_core::charset::decode(&bytes, None)
+                .text
+                .to_string(),
             truth: String::new(),
         });
     }

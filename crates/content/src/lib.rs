@@ -45,8 +45,8 @@ mod depth;
 mod extract;
 mod markdown;
 mod metadata;
-mod strip;
 pub mod stream;
+mod strip;
 mod text;
 
 pub use content::{Content, Metadata};

@@ -7,8 +7,8 @@
 //! attribute-stored scores, and the subtree walks that Readability repeats:
 //! subtree statistics are summed once and kept current as nodes go.
 
-mod reader;
 mod readability;
+mod reader;
 mod text;
 mod tree;
 

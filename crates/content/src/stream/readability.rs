@@ -523,7 +523,10 @@ fn attempt(dom: &mut Dom, src: &Source, flags: Flags) -> Vec<u32> {
         dom.nodes[r as usize].flags |= ARTICLE;
     }
     prep_article(dom, src, &roots, flags);
-    roots.into_iter().filter(|&r| !dom.flag(r, REMOVED)).collect()
+    roots
+        .into_iter()
+        .filter(|&r| !dom.flag(r, REMOVED))
+        .collect()
 }
 
 const UNLIKELY: &[&str] = &[
@@ -700,8 +703,9 @@ pub(crate) fn class_mask(class: Option<&[u8]>, id: Option<&[u8]>) -> u16 {
         mask |= M_POS_ID;
     }
     let share = |v: &[u8]| {
-        v.split(|&b| b == b' ' || b == b'_')
-            .any(|part| part.eq_ignore_ascii_case(b"share") || part.eq_ignore_ascii_case(b"sharedaddy"))
+        v.split(|&b| b == b' ' || b == b'_').any(|part| {
+            part.eq_ignore_ascii_case(b"share") || part.eq_ignore_ascii_case(b"sharedaddy")
+        })
     };
     if class.is_some_and(share) || id.is_some_and(share) {
         mask |= M_SHARE;
@@ -743,14 +747,9 @@ fn node_score(node: &Node, weigh: bool) -> f32 {
     let base = match node.tag {
         Tag::Div => 5.0,
         Tag::Pre | Tag::Td | Tag::Blockquote => 3.0,
-        Tag::Address
-        | Tag::Ol
-        | Tag::Ul
-        | Tag::Dl
-        | Tag::Dd
-        | Tag::Dt
-        | Tag::Li
-        | Tag::Form => -3.0,
+        Tag::Address | Tag::Ol | Tag::Ul | Tag::Dl | Tag::Dd | Tag::Dt | Tag::Li | Tag::Form => {
+            -3.0
+        }
         Tag::H1 | Tag::H2 | Tag::H3 | Tag::H4 | Tag::H5 | Tag::H6 | Tag::Th => -5.0,
         _ => 0.0,
     };
@@ -920,7 +919,14 @@ fn collect_elements_to_score(dom: &mut Dom, src: &Source, strip_unlikely: bool) 
         }
         if matches!(
             tag,
-            Tag::Div | Tag::Section | Tag::Header | Tag::H1 | Tag::H2 | Tag::H3 | Tag::H4 | Tag::H5
+            Tag::Div
+                | Tag::Section
+                | Tag::Header
+                | Tag::H1
+                | Tag::H2
+                | Tag::H3
+                | Tag::H4
+                | Tag::H5
                 | Tag::H6
         ) && dom.chars(n) == 0
         {
@@ -933,7 +939,15 @@ fn collect_elements_to_score(dom: &mut Dom, src: &Source, strip_unlikely: bool) 
         }
         if matches!(
             tag,
-            Tag::Section | Tag::H2 | Tag::H3 | Tag::H4 | Tag::H5 | Tag::H6 | Tag::P | Tag::Td | Tag::Pre
+            Tag::Section
+                | Tag::H2
+                | Tag::H3
+                | Tag::H4
+                | Tag::H5
+                | Tag::H6
+                | Tag::P
+                | Tag::Td
+                | Tag::Pre
         ) {
             out.push(n);
         }
@@ -985,7 +999,7 @@ fn single_child(dom: &Dom, src: &Source, n: u32, tag: Tag) -> Option<u32> {
 fn div_into_p(dom: &mut Dom, src: &Source, div: u32) {
     let mut child = dom.nodes[div as usize].first_child;
     while child != NONE {
-        if !(is_phrasing(dom, child) && !is_whitespace(dom, src, child)) {
+        if !is_phrasing(dom, child) || is_whitespace(dom, src, child) {
             child = dom.nodes[child as usize].next;
             continue;
         }
@@ -1127,12 +1141,7 @@ fn ancestors(dom: &Dom, n: u32) -> Vec<u32> {
 
 /// Readability.js's search for a better top candidate: a common ancestor of
 /// the close runners-up, or a parent scoring higher.
-fn find_common_candidate(
-    dom: &mut Dom,
-    mut tc: u32,
-    top: &[u32],
-    weigh: bool,
-) -> u32 {
+fn find_common_candidate(dom: &mut Dom, mut tc: u32, top: &[u32], weigh: bool) -> u32 {
     let tc_score = get_score(dom, tc);
     let alternatives: Vec<Vec<u32>> = top
         .iter()
@@ -1389,8 +1398,8 @@ fn should_clean(dom: &Dom, src: &Source, n: u32, flags: Flags) -> bool {
             return true;
         }
     }
-    let is_list = matches!(node.tag, Tag::Ul | Tag::Ol)
-        || (chars > 0 && s.list as f32 / chars as f32 > 0.9);
+    let is_list =
+        matches!(node.tag, Tag::Ul | Tag::Ol) || (chars > 0 && s.list as f32 / chars as f32 > 0.9);
     let img = s.img;
     let should_remove = || {
         let figure = dom.has_ancestor(n, usize::MAX, |t, _| t == Tag::Figure);

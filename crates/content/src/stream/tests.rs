@@ -15,7 +15,11 @@ fn walk(tree: &Tree, n: u32, out: &mut String) {
         out.push_str(&format!("{:?}", tree.source.text_of(node)));
         return;
     }
-    out.push_str(if node.tag == Tag::Other { "?" } else { node.tag.name() });
+    out.push_str(if node.tag == Tag::Other {
+        "?"
+    } else {
+        node.tag.name()
+    });
     let mut c = node.first_child;
     if c == NONE {
         return;
@@ -119,10 +123,22 @@ regional councils have had a chance to comment on the draft.</p>
 fn the_article_is_kept_and_the_chrome_dropped() {
     let text = extract_text_fast(ARTICLE, &url());
     assert!(text.starts_with("The committee met"), "{text}");
-    assert!(text.contains("Households with children, the largest group"), "{text}");
-    assert!(text.contains("Region Share\nNorth 41 %\nSouth 59 %"), "{text}");
+    assert!(
+        text.contains("Households with children, the largest group"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Region Share\nNorth 41 %\nSouth 59 %"),
+        "{text}"
+    );
     assert!(text.contains("statistics office"), "{text}");
-    for chrome in ["Home", "Popular", "Another story", "Copyright", "Survey results"] {
+    for chrome in [
+        "Home",
+        "Popular",
+        "Another story",
+        "Copyright",
+        "Survey results",
+    ] {
         assert!(!text.contains(chrome), "{chrome} in {text}");
     }
 }
@@ -134,7 +150,10 @@ fn preformatted_text_keeps_its_whitespace() {
         "Some words, with commas, long enough to be the article. ".repeat(12)
     );
     let text = extract_text_fast(&html, &url());
-    assert!(text.contains("fn main() {\n    println!(\"hi\");\n}"), "{text}");
+    assert!(
+        text.contains("fn main() {\n    println!(\"hi\");\n}"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -145,8 +164,9 @@ fn malformed_and_hostile_input_does_not_panic() {
     let tables = "<table><tr><td>cell, with a comma, ".repeat(3_000);
     let lists = "<ul><li>item, with a comma, and more".repeat(3_000);
     let inserts = format!("<div>{}x</div>", "<ins><del><a>".repeat(3_000));
-    let huge = "<div class=post><p>A paragraph, with commas, and <a href=/x>a link</a> in it.</p>\n"
-        .repeat(30_000);
+    let huge =
+        "<div class=post><p>A paragraph, with commas, and <a href=/x>a link</a> in it.</p>\n"
+            .repeat(30_000);
     let long_title = format!(
         "<title>{}</title>{}",
         "word ".repeat(200_000),

@@ -590,8 +590,10 @@ impl Builder {
     }
 
     fn close_p(&mut self) {
-        if let Some(i) = self.find_open(|t| t == Tag::P, |t| t.is_scope_boundary() || t == Tag::Button)
-        {
+        if let Some(i) = self.find_open(
+            |t| t == Tag::P,
+            |t| t.is_scope_boundary() || t == Tag::Button,
+        ) {
             self.pop_to(i);
         }
     }
