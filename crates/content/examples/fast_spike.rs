@@ -60,9 +60,14 @@ fn main() -> Result<(), Error> {
     let rounds: usize = args.next().map_or(Ok(2), |r| r.parse())?;
     let quality_only = std::env::var("QUALITY_ONLY").is_ok();
     let corpus_pages = corpus_pages(&corpus_dir)?;
+    let site_pages = site(&site_dir)?;
     // KEY=prefix PATH_OF=text: where the fast extractor's tree puts a text
     if let (Ok(key), Ok(needle)) = (std::env::var("KEY"), std::env::var("PATH_OF")) {
-        for page in corpus_pages.iter().filter(|p| p.key.starts_with(&key)) {
+        for page in corpus_pages
+            .iter()
+            .chain(&site_pages)
+            .filter(|p| p.key.starts_with(&key))
+        {
             if needle.is_empty() {
                 println!("{}", extract_text_fast(&page.html, &page.url));
             } else {
@@ -74,7 +79,6 @@ fn main() -> Result<(), Error> {
         }
         return Ok(());
     }
-    let site_pages = site(&site_dir)?;
 
     // STEP=fast (a part of a step's name) times only the steps it names,
     // without the quality and agreement passes (for profiling)
@@ -145,14 +149,43 @@ fn main() -> Result<(), Error> {
     if quality_only {
         return Ok(());
     }
+    let (pages, attempts) = ferrocrawl_content::stream::attempt_counts();
+    println!("  fast: {attempts} Readability attempts for {pages} pages");
     // agreement on the site: the current extractor's text as the truth
     let mut agree = Vec::new();
     for page in site_pages.iter().filter(|_| only.is_none()) {
         let fast = extract_text_fast(&page.html, &page.url);
         let current = extract_with(&page.html, &page.url, Rendering::Text).text;
         agree.push(corpus::tp_fp_fn(&current, &fast));
+        if let Some(dir) = &dump {
+            let name = page.key.replace('/', "_");
+            std::fs::write(dir.join(format!("site-{name}.fast.txt")), &fast)?;
+            std::fs::write(dir.join(format!("site-{name}.current.txt")), &current)?;
+        }
+    }
+    let mut order: Vec<usize> = (0..agree.len()).collect();
+    order.sort_by(|&a, &b| page_f1(agree[a]).total_cmp(&page_f1(agree[b])));
+    for &i in order
+        .iter()
+        .take(worst)
+        .filter(|&&i| page_f1(agree[i]) < 0.99)
+    {
+        println!(
+            "  least agreement: F1 {:.3} (tp {:.2} fp {:.2} fn {:.2})  {}",
+            page_f1(agree[i]),
+            agree[i].0,
+            agree[i].1,
+            agree[i].2,
+            site_pages[i].key
+        );
     }
     let (af1, ap, ar) = corpus::score(agree.iter().copied());
+    let (pages_after, attempts_after) = ferrocrawl_content::stream::attempt_counts();
+    println!(
+        "  fast: {} Readability attempts for {} site pages",
+        attempts_after - attempts,
+        pages_after - pages
+    );
     println!(
         "agreement on {} site pages (current text as truth): F1 {af1:.4}  P {ap:.4}  R {ar:.4}",
         site_pages.len()

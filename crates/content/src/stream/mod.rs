@@ -28,6 +28,17 @@ pub fn extract_text_fast(html: &str, url: &Url) -> String {
 #[cfg(test)]
 mod tests;
 
+/// Pages extracted and Readability attempts made so far (the spike's
+/// report: a short article costs up to four attempts).
+#[doc(hidden)]
+pub fn attempt_counts() -> (usize, usize) {
+    use std::sync::atomic::Ordering::Relaxed;
+    (
+        readability::COUNTS[0].load(Relaxed),
+        readability::COUNTS[1].load(Relaxed),
+    )
+}
+
 /// For debugging the spike: the chain of elements (tag, class, id) from the
 /// root to the first text holding `needle`.
 #[doc(hidden)]

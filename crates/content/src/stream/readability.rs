@@ -199,12 +199,20 @@ fn text_stats(text: &str) -> (u32, u32) {
 }
 
 /// The tree being worked on, with its stats and scores.
-#[derive(Clone)]
 struct Dom {
     nodes: Vec<Node>,
     stats: Vec<Stats>,
     score: Vec<f32>,
+    /// Which flags changed something in this attempt (`USED_*`).
+    used: std::cell::Cell<u8>,
 }
+
+/// An unlikely candidate was removed.
+const USED_UNLIKELY: u8 = 1;
+/// A class weight was not zero.
+const USED_WEIGHTS: u8 = 2;
+/// The conditional cleaning removed something.
+const USED_CLEANING: u8 = 4;
 
 impl Dom {
     fn new(tree: &Tree) -> Dom {
@@ -234,7 +242,21 @@ impl Dom {
             nodes,
             stats,
             score,
+            used: std::cell::Cell::new(0),
         }
+    }
+
+    fn mark_used(&self, what: u8) {
+        self.used.set(self.used.get() | what);
+    }
+
+    /// [`class_weight`] of `n`, noting when it counts.
+    fn weight(&self, n: u32, weigh: bool) -> f32 {
+        let w = class_weight(&self.nodes[n as usize], weigh);
+        if w != 0.0 {
+            self.mark_used(USED_WEIGHTS);
+        }
+        w
     }
 
     fn tag(&self, n: u32) -> Tag {
@@ -456,8 +478,15 @@ fn contrib(nodes: &[Node], stats: &[Stats], src: &Source, n: u32) -> Stats {
     s
 }
 
+/// Pages extracted and Readability attempts made, for the spike's report.
+pub(crate) static COUNTS: [std::sync::atomic::AtomicUsize; 2] = [
+    std::sync::atomic::AtomicUsize::new(0),
+    std::sync::atomic::AtomicUsize::new(0),
+];
+
 /// The main content's text.
 pub(crate) fn extract(tree: &Tree) -> String {
+    COUNTS[0].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let src = &tree.source;
     let mut flags = Flags {
         strip_unlikely: true,
@@ -467,8 +496,10 @@ pub(crate) fn extract(tree: &Tree) -> String {
     let mut best: Option<(Dom, Vec<u32>, u32)> = None;
     loop {
         // a fresh copy per attempt (most pages need one)
+        COUNTS[1].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut dom = Dom::new(tree);
         let roots = attempt(&mut dom, src, flags);
+        let used = dom.used.get();
         let len: u32 = roots.iter().map(|&r| dom.chars(r)).sum();
         if len >= CHAR_THRESHOLD {
             best = Some((dom, roots, len));
@@ -477,15 +508,27 @@ pub(crate) fn extract(tree: &Tree) -> String {
         if best.as_ref().is_none_or(|b| len > b.2) {
             best = Some((dom, roots, len));
         }
+        // Relax the next flag. One that changed nothing in this attempt
+        // would give the same article again: relax the one after it too.
         if flags.strip_unlikely {
             flags.strip_unlikely = false;
-        } else if flags.weigh_classes {
-            flags.weigh_classes = false;
-        } else if flags.clean_conditionally {
-            flags.clean_conditionally = false;
-        } else {
-            break;
+            if used & USED_UNLIKELY != 0 {
+                continue;
+            }
         }
+        if flags.weigh_classes {
+            flags.weigh_classes = false;
+            if used & USED_WEIGHTS != 0 {
+                continue;
+            }
+        }
+        if flags.clean_conditionally {
+            flags.clean_conditionally = false;
+            if used & USED_CLEANING != 0 {
+                continue;
+            }
+        }
+        break;
     }
     let Some((mut dom, roots, _)) = best else {
         return String::new();
@@ -743,8 +786,8 @@ fn class_weight(node: &Node, weigh: bool) -> f32 {
     weight
 }
 
-fn node_score(node: &Node, weigh: bool) -> f32 {
-    let base = match node.tag {
+fn node_score(dom: &Dom, n: u32, weigh: bool) -> f32 {
+    let base = match dom.tag(n) {
         Tag::Div => 5.0,
         Tag::Pre | Tag::Td | Tag::Blockquote => 3.0,
         Tag::Address | Tag::Ol | Tag::Ul | Tag::Dl | Tag::Dd | Tag::Dt | Tag::Li | Tag::Form => {
@@ -753,11 +796,11 @@ fn node_score(node: &Node, weigh: bool) -> f32 {
         Tag::H1 | Tag::H2 | Tag::H3 | Tag::H4 | Tag::H5 | Tag::H6 | Tag::Th => -5.0,
         _ => 0.0,
     };
-    base + class_weight(node, weigh)
+    base + dom.weight(n, weigh)
 }
 
 fn init_score(dom: &mut Dom, n: u32, weigh: bool) {
-    dom.score[n as usize] = node_score(&dom.nodes[n as usize], weigh);
+    dom.score[n as usize] = node_score(dom, n, weigh);
     dom.nodes[n as usize].flags |= HAS_SCORE;
 }
 
@@ -912,6 +955,7 @@ fn collect_elements_to_score(dom: &mut Dom, src: &Source, strip_unlikely: bool) 
                     .attr(&node, AttrName::Role)
                     .is_some_and(|r| UNLIKELY_ROLES.contains(&r))
             {
+                dom.mark_used(USED_UNLIKELY);
                 next = dom.next_element(n, true);
                 dom.remove(src, n);
                 continue;
@@ -1093,7 +1137,7 @@ fn score_elements(dom: &mut Dom, elements: &[u32], weigh: bool) -> Vec<u32> {
             };
             if !dom.flag(anc, SEEN) {
                 dom.nodes[anc as usize].flags |= SEEN;
-                dom.score[anc as usize] = node_score(&dom.nodes[anc as usize], weigh);
+                dom.score[anc as usize] = node_score(dom, anc, weigh);
                 order.push(anc);
             }
             dom.score[anc as usize] += content as f32 / divider;
@@ -1269,7 +1313,7 @@ fn prep_article(dom: &mut Dom, src: &Source, roots: &[u32], flags: Flags) {
     for &n in &all {
         if !dom.flag(n, REMOVED)
             && matches!(dom.tag(n), Tag::H1 | Tag::H2)
-            && class_weight(&dom.nodes[n as usize], flags.weigh_classes) < 0.0
+            && dom.weight(n, flags.weigh_classes) < 0.0
         {
             dom.remove(src, n);
         }
@@ -1369,6 +1413,7 @@ fn clean_conditionally(
     }
     for &n in all.iter().rev() {
         if !dom.flag(n, REMOVED) && tags(dom.tag(n)) && should_clean(dom, src, n, flags) {
+            dom.mark_used(USED_CLEANING);
             dom.remove(src, n);
         }
     }
@@ -1383,7 +1428,7 @@ fn should_clean(dom: &Dom, src: &Source, n: u32, flags: Flags) -> bool {
         return false;
     }
     let node = &dom.nodes[n as usize];
-    let weight = class_weight(node, flags.weigh_classes);
+    let weight = dom.weight(n, flags.weigh_classes);
     if weight < 0.0 {
         return s.pre == 0;
     }
