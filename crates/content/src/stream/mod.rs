@@ -21,8 +21,8 @@ use url::Url;
 /// extractor. `url` is unused by the text (kept for the Markdown to come).
 pub fn extract_text_fast(html: &str, url: &Url) -> String {
     let _ = url;
-    let tree = tree::Tree::parse(html);
-    readability::extract(&tree)
+    let mut tree = tree::Tree::parse(html);
+    readability::extract(&mut tree)
 }
 
 #[cfg(test)]

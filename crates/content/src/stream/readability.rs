@@ -222,17 +222,27 @@ impl Dom {
         nodes.extend_from_slice(&tree.nodes);
         let mut stats = Vec::with_capacity(nodes.len() + room);
         stats.resize(nodes.len(), Stats::default());
-        // Children always come after their parent in a fresh tree: summing
-        // in reverse order finishes every node before its parent.
-        for i in (1..nodes.len()).rev() {
-            let node = &nodes[i];
+        // Children before their parents: the reverse of a preorder walk
+        // (nodes `replace_brs` moved are not in index order).
+        let mut order = Vec::with_capacity(nodes.len());
+        let mut stack = vec![0_u32];
+        while let Some(x) = stack.pop() {
+            order.push(x);
+            let mut c = nodes[x as usize].last_child;
+            while c != NONE {
+                stack.push(c);
+                c = nodes[c as usize].prev;
+            }
+        }
+        for &i in order.iter().rev() {
+            let node = &nodes[i as usize];
             if node.tag == Tag::Text {
                 let (chars, commas) = text_stats(tree.source.text_of(node));
-                stats[i].chars = chars;
-                stats[i].commas = commas;
+                stats[i as usize].chars = chars;
+                stats[i as usize].commas = commas;
             }
-            let c = contrib(&nodes, &stats, &tree.source, i as u32);
             if node.parent != NONE {
+                let c = contrib(&nodes, &stats, &tree.source, i);
                 stats[node.parent as usize].add(&c);
             }
         }
@@ -484,8 +494,74 @@ pub(crate) static COUNTS: [std::sync::atomic::AtomicUsize; 2] = [
     std::sync::atomic::AtomicUsize::new(0),
 ];
 
+/// The next sibling from `n` on that is not whitespace-only text.
+fn next_significant(nodes: &[Node], src: &Source, mut n: u32) -> u32 {
+    while n != NONE {
+        let node = &nodes[n as usize];
+        if node.tag != Tag::Text || !src.text_of(node).trim().is_empty() {
+            return n;
+        }
+        n = node.next;
+    }
+    NONE
+}
+
+/// Readability's `replaceBrs`: a run of two or more `<br>` becomes a `<p>`
+/// holding the phrasing content after it.
+fn replace_brs(tree: &mut Tree) {
+    let Tree { nodes, source: src } = tree;
+    for br in 0..nodes.len() as u32 {
+        if nodes[br as usize].tag != Tag::Br || nodes[br as usize].parent == NONE {
+            continue;
+        }
+        let mut next = next_significant(nodes, src, nodes[br as usize].next);
+        let mut replaced = false;
+        while next != NONE && nodes[next as usize].tag == Tag::Br {
+            replaced = true;
+            let after = nodes[next as usize].next;
+            tree::detach(nodes, next);
+            next = next_significant(nodes, src, after);
+        }
+        if !replaced {
+            continue;
+        }
+        let p = tree::new_element(nodes, Tag::P);
+        tree::insert_before(nodes, br, p);
+        tree::detach(nodes, br);
+        let mut sib = nodes[p as usize].next;
+        while sib != NONE {
+            if nodes[sib as usize].tag == Tag::Br {
+                let after = next_significant(nodes, src, nodes[sib as usize].next);
+                if after != NONE && nodes[after as usize].tag == Tag::Br {
+                    break;
+                }
+            }
+            if !is_phrasing(nodes, sib) {
+                break;
+            }
+            let following = nodes[sib as usize].next;
+            tree::detach(nodes, sib);
+            tree::append(nodes, p, sib);
+            sib = following;
+        }
+        loop {
+            let last = nodes[p as usize].last_child;
+            if last == NONE || !is_whitespace(nodes, src, last) {
+                break;
+            }
+            tree::detach(nodes, last);
+        }
+        let parent = nodes[p as usize].parent;
+        if parent != NONE && nodes[parent as usize].tag == Tag::P {
+            nodes[parent as usize].tag = Tag::Div;
+        }
+    }
+}
+
 /// The main content's text.
-pub(crate) fn extract(tree: &Tree) -> String {
+pub(crate) fn extract(tree: &mut Tree) -> String {
+    replace_brs(tree);
+    let tree = &*tree;
     COUNTS[0].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let src = &tree.source;
     let mut flags = Flags {
@@ -844,8 +920,8 @@ fn style_has(style: &str, key: &str, val: &str) -> bool {
     rest.trim_end() == val
 }
 
-fn is_phrasing(dom: &Dom, n: u32) -> bool {
-    match dom.tag(n) {
+fn is_phrasing(nodes: &[Node], n: u32) -> bool {
+    match nodes[n as usize].tag {
         Tag::Text
         | Tag::Abbr
         | Tag::Audio
@@ -888,15 +964,15 @@ fn is_phrasing(dom: &Dom, n: u32) -> bool {
         | Tag::Var
         | Tag::Wbr => true,
         Tag::A | Tag::Del | Tag::Ins => {
-            let mut c = dom.nodes[n as usize].first_child;
+            let mut c = nodes[n as usize].first_child;
             if c == NONE {
                 return false;
             }
             while c != NONE {
-                if !is_phrasing(dom, c) {
+                if !is_phrasing(nodes, c) {
                     return false;
                 }
-                c = dom.nodes[c as usize].next;
+                c = nodes[c as usize].next;
             }
             true
         }
@@ -904,8 +980,8 @@ fn is_phrasing(dom: &Dom, n: u32) -> bool {
     }
 }
 
-fn is_whitespace(dom: &Dom, src: &Source, n: u32) -> bool {
-    let node = &dom.nodes[n as usize];
+fn is_whitespace(nodes: &[Node], src: &Source, n: u32) -> bool {
+    let node = &nodes[n as usize];
     match node.tag {
         Tag::Text => src.text_of(node).trim().is_empty(),
         Tag::Br => true,
@@ -1043,7 +1119,7 @@ fn single_child(dom: &Dom, src: &Source, n: u32, tag: Tag) -> Option<u32> {
 fn div_into_p(dom: &mut Dom, src: &Source, div: u32) {
     let mut child = dom.nodes[div as usize].first_child;
     while child != NONE {
-        if !is_phrasing(dom, child) || is_whitespace(dom, src, child) {
+        if !is_phrasing(&dom.nodes, child) || is_whitespace(&dom.nodes, src, child) {
             child = dom.nodes[child as usize].next;
             continue;
         }
@@ -1052,7 +1128,7 @@ fn div_into_p(dom: &mut Dom, src: &Source, div: u32) {
         dom.score.push(0.0);
         tree::insert_before(&mut dom.nodes, child, p);
         let mut at = child;
-        while at != NONE && is_phrasing(dom, at) {
+        while at != NONE && is_phrasing(&dom.nodes, at) {
             let next = dom.nodes[at as usize].next;
             let c = contrib(&dom.nodes, &dom.stats, src, at);
             tree::detach(&mut dom.nodes, at);
@@ -1063,7 +1139,7 @@ fn div_into_p(dom: &mut Dom, src: &Source, div: u32) {
         // trailing whitespace goes
         loop {
             let last = dom.nodes[p as usize].last_child;
-            if last == NONE || !is_whitespace(dom, src, last) {
+            if last == NONE || !is_whitespace(&dom.nodes, src, last) {
                 break;
             }
             let c = contrib(&dom.nodes, &dom.stats, src, last);
