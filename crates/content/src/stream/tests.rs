@@ -198,3 +198,85 @@ fn malformed_and_hostile_input_does_not_panic() {
     assert_eq!(text, "text");
     assert!(extract_text_fast(unclosed_svg, &url()).contains("after the svg"));
 }
+
+#[test]
+fn random_tag_soup_does_not_panic() {
+    // A fixed-seed generator over fragments that exercise the tree rules.
+    const PARTS: &[&str] = &[
+        "<p>",
+        "</p>",
+        "<div class=content>",
+        "</div>",
+        "<li>",
+        "<ul>",
+        "</ul>",
+        "<table>",
+        "<tr>",
+        "<td>",
+        "</td>",
+        "</table>",
+        "<a href=#x>",
+        "</a>",
+        "<b>",
+        "</b>",
+        "<br>",
+        "<br><br>",
+        "<svg>",
+        "</svg>",
+        "<math>",
+        "<script>",
+        "</script>",
+        "<style>",
+        "<title>",
+        "</title>",
+        "<h1>",
+        "<h2 class=title>",
+        "</h2>",
+        "<pre>",
+        "</pre>",
+        "<section id=comments>",
+        "</section>",
+        "<nav>",
+        "</nav>",
+        "<figure>",
+        "<select>",
+        "<option>",
+        "<dl><dt>",
+        "<dd>",
+        "<template>",
+        "<noscript>",
+        "</noscript>",
+        "<!--",
+        "-->",
+        "<textarea>",
+        "<div hidden>",
+        "<span style='display:none'>",
+        "&amp;",
+        "&nbsp;",
+        "Some words, with commas, in a sentence. ",
+        "é中文 ",
+        "\u{0}",
+        "<",
+        ">",
+        "\"",
+        "'",
+        "<p class=share>",
+        "<aside>",
+        "<ins>",
+        "<del>",
+        "<plaintext>",
+        "<frameset>",
+    ];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as usize
+    };
+    for _ in 0..2_000 {
+        let len = next() % 200;
+        let html: String = (0..len).map(|_| PARTS[next() % PARTS.len()]).collect();
+        let _ = extract_text_fast(&html, &url());
+    }
+}
