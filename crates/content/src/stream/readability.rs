@@ -993,7 +993,7 @@ fn is_whitespace(nodes: &[Node], src: &Source, n: u32) -> bool {
 /// lists the elements to score.
 fn collect_elements_to_score(dom: &mut Dom, src: &Source, strip_unlikely: bool) -> Vec<u32> {
     let mut out = Vec::new();
-    let title = src.title.trim().to_lowercase();
+    let title = article_title(&src.title).to_lowercase();
     let mut remove_title = !title.is_empty();
     let mut next = dom.next_element(0, false);
     while let Some(mut n) = next {
@@ -1160,6 +1160,59 @@ fn div_into_p(dom: &mut Dom, src: &Source, div: u32) {
         }
         child = at;
     }
+}
+
+const TITLE_SEPARATORS: &[char] = &['|', '-', '–', '—', '\\', '/', '>', '»'];
+const TITLE_HIERARCHY: &[char] = &['\\', '/', '>', '»'];
+
+/// What is before the last separator followed by a space.
+fn cut_last(t: &str) -> Option<&str> {
+    let (at, sep) = t
+        .char_indices()
+        .rev()
+        .find(|(_, c)| TITLE_SEPARATORS.contains(c))?;
+    if t.get(at + sep.len_utf8()..)?.starts_with(' ') {
+        t.get(..at).map(str::trim)
+    } else {
+        None
+    }
+}
+
+/// What is after the first separator, when a space follows it.
+fn cut_first(t: &str) -> Option<&str> {
+    let (at, sep) = t
+        .char_indices()
+        .find(|(_, c)| TITLE_SEPARATORS.contains(c))?;
+    let rest = t.get(at + sep.len_utf8()..)?;
+    rest.starts_with(' ').then(|| rest.trim())
+}
+
+/// The `<title>` with the site's name cut off where a separator tells it
+/// apart (Readability's `getArticleTitle`, its separator rule only).
+fn article_title(title: &str) -> String {
+    let orig = title.trim();
+    let mut cur = orig;
+    let mut hierarchy = false;
+    if orig.contains(TITLE_SEPARATORS) {
+        hierarchy = orig.contains(TITLE_HIERARCHY);
+        if let Some(t) = cut_last(orig) {
+            cur = t;
+        }
+        if cur.split_whitespace().count() < 3
+            && let Some(t) = cut_first(orig)
+        {
+            cur = t;
+        }
+    }
+    let words = cur.split_whitespace().count();
+    let orig_words = orig
+        .split(TITLE_SEPARATORS)
+        .flat_map(str::split_whitespace)
+        .count();
+    if words <= 4 && (!hierarchy || words + 1 != orig_words) {
+        return orig.to_owned();
+    }
+    cur.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn text_similarity(a: &str, b: &str) -> f64 {
