@@ -45,8 +45,10 @@ mod depth;
 mod extract;
 mod markdown;
 mod metadata;
+pub mod stream;
 mod strip;
 mod text;
 
 pub use content::{Content, Metadata};
 pub use extract::{Rendering, extract, extract_with};
+pub use stream::extract_text_fast;

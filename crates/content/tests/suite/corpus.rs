@@ -56,7 +56,7 @@ fn article_bodies_reach_the_target_f1() {
 /// categories L and N) or the underscore. Rust's `char::is_alphanumeric` also
 /// takes combining marks such as Arabic vowel signs, which split Python's
 /// tokens, so the categories are named here.
-fn tokens(text: &str) -> Vec<&str> {
+pub(crate) fn tokens(text: &str) -> Vec<&str> {
     static WORD: std::sync::LazyLock<regex::Regex> =
         std::sync::LazyLock::new(|| regex::Regex::new(r"[\p{L}\p{N}_]+").expect("a valid regex"));
     WORD.find_iter(text).map(|m| m.as_str()).collect()
@@ -64,7 +64,7 @@ fn tokens(text: &str) -> Vec<&str> {
 
 /// The 4-token shingles of a text, counted; a text of 1 to 3 tokens is one
 /// shorter shingle, as in score.py.
-fn shingles(text: &str) -> HashMap<Vec<&str>, usize> {
+pub(crate) fn shingles(text: &str) -> HashMap<Vec<&str>, usize> {
     const N: usize = 4;
     let t = tokens(text);
     let mut out = HashMap::new();
@@ -78,7 +78,7 @@ fn shingles(text: &str) -> HashMap<Vec<&str>, usize> {
 }
 
 /// True positives, false positives and false negatives, normalised to sum 1.
-fn tp_fp_fn(truth: &str, predicted: &str) -> (f64, f64, f64) {
+pub(crate) fn tp_fp_fn(truth: &str, predicted: &str) -> (f64, f64, f64) {
     let (a, b) = (shingles(truth), shingles(predicted));
     let (mut tp, mut fp, mut fneg) = (0.0, 0.0, 0.0);
     for key in a.keys().chain(b.keys().filter(|k| !a.contains_key(*k))) {
@@ -99,7 +99,7 @@ fn tp_fp_fn(truth: &str, predicted: &str) -> (f64, f64, f64) {
 }
 
 /// F1, precision and recall over all pages, as score.py averages them.
-fn score(rows: impl Iterator<Item = (f64, f64, f64)>) -> (f64, f64, f64) {
+pub(crate) fn score(rows: impl Iterator<Item = (f64, f64, f64)>) -> (f64, f64, f64) {
     let (mut ps, mut rs) = (Vec::new(), Vec::new());
     for (tp, fp, fneg) in rows {
         let perfect = fp == 0.0 && fneg == 0.0;

@@ -1,0 +1,69 @@
+//! A streaming main-content extractor (feasibility spike): html5gum's tokens
+//! build a compact arena tree of our own ([`tree`]), Readability's scoring and
+//! cleaning and our boilerplate rules run on it ([`readability`]), and the
+//! article's text is rendered block by block ([`text`]).
+//!
+//! It skips html5ever's DOM, dom_smoothie's document clones and
+//! attribute-stored scores, and the subtree walks that Readability repeats:
+//! subtree statistics are summed once and kept current as nodes go.
+
+mod readability;
+mod reader;
+mod text;
+mod tree;
+
+pub use tree::tokenize_only;
+
+use url::Url;
+
+/// The main content's text, as [`extract_with`](crate::extract_with) with
+/// [`Rendering::Text`](crate::Rendering::Text) gives it, from the streaming
+/// extractor. `url` is unused by the text (kept for the Markdown to come).
+pub fn extract_text_fast(html: &str, url: &Url) -> String {
+    let _ = url;
+    let mut tree = tree::Tree::parse(html);
+    readability::extract(&mut tree)
+}
+
+#[cfg(test)]
+mod tests;
+
+/// Pages extracted and Readability attempts made so far (the spike's
+/// report: a short article costs up to four attempts).
+#[doc(hidden)]
+pub fn attempt_counts() -> (usize, usize) {
+    use std::sync::atomic::Ordering::Relaxed;
+    (
+        readability::COUNTS[0].load(Relaxed),
+        readability::COUNTS[1].load(Relaxed),
+    )
+}
+
+/// For debugging the spike: the chain of elements (tag, class, id) from the
+/// root to the first text holding `needle`.
+#[doc(hidden)]
+pub fn path_of(html: &str, needle: &str) -> String {
+    let tree = tree::Tree::parse(html);
+    let src = &tree.source;
+    let Some(at) = tree
+        .nodes
+        .iter()
+        .position(|n| n.tag == tree::Tag::Text && src.text_of(n).contains(needle))
+    else {
+        return format!("{needle:?} not in any text node");
+    };
+    let mut chain = Vec::new();
+    let mut n = tree.nodes[at].parent;
+    while n != tree::NONE {
+        let node = &tree.nodes[n as usize];
+        chain.push(format!(
+            "{}.{}#{}",
+            node.tag.name(),
+            src.attr(node, tree::AttrName::Class).unwrap_or(""),
+            src.attr(node, tree::AttrName::Id).unwrap_or("")
+        ));
+        n = node.parent;
+    }
+    chain.reverse();
+    chain.join(" > ")
+}
