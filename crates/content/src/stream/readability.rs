@@ -458,6 +458,13 @@ fn contrib(nodes: &[Node], stats: &[Stats], src: &Source, n: u32) -> Stats {
 
 /// The main content's text.
 pub(crate) fn extract(tree: &Tree) -> String {
+    let (nodes, roots) = article(tree);
+    super::text::render(&nodes, &tree.source, &roots)
+}
+
+/// The article: the tree's nodes as the extractor left them (removed ones
+/// flagged [`REMOVED`]) and its top-level nodes (`[0]` for the whole page).
+pub(crate) fn article(tree: &Tree) -> (Vec<Node>, Vec<u32>) {
     let src = &tree.source;
     let mut flags = Flags {
         strip_unlikely: true,
@@ -488,10 +495,10 @@ pub(crate) fn extract(tree: &Tree) -> String {
         }
     }
     let Some((mut dom, roots, _)) = best else {
-        return String::new();
+        return (Vec::new(), Vec::new());
     };
     boilerplate(&mut dom, src, &roots);
-    super::text::render(&dom.nodes, src, &roots)
+    (dom.nodes, roots)
 }
 
 /// One of Readability's attempts: the article's top-level nodes (`[0]` for
