@@ -197,7 +197,7 @@ fn table_head(table: &NodeRef<'_>) {
 
 /// The language a class list names: `language-rust`, `lang-rust`,
 /// `highlight-source-rust`.
-fn language(classes: &str) -> Option<String> {
+pub(crate) fn language(classes: &str) -> Option<String> {
     classes.split_whitespace().find_map(|class| {
         let name = class
             .strip_prefix("language-")
@@ -208,7 +208,7 @@ fn language(classes: &str) -> Option<String> {
 }
 
 /// A language name as a fence's info string can carry it.
-fn valid(name: &str) -> Option<String> {
+pub(crate) fn valid(name: &str) -> Option<String> {
     let name = name.trim();
     let valid = !name.is_empty()
         && name
@@ -222,8 +222,8 @@ fn valid(name: &str) -> Option<String> {
 /// would render as ©) and `~` (GFM strikethrough). They are noncharacters,
 /// which no page has in its text; after conversion each becomes the escaped
 /// character.
-const AMPERSAND: char = '\u{FDD0}';
-const TILDE: char = '\u{FDD1}';
+pub(crate) const AMPERSAND: char = '\u{FDD0}';
+pub(crate) const TILDE: char = '\u{FDD1}';
 
 /// The tree as Markdown. Rewrites the tree's text nodes (see [`AMPERSAND`]),
 /// so the plain text must be taken before.
@@ -257,7 +257,7 @@ pub(crate) fn render(root: &NodeRef<'_>) -> String {
 /// CommonMark reads as an ordered list item and the converter leaves as it
 /// is (it escapes `2. text`). The converter's own lists use `N.`, so such a
 /// line is always the page's text.
-fn escape_paren_items(markdown: &str) -> String {
+pub(crate) fn escape_paren_items(markdown: &str) -> String {
     let mut out = String::with_capacity(markdown.len());
     let mut fence: Option<(char, usize)> = None;
     for line in markdown.split_inclusive('\n') {
@@ -321,7 +321,7 @@ fn escape_text(root: &NodeRef<'_>) {
 
 /// Whether the text after an `&` reads as an entity or character reference:
 /// `name;`, `#123;` or `#x1F;`.
-fn starts_reference(rest: &str) -> bool {
+pub(crate) fn starts_reference(rest: &str) -> bool {
     let (digits, rest): (fn(char) -> bool, &str) = match rest.strip_prefix('#') {
         Some(hex) if hex.starts_with(['x', 'X']) => (|c| c.is_ascii_hexdigit(), &hex[1..]),
         Some(decimal) => (|c| c.is_ascii_digit(), decimal),

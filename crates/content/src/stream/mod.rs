@@ -7,6 +7,7 @@
 //! attribute-stored scores, and the subtree walks that Readability repeats:
 //! subtree statistics are summed once and kept current as nodes go.
 
+mod markdown;
 mod readability;
 mod reader;
 mod text;
@@ -25,6 +26,31 @@ pub fn extract_text_fast(html: &str, url: &Url) -> String {
     readability::extract(&mut tree)
 }
 
+/// The main content's Markdown, as [`extract_with`](crate::extract_with)
+/// with [`Rendering::Markdown`](crate::Rendering::Markdown) gives it, from the
+/// streaming extractor. Links and images are resolved against the page's
+/// `<base href>` (an http or https one) or else `url`.
+pub fn extract_markdown_fast(html: &str, url: &Url) -> String {
+    let mut tree = tree::Tree::parse(html);
+    let base = base_url(&tree, url);
+    let (nodes, roots) = readability::article(&mut tree);
+    markdown::render(&nodes, &tree.source, &roots, &base)
+}
+
+/// `metadata::base_url` on the arena: the first `<base href>`, when it
+/// resolves to an http or https address.
+fn base_url(tree: &tree::Tree, url: &Url) -> Url {
+    tree.nodes
+        .iter()
+        .find(|n| n.tag == tree::Tag::Base && tree.source.attr(n, tree::AttrName::Href).is_some())
+        .and_then(|n| tree.source.attr(n, tree::AttrName::Href))
+        .and_then(|href| url.join(href.trim()).ok())
+        .filter(|base| matches!(base.scheme(), "http" | "https"))
+        .unwrap_or_else(|| url.clone())
+}
+
+#[cfg(test)]
+mod markdown_tests;
 #[cfg(test)]
 mod tests;
 

@@ -560,6 +560,13 @@ fn replace_brs(tree: &mut Tree) {
 
 /// The main content's text.
 pub(crate) fn extract(tree: &mut Tree) -> String {
+    let (nodes, roots) = article(tree);
+    super::text::render(&nodes, &tree.source, &roots)
+}
+
+/// The article: the tree's nodes as the extractor left them (removed ones
+/// flagged [`REMOVED`]) and its top-level nodes (`[0]` for the whole page).
+pub(crate) fn article(tree: &mut Tree) -> (Vec<Node>, Vec<u32>) {
     replace_brs(tree);
     let tree = &*tree;
     COUNTS[0].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -607,10 +614,10 @@ pub(crate) fn extract(tree: &mut Tree) -> String {
         break;
     }
     let Some((mut dom, roots, _)) = best else {
-        return String::new();
+        return (Vec::new(), Vec::new());
     };
     boilerplate(&mut dom, src, &roots);
-    super::text::render(&dom.nodes, src, &roots)
+    (dom.nodes, roots)
 }
 
 /// One of Readability's attempts: the article's top-level nodes (`[0]` for

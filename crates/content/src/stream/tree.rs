@@ -269,6 +269,9 @@ pub(crate) enum AttrName {
     Summary,
     Datatable,
     Colspan,
+    Title,
+    DataLang,
+    Start,
 }
 
 impl AttrName {
@@ -290,6 +293,9 @@ impl AttrName {
             b"summary" => AttrName::Summary,
             b"datatable" => AttrName::Datatable,
             b"colspan" => AttrName::Colspan,
+            b"title" => AttrName::Title,
+            b"data-lang" => AttrName::DataLang,
+            b"start" => AttrName::Start,
             _ => return None,
         })
     }
