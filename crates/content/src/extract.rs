@@ -49,6 +49,13 @@ pub enum Rendering {
 /// # Ok::<(), url::ParseError>(())
 /// ```
 pub fn extract_with(html: &str, url: &Url, rendering: Rendering) -> Content {
+    crate::stream::page::extract(html, url, rendering)
+}
+
+/// [`extract_with`] on html5ever's DOM with dom_smoothie and htmd: the
+/// pipeline the streaming extractor replaced, kept to compare them.
+#[doc(hidden)]
+pub fn extract_with_dom(html: &str, url: &Url, rendering: Rendering) -> Content {
     // Half a page's bytes are often scripts and style sheets that
     // Readability removes anyway: not parsing them halves the parse.
     let html = strip::scripts_and_styles(html);

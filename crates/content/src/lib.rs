@@ -50,5 +50,5 @@ mod strip;
 mod text;
 
 pub use content::{Content, Metadata};
-pub use extract::{Rendering, extract, extract_with};
+pub use extract::{Rendering, extract, extract_with, extract_with_dom};
 pub use stream::extract_text_fast;

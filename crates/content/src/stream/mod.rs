@@ -8,6 +8,7 @@
 //! subtree statistics are summed once and kept current as nodes go.
 
 mod markdown;
+pub(crate) mod page;
 mod readability;
 mod reader;
 mod text;
