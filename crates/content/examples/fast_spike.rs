@@ -1,15 +1,23 @@
 //! The streaming extractor spike against the current one: quality on the
-//! article-extraction corpus and speed on the corpus and on the lab's Rust
-//! docs.
+//! article-extraction corpus, agreement and speed on the corpus and on the
+//! lab's Rust docs, and a few hostile page shapes.
 //!
 //! ```text
 //! cargo run --release -p ferrocrawl-content --example fast_spike -- [CORPUS] [SITE] [ROUNDS]
 //! ```
 //! CORPUS defaults to `shared/corpora/article_extraction`, SITE to
-//! `/usr/share/doc/rust-doc/html` (`PAGES`, default 2,000, `.html` files spread
-//! evenly over it, or with `LARGEST=N` its N largest), ROUNDS to 2. `WORST=N` lists the N worst corpus pages of
-//! the fast extractor, `DUMP=DIR` writes both extractors' texts there (outside
-//! the repository: they hold corpus text).
+//! `/usr/share/doc/rust-doc/html` (`PAGES`, default 2,000, `.html` files
+//! spread evenly over it, or with `LARGEST=N` its N largest), ROUNDS to 2.
+//!
+//! - `WORST=N` (default 10) lists the N worst corpus pages of the fast
+//!   extractor, the pages where it is furthest behind the current one, and
+//!   the site pages where the two agree least;
+//! - `DUMP=DIR` writes the texts there (outside the repository: they hold
+//!   corpus text);
+//! - `QUALITY_ONLY=1` stops after the corpus scores;
+//! - `STEP=fast` (part of a step's name) times only the matching steps;
+//! - `KEY=prefix PATH_OF=text` prints where the fast tree puts a text on the
+//!   pages whose key starts with `prefix` (`PATH_OF=` prints the fast text).
 //!
 //! Pages are decoded once (the core charset pipeline, as a crawl would) before
 //! any timing; each timed step is one extractor over every page, ROUNDS
