@@ -3,7 +3,7 @@
 //! `bench/content.sh`, which runs trafilatura on the same pages in the same run.
 //!
 //! ```text
-//! cargo run --release -p ferrocrawl-content --example bench_content -- [DIR] [ROUNDS] [text|markdown|both|parse]
+//! cargo run --release -p ferrocrawl-content --example bench_content -- [DIR] [ROUNDS] [text|markdown|both|meta|parse]
 //! PAGES=2000 cargo run --release -p ferrocrawl-content --example bench_content -- /usr/share/doc/rust-doc/html 1 markdown
 //! ```
 //! DIR is the corpus (it has `ground-truth.json`) or any directory of `.html`
@@ -43,8 +43,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         None | Some("text") => Rendering::Text,
         Some("markdown") => Rendering::Markdown,
         Some("both") => Rendering::Both,
+        Some("meta") => Rendering::Neither,
         Some(other) => {
-            return Err(format!("`{other}`: write text, markdown, both or parse").into());
+            return Err(format!("`{other}`: write text, markdown, both, meta or parse").into());
         }
     };
     let pages = if dir.join("ground-truth.json").exists() {
