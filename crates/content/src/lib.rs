@@ -45,10 +45,12 @@ mod depth;
 mod extract;
 mod markdown;
 mod metadata;
-mod strip;
 pub mod stream;
+mod strip;
 mod text;
 
 pub use content::{Content, Metadata};
 pub use extract::{Rendering, extract, extract_with};
+#[doc(hidden)]
+pub use markdown::markdown_of_body;
 pub use stream::extract_text_fast;

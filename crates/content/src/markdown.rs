@@ -143,6 +143,19 @@ pub(crate) fn valid(name: &str) -> Option<String> {
     valid.then(|| name.to_ascii_lowercase())
 }
 
+/// The whole `<body>` of `html` as Markdown, with no main-content detection
+/// (for comparing renderers: see `examples/md_diff.rs`).
+#[doc(hidden)]
+pub fn markdown_of_body(html: &str, base: &Url) -> String {
+    let document = Document::from(html);
+    crate::depth::cap(&document);
+    let Some(root) = document.select_single("body").nodes().first().copied() else {
+        return String::new();
+    };
+    prepare(&root, base);
+    render(&root)
+}
+
 /// Stand-ins for characters htmd leaves as they are but CommonMark and GFM
 /// read as syntax: `&` starting an entity reference (`&copy;` in the text
 /// would render as ©) and `~` (GFM strikethrough). They are noncharacters,

@@ -22,7 +22,25 @@ const REMOVED: u8 = 1;
 /// The Markdown of the nodes `roots` (of the root's children for `[0]`),
 /// links and images resolved against `base`.
 pub(crate) fn render(nodes: &[Node], src: &Source, roots: &[u32], base: &Url) -> String {
-    let md = Md { nodes, src, base };
+    render_with(nodes, src, roots, base, true)
+}
+
+/// [`render`]; `readability` says whether Readability's changes that show in
+/// the Markdown are made here (`javascript:` links unwrapped): not when a
+/// whole page is rendered for comparison.
+pub(crate) fn render_with(
+    nodes: &[Node],
+    src: &Source,
+    roots: &[u32],
+    base: &Url,
+    readability: bool,
+) -> String {
+    let md = Md {
+        nodes,
+        src,
+        base,
+        readability,
+    };
     let mut kids: Vec<u32> = Vec::new();
     for &r in roots {
         if r == 0 {
@@ -73,6 +91,7 @@ struct Md<'a> {
     nodes: &'a [Node],
     src: &'a Source,
     base: &'a Url,
+    readability: bool,
 }
 
 /// How htmd treats an element.
@@ -279,6 +298,17 @@ impl<'a> Md<'a> {
         })
     }
 
+    fn next_element(&self, n: u32) -> Option<u32> {
+        let mut c = self.node(n).next;
+        while c != NONE {
+            if self.tag(c) != Tag::Text && self.node(c).flags & REMOVED == 0 {
+                return Some(c);
+            }
+            c = self.node(c).next;
+        }
+        None
+    }
+
     fn element_children(&self, n: u32) -> impl Iterator<Item = u32> + '_ {
         self.children(n).filter(|&c| self.tag(c) != Tag::Text)
     }
@@ -470,104 +500,40 @@ impl<'a> Md<'a> {
         out
     }
 
-    /// The element handlers.
+    /// The element handlers. The walk recurses through here: what each
+    /// handler makes of its content is in [`format`], out of the recursion's
+    /// frames.
     fn handle(&self, n: u32, ctx: Ctx, text: Option<&str>) -> Option<String> {
         let tag = self.tag(n);
-        Some(match kind(tag) {
-            Kind::Skip | Kind::Span | Kind::Inline => return None,
-            Kind::Block => block(&self.content(n, ctx, text)),
-            Kind::Heading(level) => {
-                let content = self.content(n, ctx, text);
-                let content = trim_doc(&content).trim_matches('\n');
-                let mut s = String::with_capacity(content.len() + 12);
-                s.push_str("\n\n");
-                for _ in 0..level {
-                    s.push('#');
-                }
-                s.push(' ');
-                s.push_str(content);
-                s.push_str("\n\n");
-                s
+        match kind(tag) {
+            Kind::Skip | Kind::Span | Kind::Inline => None,
+            // Readability drops a <br> right before a <p>
+            Kind::Br
+                if self.readability
+                    && self.next_element(n).is_some_and(|e| self.tag(e) == Tag::P) =>
+            {
+                None
             }
-            Kind::Br => "  \n".to_owned(),
-            Kind::Hr => "\n\n* * *\n\n".to_owned(),
-            Kind::Strong | Kind::Em => {
-                let content = self.content(n, ctx, text);
-                let marker = if kind(tag) == Kind::Strong { "**" } else { "*" };
-                let inner = content.trim_start();
-                let lead = &content[..content.len() - inner.len()];
-                let body = inner.trim_end();
-                let trail = &inner[body.len()..];
-                if body.is_empty() {
-                    return None;
-                }
-                [lead, marker, body, marker, trail].concat()
+            Kind::Br => Some("  \n".to_owned()),
+            Kind::Hr => Some("\n\n* * *\n\n".to_owned()),
+            Kind::Pre => Some(self.pre(n, ctx)),
+            Kind::A => self.anchor(n, ctx, text),
+            Kind::Img => self.image(n),
+            Kind::Table => self.table(n, ctx),
+            Kind::List if tag == Tag::Ol => {
+                format(Kind::List, &self.ol_content(n, ctx), ctx.parent)
             }
-            Kind::Code => {
-                // inline: a <pre> is rendered whole, its <code> with it
-                let content = self.content(n, ctx, text);
-                let content = trim_doc(&content);
-                let delimiter = inline_code_delimiter(content);
-                if content.starts_with('`') || content.ends_with('`') {
-                    [delimiter.as_str(), " ", content, " ", &delimiter].concat()
-                } else {
-                    [delimiter.as_str(), content, &delimiter].concat()
-                }
-            }
-            Kind::Pre => self.pre(n, ctx),
-            Kind::A => self.anchor(n, ctx, text)?,
-            Kind::Img => self.image(n)?,
-            Kind::List => {
-                let content = if tag == Tag::Ol {
-                    self.ol_content(n, ctx)
-                } else {
-                    self.content(n, ctx, text)
-                };
-                let trimmed = content.trim_matches('\n');
-                if trimmed.is_empty() {
-                    return None;
-                }
-                if ctx.parent == Tag::Li {
-                    ["\n", trimmed, "\n"].concat()
-                } else {
-                    ["\n\n", trimmed, "\n\n"].concat()
-                }
-            }
-            Kind::Li => {
-                let content = self.content(n, ctx, text);
-                let content = content.trim_start_matches(is_doc_ws);
-                if ctx.parent == Tag::Ol {
-                    ["\n", content, "\n"].concat()
-                } else {
-                    let content = indent_except_first_line(content, 2);
-                    ["\n- ", &content].concat()
-                }
-            }
-            Kind::Blockquote => {
-                let content = self.content(n, ctx, text);
-                let content = content.trim_start_matches('\n');
-                let content = content.trim_end_matches(is_doc_ws);
-                let mut s = String::from("\n\n");
-                for (i, line) in content.lines().enumerate() {
-                    if i > 0 {
-                        s.push('\n');
-                    }
-                    s.push_str("> ");
-                    s.push_str(line);
-                }
-                s.push_str("\n\n");
-                s
-            }
-            Kind::Table => return self.table(n, ctx),
-        })
+            k => format(k, &self.content(n, ctx, text), ctx.parent),
+        }
     }
 
+    #[inline(never)]
     fn anchor(&self, n: u32, ctx: Ctx, text: Option<&str>) -> Option<String> {
         let content = self.content(n, ctx, text);
         let Some(href) = self.attr(n, AttrName::Href) else {
             return Some(content);
         };
-        if href.starts_with("javascript:") {
+        if self.readability && href.starts_with("javascript:") {
             // Readability puts the link's text (or a span of its content)
             // in its place
             let mut content = content;
@@ -602,11 +568,15 @@ impl<'a> Md<'a> {
         Some(s)
     }
 
+    #[inline(never)]
     fn image(&self, n: u32) -> Option<String> {
         let src = self.attr(n, AttrName::Src)?;
         let link = self.absolute(src);
         let link = escape_parens(&link);
-        let alt = self.attr(n, AttrName::Alt).map(process_alt).unwrap_or_default();
+        let alt = self
+            .attr(n, AttrName::Alt)
+            .map(process_alt)
+            .unwrap_or_default();
         let title = self.attr(n, AttrName::Title).map(process_alt);
         let spaces = link.contains(' ');
         let mut s = String::with_capacity(alt.len() + link.len() + 8);
@@ -638,6 +608,7 @@ impl<'a> Md<'a> {
     }
 
     /// htmd's `get_ol_content`.
+    #[inline(never)]
     fn ol_content(&self, n: u32, ctx: Ctx) -> String {
         let inner = ctx.inside(Tag::Ol);
         let start = self
@@ -696,6 +667,7 @@ impl<'a> Md<'a> {
 
     /// A `<pre>`: one fenced block of its exact text (`markdown::code_block`
     /// and htmd's code block).
+    #[inline(never)]
     fn pre(&self, n: u32, ctx: Ctx) -> String {
         let named = |m: u32| {
             self.attr(m, AttrName::Class)
@@ -772,6 +744,7 @@ impl<'a> Md<'a> {
     }
 
     /// htmd's table handler on the table `markdown::table_head` prepared.
+    #[inline(never)]
     fn table(&self, n: u32, ctx: Ctx) -> Option<String> {
         let fix = self.table_fix(n);
         if !self.explicit_headers(n, &fix) || ctx.cell {
@@ -795,7 +768,11 @@ impl<'a> Md<'a> {
                         .unwrap_or(child);
                     has_thead = true;
                     let ctx = inner.inside(Tag::Thead);
-                    let ctx = if row == child { ctx } else { ctx.inside(Tag::Tr) };
+                    let ctx = if row == child {
+                        ctx
+                    } else {
+                        ctx.inside(Tag::Tr)
+                    };
                     headers = self.cells(row, Tag::Th, &fix, ctx);
                     if headers.is_empty() {
                         headers = self.cells(row, Tag::Td, &fix, ctx);
@@ -883,6 +860,7 @@ impl<'a> Md<'a> {
     }
 
     /// What `markdown::table_head` changes in the table `n`.
+    #[inline(never)]
     fn table_fix(&self, n: u32) -> TableFix {
         let mut rows = Vec::new();
         let mut blocks = false;
@@ -937,6 +915,7 @@ impl<'a> Md<'a> {
 
     /// htmd's `has_explicit_headers`: a `th` or `thead` in the table, not
     /// in a table inside it.
+    #[inline(never)]
     fn explicit_headers(&self, n: u32, fix: &TableFix) -> bool {
         let mut stack: Vec<(u32, u32)> = self.children(n).map(|c| (c, n)).collect();
         while let Some((x, parent)) = stack.pop() {
@@ -951,6 +930,92 @@ impl<'a> Md<'a> {
         }
         false
     }
+}
+
+/// What a handler makes of an element's content (`parent` is its parent's
+/// tag).
+#[inline(never)]
+fn format(kind: Kind, content: &str, parent: Tag) -> Option<String> {
+    Some(match kind {
+        Kind::Block => block(content),
+        Kind::Heading(level) => {
+            let content = trim_doc(content).trim_matches('\n');
+            let mut s = String::with_capacity(content.len() + 12);
+            s.push_str("\n\n");
+            for _ in 0..level {
+                s.push('#');
+            }
+            s.push(' ');
+            s.push_str(content);
+            s.push_str("\n\n");
+            s
+        }
+        Kind::Strong | Kind::Em => {
+            let marker = if kind == Kind::Strong { "**" } else { "*" };
+            let inner = content.trim_start();
+            let lead = &content[..content.len() - inner.len()];
+            let body = inner.trim_end();
+            let trail = &inner[body.len()..];
+            if body.is_empty() {
+                return None;
+            }
+            [lead, marker, body, marker, trail].concat()
+        }
+        Kind::Code => {
+            // inline: a <pre> is rendered whole, its <code> with it
+            let content = trim_doc(content);
+            let delimiter = inline_code_delimiter(content);
+            if content.starts_with('`') || content.ends_with('`') {
+                [delimiter.as_str(), " ", content, " ", &delimiter].concat()
+            } else {
+                [delimiter.as_str(), content, &delimiter].concat()
+            }
+        }
+        Kind::List => {
+            let trimmed = content.trim_matches('\n');
+            if trimmed.is_empty() {
+                return None;
+            }
+            if parent == Tag::Li {
+                ["\n", trimmed, "\n"].concat()
+            } else {
+                ["\n\n", trimmed, "\n\n"].concat()
+            }
+        }
+        Kind::Li => {
+            let content = content.trim_start_matches(is_doc_ws);
+            if parent == Tag::Ol {
+                ["\n", content, "\n"].concat()
+            } else {
+                let content = indent_except_first_line(content, 2);
+                ["\n- ", &content].concat()
+            }
+        }
+        Kind::Blockquote => {
+            let content = content.trim_start_matches('\n');
+            let content = content.trim_end_matches(is_doc_ws);
+            let mut s = String::from("\n\n");
+            for (i, line) in content.lines().enumerate() {
+                if i > 0 {
+                    s.push('\n');
+                }
+                s.push_str("> ");
+                s.push_str(line);
+            }
+            s.push_str("\n\n");
+            s
+        }
+        // handled before
+        Kind::Skip
+        | Kind::Inline
+        | Kind::Span
+        | Kind::Br
+        | Kind::Hr
+        | Kind::Pre
+        | Kind::A
+        | Kind::Img
+        | Kind::Table => return None,
+    })
 }
 
 /// `markdown::table_head`'s renaming: the first row's `td`s become `th`s
@@ -1049,7 +1114,9 @@ fn join_blocks(contents: &[String]) -> String {
         }
         let left = result.trim_end_matches('\n').len();
         let right = content.trim_start_matches('\n');
-        let newlines = (result.len() - left).max(content.len() - right.len()).min(2);
+        let newlines = (result.len() - left)
+            .max(content.len() - right.len())
+            .min(2);
         result.truncate(left);
         for _ in 0..newlines {
             result.push('\n');

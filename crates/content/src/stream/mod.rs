@@ -8,8 +8,8 @@
 //! subtree statistics are summed once and kept current as nodes go.
 
 mod markdown;
-mod reader;
 mod readability;
+mod reader;
 mod text;
 mod tree;
 
@@ -35,6 +35,28 @@ pub fn extract_markdown_fast(html: &str, url: &Url) -> String {
     let base = base_url(&tree, url);
     let (nodes, roots) = readability::article(&tree);
     markdown::render(&nodes, &tree.source, &roots, &base)
+}
+
+/// The whole page as Markdown, with no main-content detection (for comparing
+/// renderers: see `examples/md_diff.rs`).
+#[doc(hidden)]
+pub fn markdown_of_body_fast(html: &str, base: &Url) -> String {
+    let tree = tree::Tree::parse(html);
+    markdown::render_with(&tree.nodes, &tree.source, &[0], base, false)
+}
+
+/// [`extract_markdown_fast`]'s time, in ms: parsing and extraction, then
+/// the Markdown rendering alone.
+#[doc(hidden)]
+pub fn time_markdown(html: &str, url: &Url) -> (f64, f64) {
+    let start = std::time::Instant::now();
+    let tree = tree::Tree::parse(html);
+    let base = base_url(&tree, url);
+    let (nodes, roots) = readability::article(&tree);
+    let extracted = start.elapsed().as_secs_f64() * 1e3;
+    let start = std::time::Instant::now();
+    std::hint::black_box(markdown::render(&nodes, &tree.source, &roots, &base));
+    (extracted, start.elapsed().as_secs_f64() * 1e3)
 }
 
 /// `metadata::base_url` on the arena: the first `<base href>`, when it

@@ -992,7 +992,7 @@ fn single_child(dom: &Dom, src: &Source, n: u32, tag: Tag) -> Option<u32> {
 fn div_into_p(dom: &mut Dom, src: &Source, div: u32) {
     let mut child = dom.nodes[div as usize].first_child;
     while child != NONE {
-        if !(is_phrasing(dom, child) && !is_whitespace(dom, src, child)) {
+        if !is_phrasing(dom, child) || is_whitespace(dom, src, child) {
             child = dom.nodes[child as usize].next;
             continue;
         }
@@ -1480,6 +1480,14 @@ fn boilerplate(dom: &mut Dom, src: &Source, roots: &[u32]) {
         }
         let media = dom.tag(n) == Tag::Figure || dom.nodes[n as usize].mask & M_MEDIA != 0;
         if media && dom.chars(n) as f32 <= limit {
+            // as `clean.rs`: its images stay, before it (the Markdown shows
+            // them; the text has none)
+            for img in dom.preorder(&[n]) {
+                if dom.tag(img) == Tag::Img && !dom.flag(img, REMOVED) {
+                    tree::detach(&mut dom.nodes, img);
+                    tree::insert_before(&mut dom.nodes, n, img);
+                }
+            }
             dom.remove(src, n);
         }
     }
