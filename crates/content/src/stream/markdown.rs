@@ -283,6 +283,32 @@ impl<'a> Md<'a> {
         self.src.attr(&self.nodes[n as usize], name)
     }
 
+    /// Whether `n` is in the article: not removed, and not a paragraph
+    /// Readability drops for having neither text nor images nor embeds.
+    /// Only paragraphs with no element in them count as such: one whose
+    /// images our boilerplate pass removed later stays (as in the current
+    /// pipeline, where Readability saw it before).
+    fn live(&self, n: u32) -> bool {
+        let node = self.node(n);
+        if node.flags & REMOVED != 0 {
+            return false;
+        }
+        if !self.readability || node.tag != Tag::P {
+            return true;
+        }
+        let mut c = node.first_child;
+        while c != NONE {
+            let child = self.node(c);
+            if child.flags & REMOVED == 0
+                && (child.tag != Tag::Text || !self.src.text_of(child).trim().is_empty())
+            {
+                return true;
+            }
+            c = child.next;
+        }
+        false
+    }
+
     /// The live children of `n`.
     fn children(&self, n: u32) -> impl Iterator<Item = u32> + '_ {
         let mut c = self.nodes[n as usize].first_child;
@@ -290,7 +316,7 @@ impl<'a> Md<'a> {
             while c != NONE {
                 let at = c;
                 c = self.nodes[at as usize].next;
-                if self.nodes[at as usize].flags & REMOVED == 0 {
+                if self.live(at) {
                     return Some(at);
                 }
             }
@@ -301,12 +327,72 @@ impl<'a> Md<'a> {
     fn next_element(&self, n: u32) -> Option<u32> {
         let mut c = self.node(n).next;
         while c != NONE {
-            if self.tag(c) != Tag::Text && self.node(c).flags & REMOVED == 0 {
+            if self.tag(c) != Tag::Text && self.live(c) {
                 return Some(c);
             }
             c = self.node(c).next;
         }
         None
+    }
+
+    /// An image's address: its `src`, or, where Readability takes it for a
+    /// placeholder (a tiny base64 image, a `lazy` class, `loading="lazy"`
+    /// without an address), the last kept attribute that looks like an
+    /// image's address (dom_smoothie's `fix_lazy_images`).
+    fn image_src(&self, n: u32) -> Option<&'a str> {
+        let mut src = self.attr(n, AttrName::Src);
+        if !self.readability {
+            return src;
+        }
+        let node = self.node(n);
+        let attrs = self
+            .src
+            .attrs
+            .get(node.start as usize..node.end as usize)
+            .unwrap_or_default();
+        let value = |a: &super::tree::Attr| {
+            self.src
+                .attr_text
+                .get(a.start as usize..a.end as usize)
+                .unwrap_or_default()
+        };
+        if let Some(data) = src.and_then(base64_image) {
+            if data.0 == "image/svg+xml" {
+                return src;
+            }
+            let other = attrs
+                .iter()
+                .filter(|a| a.name != AttrName::Src)
+                .any(|a| IMG_EXT.iter().any(|e| value(a).contains(e)));
+            if other && data.1.len() < 133 {
+                src = None;
+            }
+        }
+        let srcset = self.attr(n, AttrName::Srcset);
+        let address =
+            |v: Option<&str>| v.is_some_and(|v| !v.trim().is_empty() && !is_data_url(v.trim()));
+        let lazy = self
+            .attr(n, AttrName::Class)
+            .is_some_and(|c| c.contains("lazy"))
+            || (self.attr(n, AttrName::Loading) == Some("lazy")
+                && !address(src)
+                && !address(srcset));
+        if (src.is_some() || srcset.is_some()) && !lazy {
+            return src;
+        }
+        for a in attrs {
+            if matches!(a.name, AttrName::Src | AttrName::Srcset | AttrName::Alt) {
+                continue;
+            }
+            let v = value(a).to_ascii_lowercase();
+            if is_srcset_like(&v) {
+                continue;
+            }
+            if is_src_like(&v) {
+                src = Some(value(a));
+            }
+        }
+        src
     }
 
     fn element_children(&self, n: u32) -> impl Iterator<Item = u32> + '_ {
@@ -570,7 +656,7 @@ impl<'a> Md<'a> {
 
     #[inline(never)]
     fn image(&self, n: u32) -> Option<String> {
-        let src = self.attr(n, AttrName::Src)?;
+        let src = self.image_src(n)?;
         let link = self.absolute(src);
         let link = escape_parens(&link);
         let alt = self
@@ -1219,6 +1305,42 @@ fn process_alt(text: &str) -> String {
         out.push_str(&line);
     }
     out
+}
+
+/// The image extensions dom_smoothie's lazy-image fix looks for.
+const IMG_EXT: [&str; 6] = [".jpg", ".jpeg", ".png", ".webp", ".avif", ".gif"];
+
+fn is_data_url(v: &str) -> bool {
+    v.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("data:"))
+}
+
+/// A `data:TYPE;base64,DATA` address as (TYPE, DATA).
+fn base64_image(src: &str) -> Option<(&str, &str)> {
+    let rest = src.strip_prefix("data:")?;
+    let at = rest.find(";base64,")?;
+    let data = &rest[at + 8..];
+    (!data.is_empty()).then_some((&rest[..at], data))
+}
+
+/// A value read as a `srcset` (an image address followed by a width).
+fn is_srcset_like(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    IMG_EXT.iter().any(|ext| {
+        s.match_indices(ext).any(|(pos, _)| {
+            let at = pos + ext.len();
+            at + 1 < bytes.len()
+                && bytes[at].is_ascii_whitespace()
+                && bytes[at + 1].is_ascii_digit()
+        })
+    })
+}
+
+/// A value read as an image's address.
+fn is_src_like(s: &str) -> bool {
+    s.trim()
+        .split('.')
+        .skip(1)
+        .any(|part| IMG_EXT.iter().any(|ext| part.starts_with(&ext[1..])))
 }
 
 /// `markdown::escape_text`'s stand-ins for `~` and for `&` starting a

@@ -488,6 +488,12 @@ fn shapes_readability_changes_match_end_to_end() {
         "<p>before the paragraph<br></p><p>a line<br><p>next</p></p>",
         // an empty heading goes
         "<h2> Spaced <em>heading</em> </h2><h3></h3>",
+        // empty paragraphs go; lazy images get their real address
+        "<p>one</p><p>&nbsp;</p><p> </p><p>two</p>",
+        "<p>Photos: <img class=\"lazyload\" src=\"/spinner.gif\" data-src=\"/real.jpg\" alt=\"real\"> \
+         <img loading=\"lazy\" data-src=\"/late.png\" alt=\"late\"> \
+         <img src=\"data:image/gif;base64,R0lGODlhAQABAAAAACw=\" data-original=\"/orig.webp\" alt=\"tiny\"> \
+         <img src=\"/plain.png\" data-src=\"/other.png\" alt=\"plain\"></p>",
     ] {
         let html = page(article);
         let mine = super::extract_markdown_fast(&html, &base());
