@@ -20,10 +20,11 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
-use ferrocrawl_content::stream::{extract_markdown_fast, markdown_of_body_fast};
-use ferrocrawl_content::{Rendering, extract_with, markdown_of_body};
+use ferrocrawl_content::stream::{
+    extract_markdown_fast, markdown_of_body_fast, markdown_of_body_fast_timed,
+};
+use ferrocrawl_content::{Rendering, extract_with, markdown_of_body, markdown_of_body_timed};
 use url::Url;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -125,24 +126,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
-    // the renderers alone: the tree built first, then timed
-    let mut old_ms = 0.0;
-    let mut new_ms = 0.0;
+    // whole bodies: each parse, then each rendering, timed apart
+    let (mut old_parse, mut old_render, mut new_parse, mut new_render) = (0.0, 0.0, 0.0, 0.0);
     for _ in 0..rounds {
         for (url, html) in &pages {
-            let start = Instant::now();
-            std::hint::black_box(markdown_of_body(html, url));
-            old_ms += start.elapsed().as_secs_f64() * 1e3;
-            let start = Instant::now();
-            std::hint::black_box(markdown_of_body_fast(html, url));
-            new_ms += start.elapsed().as_secs_f64() * 1e3;
+            let (md, parse, render) = markdown_of_body_timed(html, url);
+            std::hint::black_box(md);
+            old_parse += parse;
+            old_render += render;
+            let (md, parse, render) = markdown_of_body_fast_timed(html, url);
+            std::hint::black_box(md);
+            new_parse += parse;
+            new_render += render;
         }
     }
     let n = (pages.len() * rounds) as f64;
     println!(
-        "whole body, parse + render, ms per page: html5ever + htmd {:.3}, arena {:.3}",
-        old_ms / n,
-        new_ms / n
+        "whole body, ms per page: html5ever parse {:.3} + markdown.rs/htmd {:.3}; \
+         arena parse {:.3} + arena Markdown {:.3}",
+        old_parse / n,
+        old_render / n,
+        new_parse / n,
+        new_render / n
     );
     let (mut parse_ms, mut render_ms) = (0.0, 0.0);
     for _ in 0..rounds {

@@ -52,5 +52,5 @@ mod text;
 pub use content::{Content, Metadata};
 pub use extract::{Rendering, extract, extract_with};
 #[doc(hidden)]
-pub use markdown::markdown_of_body;
+pub use markdown::{markdown_of_body, markdown_of_body_timed};
 pub use stream::extract_text_fast;

@@ -59,6 +59,18 @@ pub fn time_markdown(html: &str, url: &Url) -> (f64, f64) {
     (extracted, start.elapsed().as_secs_f64() * 1e3)
 }
 
+/// [`markdown_of_body_fast`] and its time in ms: the parse, then the
+/// rendering.
+#[doc(hidden)]
+pub fn markdown_of_body_fast_timed(html: &str, base: &Url) -> (String, f64, f64) {
+    let start = std::time::Instant::now();
+    let tree = tree::Tree::parse(html);
+    let parsed = start.elapsed().as_secs_f64() * 1e3;
+    let start = std::time::Instant::now();
+    let markdown = markdown::render_with(&tree.nodes, &tree.source, &[0], base, false);
+    (markdown, parsed, start.elapsed().as_secs_f64() * 1e3)
+}
+
 /// `metadata::base_url` on the arena: the first `<base href>`, when it
 /// resolves to an http or https address.
 fn base_url(tree: &tree::Tree, url: &Url) -> Url {
