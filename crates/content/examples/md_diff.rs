@@ -61,6 +61,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .collect();
 
+    if std::env::var_os("ONLY_FAST").is_some() {
+        // for profiling: the arena renderer alone, ROUNDS times
+        let (mut parse_ms, mut render_ms) = (0.0, 0.0);
+        for _ in 0..rounds {
+            for (url, html) in &pages {
+                let (md, p, r) = markdown_of_body_fast_timed(html, url);
+                std::hint::black_box(md);
+                parse_ms += p;
+                render_ms += r;
+            }
+        }
+        let n = (pages.len() * rounds) as f64;
+        println!(
+            "whole body, arena: parse {:.3} + Markdown {:.3} ms per page",
+            parse_ms / n,
+            render_ms / n
+        );
+        return Ok(());
+    }
     for (what, old, new) in [
         (
             "renderer (whole body)",

@@ -518,8 +518,15 @@ impl<'a> Md<'a> {
             out.push_str(raw);
             return;
         }
-        let raw = placeholders(raw);
         let last_space = out.ends_with(' ');
+        if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_whitespace()) {
+            // (most texts between tags) one space, or none
+            if !(trim_leading || last_space) {
+                out.push(' ');
+            }
+            return;
+        }
+        let raw = placeholders(raw);
         if is_plain_text(&raw) {
             let text = if trim_leading || (raw.starts_with(' ') && last_space) {
                 raw.trim_start_matches(' ')
