@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use ferrocrawl_content::stream::tokenize_only;
-use ferrocrawl_content::{Rendering, extract_text_fast, extract_with};
+use ferrocrawl_content::{Rendering, extract_text_fast, extract_with_dom};
 use url::Url;
 
 /// The corpus test's score (a port of the corpus's `score.py`), reused.
@@ -96,7 +96,7 @@ fn main() -> Result<(), Error> {
     let dump = std::env::var("DUMP").ok().map(PathBuf::from);
     for page in corpus_pages.iter().filter(|_| only.is_none()) {
         let fast = extract_text_fast(&page.html, &page.url);
-        let current = extract_with(&page.html, &page.url, Rendering::Text).text;
+        let current = extract_with_dom(&page.html, &page.url, Rendering::Text).text;
         fast_rows.push(corpus::tp_fp_fn(&page.truth, &fast));
         current_rows.push(corpus::tp_fp_fn(&page.truth, &current));
         same.push(corpus::tp_fp_fn(&current, &fast));
@@ -119,7 +119,7 @@ fn main() -> Result<(), Error> {
     );
     println!(
         "  {:<34} F1 {cf1:.4}  P {cp:.4}  R {cr:.4}",
-        "current (extract_with, Text)"
+        "html5ever path (extract_with_dom, Text)"
     );
     let (sf1, sp, sr) = corpus::score(same.iter().copied());
     println!("  fast against current's text as truth F1 {sf1:.4}  P {sp:.4}  R {sr:.4}");
@@ -166,7 +166,7 @@ fn main() -> Result<(), Error> {
     let mut agree = Vec::new();
     for page in site_pages.iter().filter(|_| only.is_none()) {
         let fast = extract_text_fast(&page.html, &page.url);
-        let current = extract_with(&page.html, &page.url, Rendering::Text).text;
+        let current = extract_with_dom(&page.html, &page.url, Rendering::Text).text;
         agree.push(corpus::tp_fp_fn(&current, &fast));
         if let Some(dir) = &dump {
             let name = page.key.replace('/', "_");
@@ -227,7 +227,7 @@ fn main() -> Result<(), Error> {
                 extract_text_fast(&p.html, &p.url).len()
             }),
             ("current extractor (Text)", &|p: &Page| {
-                extract_with(&p.html, &p.url, Rendering::Text).text.len()
+                extract_with_dom(&p.html, &p.url, Rendering::Text).text.len()
             }),
         ];
         for (step, run) in steps {

@@ -217,6 +217,30 @@ pub(crate) fn valid(name: &str) -> Option<String> {
     valid.then(|| name.to_ascii_lowercase())
 }
 
+/// The whole `<body>` of `html` as Markdown, with no main-content detection
+/// (for comparing renderers: see `examples/md_diff.rs`).
+#[doc(hidden)]
+pub fn markdown_of_body(html: &str, base: &Url) -> String {
+    markdown_of_body_timed(html, base).0
+}
+
+/// [`markdown_of_body`] and its time in ms: the parse, then the preparation
+/// and conversion (htmd's own parse of the serialized tree included).
+#[doc(hidden)]
+pub fn markdown_of_body_timed(html: &str, base: &Url) -> (String, f64, f64) {
+    let start = std::time::Instant::now();
+    let document = Document::from(html);
+    crate::depth::cap(&document);
+    let parsed = start.elapsed().as_secs_f64() * 1e3;
+    let start = std::time::Instant::now();
+    let Some(root) = document.select_single("body").nodes().first().copied() else {
+        return (String::new(), parsed, 0.0);
+    };
+    prepare(&root, base);
+    let markdown = render(&root);
+    (markdown, parsed, start.elapsed().as_secs_f64() * 1e3)
+}
+
 /// Stand-ins for characters htmd leaves as they are but CommonMark and GFM
 /// read as syntax: `&` starting an entity reference (`&copy;` in the text
 /// would render as ©) and `~` (GFM strikethrough). They are noncharacters,

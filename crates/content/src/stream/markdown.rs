@@ -22,7 +22,25 @@ const REMOVED: u8 = 1;
 /// The Markdown of the nodes `roots` (of the root's children for `[0]`),
 /// links and images resolved against `base`.
 pub(crate) fn render(nodes: &[Node], src: &Source, roots: &[u32], base: &Url) -> String {
-    let md = Md { nodes, src, base };
+    render_with(nodes, src, roots, base, true)
+}
+
+/// [`render`]; `readability` says whether Readability's changes that show in
+/// the Markdown are made here (`javascript:` links unwrapped): not when a
+/// whole page is rendered for comparison.
+pub(crate) fn render_with(
+    nodes: &[Node],
+    src: &Source,
+    roots: &[u32],
+    base: &Url,
+    readability: bool,
+) -> String {
+    let md = Md {
+        nodes,
+        src,
+        base,
+        readability,
+    };
     let mut kids: Vec<u32> = Vec::new();
     for &r in roots {
         if r == 0 {
@@ -73,6 +91,7 @@ struct Md<'a> {
     nodes: &'a [Node],
     src: &'a Source,
     base: &'a Url,
+    readability: bool,
 }
 
 /// How htmd treats an element.
@@ -264,6 +283,32 @@ impl<'a> Md<'a> {
         self.src.attr(&self.nodes[n as usize], name)
     }
 
+    /// Whether `n` is in the article: not removed, and not a paragraph
+    /// Readability drops for having neither text nor images nor embeds.
+    /// Only paragraphs with no element in them count as such: one whose
+    /// images our boilerplate pass removed later stays (as in the current
+    /// pipeline, where Readability saw it before).
+    fn live(&self, n: u32) -> bool {
+        let node = self.node(n);
+        if node.flags & REMOVED != 0 {
+            return false;
+        }
+        if !self.readability || node.tag != Tag::P {
+            return true;
+        }
+        let mut c = node.first_child;
+        while c != NONE {
+            let child = self.node(c);
+            if child.flags & REMOVED == 0
+                && (child.tag != Tag::Text || !self.src.text_of(child).trim().is_empty())
+            {
+                return true;
+            }
+            c = child.next;
+        }
+        false
+    }
+
     /// The live children of `n`.
     fn children(&self, n: u32) -> impl Iterator<Item = u32> + '_ {
         let mut c = self.nodes[n as usize].first_child;
@@ -271,12 +316,83 @@ impl<'a> Md<'a> {
             while c != NONE {
                 let at = c;
                 c = self.nodes[at as usize].next;
-                if self.nodes[at as usize].flags & REMOVED == 0 {
+                if self.live(at) {
                     return Some(at);
                 }
             }
             None
         })
+    }
+
+    fn next_element(&self, n: u32) -> Option<u32> {
+        let mut c = self.node(n).next;
+        while c != NONE {
+            if self.tag(c) != Tag::Text && self.live(c) {
+                return Some(c);
+            }
+            c = self.node(c).next;
+        }
+        None
+    }
+
+    /// An image's address: its `src`, or, where Readability takes it for a
+    /// placeholder (a tiny base64 image, a `lazy` class, `loading="lazy"`
+    /// without an address), the last kept attribute that looks like an
+    /// image's address (dom_smoothie's `fix_lazy_images`).
+    fn image_src(&self, n: u32) -> Option<&'a str> {
+        let mut src = self.attr(n, AttrName::Src);
+        if !self.readability {
+            return src;
+        }
+        let node = self.node(n);
+        let attrs = self
+            .src
+            .attrs
+            .get(node.start as usize..node.end as usize)
+            .unwrap_or_default();
+        let value = |a: &super::tree::Attr| {
+            self.src
+                .attr_text
+                .get(a.start as usize..a.end as usize)
+                .unwrap_or_default()
+        };
+        if let Some(data) = src.and_then(base64_image) {
+            if data.0 == "image/svg+xml" {
+                return src;
+            }
+            let other = attrs
+                .iter()
+                .filter(|a| a.name != AttrName::Src)
+                .any(|a| IMG_EXT.iter().any(|e| value(a).contains(e)));
+            if other && data.1.len() < 133 {
+                src = None;
+            }
+        }
+        let srcset = self.attr(n, AttrName::Srcset);
+        let address =
+            |v: Option<&str>| v.is_some_and(|v| !v.trim().is_empty() && !is_data_url(v.trim()));
+        let lazy = self
+            .attr(n, AttrName::Class)
+            .is_some_and(|c| c.contains("lazy"))
+            || (self.attr(n, AttrName::Loading) == Some("lazy")
+                && !address(src)
+                && !address(srcset));
+        if (src.is_some() || srcset.is_some()) && !lazy {
+            return src;
+        }
+        for a in attrs {
+            if matches!(a.name, AttrName::Src | AttrName::Srcset | AttrName::Alt) {
+                continue;
+            }
+            let v = value(a).to_ascii_lowercase();
+            if is_srcset_like(&v) {
+                continue;
+            }
+            if is_src_like(&v) {
+                src = Some(value(a));
+            }
+        }
+        src
     }
 
     fn element_children(&self, n: u32) -> impl Iterator<Item = u32> + '_ {
@@ -402,8 +518,15 @@ impl<'a> Md<'a> {
             out.push_str(raw);
             return;
         }
-        let raw = placeholders(raw);
         let last_space = out.ends_with(' ');
+        if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_whitespace()) {
+            // (most texts between tags) one space, or none
+            if !(trim_leading || last_space) {
+                out.push(' ');
+            }
+            return;
+        }
+        let raw = placeholders(raw);
         if is_plain_text(&raw) {
             let text = if trim_leading || (raw.starts_with(' ') && last_space) {
                 raw.trim_start_matches(' ')
@@ -470,104 +593,40 @@ impl<'a> Md<'a> {
         out
     }
 
-    /// The element handlers.
+    /// The element handlers. The walk recurses through here: what each
+    /// handler makes of its content is in [`format`], out of the recursion's
+    /// frames.
     fn handle(&self, n: u32, ctx: Ctx, text: Option<&str>) -> Option<String> {
         let tag = self.tag(n);
-        Some(match kind(tag) {
-            Kind::Skip | Kind::Span | Kind::Inline => return None,
-            Kind::Block => block(&self.content(n, ctx, text)),
-            Kind::Heading(level) => {
-                let content = self.content(n, ctx, text);
-                let content = trim_doc(&content).trim_matches('\n');
-                let mut s = String::with_capacity(content.len() + 12);
-                s.push_str("\n\n");
-                for _ in 0..level {
-                    s.push('#');
-                }
-                s.push(' ');
-                s.push_str(content);
-                s.push_str("\n\n");
-                s
+        match kind(tag) {
+            Kind::Skip | Kind::Span | Kind::Inline => None,
+            // Readability drops a <br> right before a <p>
+            Kind::Br
+                if self.readability
+                    && self.next_element(n).is_some_and(|e| self.tag(e) == Tag::P) =>
+            {
+                None
             }
-            Kind::Br => "  \n".to_owned(),
-            Kind::Hr => "\n\n* * *\n\n".to_owned(),
-            Kind::Strong | Kind::Em => {
-                let content = self.content(n, ctx, text);
-                let marker = if kind(tag) == Kind::Strong { "**" } else { "*" };
-                let inner = content.trim_start();
-                let lead = &content[..content.len() - inner.len()];
-                let body = inner.trim_end();
-                let trail = &inner[body.len()..];
-                if body.is_empty() {
-                    return None;
-                }
-                [lead, marker, body, marker, trail].concat()
+            Kind::Br => Some("  \n".to_owned()),
+            Kind::Hr => Some("\n\n* * *\n\n".to_owned()),
+            Kind::Pre => Some(self.pre(n, ctx)),
+            Kind::A => self.anchor(n, ctx, text),
+            Kind::Img => self.image(n),
+            Kind::Table => self.table(n, ctx),
+            Kind::List if tag == Tag::Ol => {
+                format(Kind::List, &self.ol_content(n, ctx), ctx.parent)
             }
-            Kind::Code => {
-                // inline: a <pre> is rendered whole, its <code> with it
-                let content = self.content(n, ctx, text);
-                let content = trim_doc(&content);
-                let delimiter = inline_code_delimiter(content);
-                if content.starts_with('`') || content.ends_with('`') {
-                    [delimiter.as_str(), " ", content, " ", &delimiter].concat()
-                } else {
-                    [delimiter.as_str(), content, &delimiter].concat()
-                }
-            }
-            Kind::Pre => self.pre(n, ctx),
-            Kind::A => self.anchor(n, ctx, text)?,
-            Kind::Img => self.image(n)?,
-            Kind::List => {
-                let content = if tag == Tag::Ol {
-                    self.ol_content(n, ctx)
-                } else {
-                    self.content(n, ctx, text)
-                };
-                let trimmed = content.trim_matches('\n');
-                if trimmed.is_empty() {
-                    return None;
-                }
-                if ctx.parent == Tag::Li {
-                    ["\n", trimmed, "\n"].concat()
-                } else {
-                    ["\n\n", trimmed, "\n\n"].concat()
-                }
-            }
-            Kind::Li => {
-                let content = self.content(n, ctx, text);
-                let content = content.trim_start_matches(is_doc_ws);
-                if ctx.parent == Tag::Ol {
-                    ["\n", content, "\n"].concat()
-                } else {
-                    let content = indent_except_first_line(content, 2);
-                    ["\n- ", &content].concat()
-                }
-            }
-            Kind::Blockquote => {
-                let content = self.content(n, ctx, text);
-                let content = content.trim_start_matches('\n');
-                let content = content.trim_end_matches(is_doc_ws);
-                let mut s = String::from("\n\n");
-                for (i, line) in content.lines().enumerate() {
-                    if i > 0 {
-                        s.push('\n');
-                    }
-                    s.push_str("> ");
-                    s.push_str(line);
-                }
-                s.push_str("\n\n");
-                s
-            }
-            Kind::Table => return self.table(n, ctx),
-        })
+            k => format(k, &self.content(n, ctx, text), ctx.parent),
+        }
     }
 
+    #[inline(never)]
     fn anchor(&self, n: u32, ctx: Ctx, text: Option<&str>) -> Option<String> {
         let content = self.content(n, ctx, text);
         let Some(href) = self.attr(n, AttrName::Href) else {
             return Some(content);
         };
-        if href.starts_with("javascript:") {
+        if self.readability && href.starts_with("javascript:") {
             // Readability puts the link's text (or a span of its content)
             // in its place
             let mut content = content;
@@ -602,11 +661,15 @@ impl<'a> Md<'a> {
         Some(s)
     }
 
+    #[inline(never)]
     fn image(&self, n: u32) -> Option<String> {
-        let src = self.attr(n, AttrName::Src)?;
+        let src = self.image_src(n)?;
         let link = self.absolute(src);
         let link = escape_parens(&link);
-        let alt = self.attr(n, AttrName::Alt).map(process_alt).unwrap_or_default();
+        let alt = self
+            .attr(n, AttrName::Alt)
+            .map(process_alt)
+            .unwrap_or_default();
         let title = self.attr(n, AttrName::Title).map(process_alt);
         let spaces = link.contains(' ');
         let mut s = String::with_capacity(alt.len() + link.len() + 8);
@@ -638,6 +701,7 @@ impl<'a> Md<'a> {
     }
 
     /// htmd's `get_ol_content`.
+    #[inline(never)]
     fn ol_content(&self, n: u32, ctx: Ctx) -> String {
         let inner = ctx.inside(Tag::Ol);
         let start = self
@@ -696,6 +760,7 @@ impl<'a> Md<'a> {
 
     /// A `<pre>`: one fenced block of its exact text (`markdown::code_block`
     /// and htmd's code block).
+    #[inline(never)]
     fn pre(&self, n: u32, ctx: Ctx) -> String {
         let named = |m: u32| {
             self.attr(m, AttrName::Class)
@@ -772,6 +837,7 @@ impl<'a> Md<'a> {
     }
 
     /// htmd's table handler on the table `markdown::table_head` prepared.
+    #[inline(never)]
     fn table(&self, n: u32, ctx: Ctx) -> Option<String> {
         let fix = self.table_fix(n);
         if !self.explicit_headers(n, &fix) || ctx.cell {
@@ -795,7 +861,11 @@ impl<'a> Md<'a> {
                         .unwrap_or(child);
                     has_thead = true;
                     let ctx = inner.inside(Tag::Thead);
-                    let ctx = if row == child { ctx } else { ctx.inside(Tag::Tr) };
+                    let ctx = if row == child {
+                        ctx
+                    } else {
+                        ctx.inside(Tag::Tr)
+                    };
                     headers = self.cells(row, Tag::Th, &fix, ctx);
                     if headers.is_empty() {
                         headers = self.cells(row, Tag::Td, &fix, ctx);
@@ -883,6 +953,7 @@ impl<'a> Md<'a> {
     }
 
     /// What `markdown::table_head` changes in the table `n`.
+    #[inline(never)]
     fn table_fix(&self, n: u32) -> TableFix {
         let mut rows = Vec::new();
         let mut blocks = false;
@@ -937,6 +1008,7 @@ impl<'a> Md<'a> {
 
     /// htmd's `has_explicit_headers`: a `th` or `thead` in the table, not
     /// in a table inside it.
+    #[inline(never)]
     fn explicit_headers(&self, n: u32, fix: &TableFix) -> bool {
         let mut stack: Vec<(u32, u32)> = self.children(n).map(|c| (c, n)).collect();
         while let Some((x, parent)) = stack.pop() {
@@ -951,6 +1023,92 @@ impl<'a> Md<'a> {
         }
         false
     }
+}
+
+/// What a handler makes of an element's content (`parent` is its parent's
+/// tag).
+#[inline(never)]
+fn format(kind: Kind, content: &str, parent: Tag) -> Option<String> {
+    Some(match kind {
+        Kind::Block => block(content),
+        Kind::Heading(level) => {
+            let content = trim_doc(content).trim_matches('\n');
+            let mut s = String::with_capacity(content.len() + 12);
+            s.push_str("\n\n");
+            for _ in 0..level {
+                s.push('#');
+            }
+            s.push(' ');
+            s.push_str(content);
+            s.push_str("\n\n");
+            s
+        }
+        Kind::Strong | Kind::Em => {
+            let marker = if kind == Kind::Strong { "**" } else { "*" };
+            let inner = content.trim_start();
+            let lead = &content[..content.len() - inner.len()];
+            let body = inner.trim_end();
+            let trail = &inner[body.len()..];
+            if body.is_empty() {
+                return None;
+            }
+            [lead, marker, body, marker, trail].concat()
+        }
+        Kind::Code => {
+            // inline: a <pre> is rendered whole, its <code> with it
+            let content = trim_doc(content);
+            let delimiter = inline_code_delimiter(content);
+            if content.starts_with('`') || content.ends_with('`') {
+                [delimiter.as_str(), " ", content, " ", &delimiter].concat()
+            } else {
+                [delimiter.as_str(), content, &delimiter].concat()
+            }
+        }
+        Kind::List => {
+            let trimmed = content.trim_matches('\n');
+            if trimmed.is_empty() {
+                return None;
+            }
+            if parent == Tag::Li {
+                ["\n", trimmed, "\n"].concat()
+            } else {
+                ["\n\n", trimmed, "\n\n"].concat()
+            }
+        }
+        Kind::Li => {
+            let content = content.trim_start_matches(is_doc_ws);
+            if parent == Tag::Ol {
+                ["\n", content, "\n"].concat()
+            } else {
+                let content = indent_except_first_line(content, 2);
+                ["\n- ", &content].concat()
+            }
+        }
+        Kind::Blockquote => {
+            let content = content.trim_start_matches('\n');
+            let content = content.trim_end_matches(is_doc_ws);
+            let mut s = String::from("\n\n");
+            for (i, line) in content.lines().enumerate() {
+                if i > 0 {
+                    s.push('\n');
+                }
+                s.push_str("> ");
+                s.push_str(line);
+            }
+            s.push_str("\n\n");
+            s
+        }
+        // handled before
+        Kind::Skip
+        | Kind::Inline
+        | Kind::Span
+        | Kind::Br
+        | Kind::Hr
+        | Kind::Pre
+        | Kind::A
+        | Kind::Img
+        | Kind::Table => return None,
+    })
 }
 
 /// `markdown::table_head`'s renaming: the first row's `td`s become `th`s
@@ -1049,7 +1207,9 @@ fn join_blocks(contents: &[String]) -> String {
         }
         let left = result.trim_end_matches('\n').len();
         let right = content.trim_start_matches('\n');
-        let newlines = (result.len() - left).max(content.len() - right.len()).min(2);
+        let newlines = (result.len() - left)
+            .max(content.len() - right.len())
+            .min(2);
         result.truncate(left);
         for _ in 0..newlines {
             result.push('\n');
@@ -1152,6 +1312,42 @@ fn process_alt(text: &str) -> String {
         out.push_str(&line);
     }
     out
+}
+
+/// The image extensions dom_smoothie's lazy-image fix looks for.
+const IMG_EXT: [&str; 6] = [".jpg", ".jpeg", ".png", ".webp", ".avif", ".gif"];
+
+fn is_data_url(v: &str) -> bool {
+    v.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("data:"))
+}
+
+/// A `data:TYPE;base64,DATA` address as (TYPE, DATA).
+fn base64_image(src: &str) -> Option<(&str, &str)> {
+    let rest = src.strip_prefix("data:")?;
+    let at = rest.find(";base64,")?;
+    let data = &rest[at + 8..];
+    (!data.is_empty()).then_some((&rest[..at], data))
+}
+
+/// A value read as a `srcset` (an image address followed by a width).
+fn is_srcset_like(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    IMG_EXT.iter().any(|ext| {
+        s.match_indices(ext).any(|(pos, _)| {
+            let at = pos + ext.len();
+            at + 1 < bytes.len()
+                && bytes[at].is_ascii_whitespace()
+                && bytes[at + 1].is_ascii_digit()
+        })
+    })
+}
+
+/// A value read as an image's address.
+fn is_src_like(s: &str) -> bool {
+    s.trim()
+        .split('.')
+        .skip(1)
+        .any(|part| IMG_EXT.iter().any(|ext| part.starts_with(&ext[1..])))
 }
 
 /// `markdown::escape_text`'s stand-ins for `~` and for `&` starting a

@@ -50,6 +50,40 @@ pub fn extract_markdown_fast(html: &str, url: &Url) -> String {
     markdown::render(&nodes, &tree.source, &roots, &base)
 }
 
+/// The whole page as Markdown, with no main-content detection (for comparing
+/// renderers: see `examples/md_diff.rs`).
+#[doc(hidden)]
+pub fn markdown_of_body_fast(html: &str, base: &Url) -> String {
+    let tree = tree::Tree::parse(html);
+    markdown::render_with(&tree.nodes, &tree.source, &[0], base, false)
+}
+
+/// [`extract_markdown_fast`]'s time, in ms: parsing and extraction, then
+/// the Markdown rendering alone.
+#[doc(hidden)]
+pub fn time_markdown(html: &str, url: &Url) -> (f64, f64) {
+    let start = std::time::Instant::now();
+    let mut tree = tree::Tree::parse(html);
+    let base = base_url(&tree, url);
+    let (nodes, roots) = readability::article(&mut tree);
+    let extracted = start.elapsed().as_secs_f64() * 1e3;
+    let start = std::time::Instant::now();
+    std::hint::black_box(markdown::render(&nodes, &tree.source, &roots, &base));
+    (extracted, start.elapsed().as_secs_f64() * 1e3)
+}
+
+/// [`markdown_of_body_fast`] and its time in ms: the parse, then the
+/// rendering.
+#[doc(hidden)]
+pub fn markdown_of_body_fast_timed(html: &str, base: &Url) -> (String, f64, f64) {
+    let start = std::time::Instant::now();
+    let tree = tree::Tree::parse(html);
+    let parsed = start.elapsed().as_secs_f64() * 1e3;
+    let start = std::time::Instant::now();
+    let markdown = markdown::render_with(&tree.nodes, &tree.source, &[0], base, false);
+    (markdown, parsed, start.elapsed().as_secs_f64() * 1e3)
+}
+
 /// `metadata::base_url` on the arena: the first `<base href>`, when it
 /// resolves to an http or https address.
 fn base_url(tree: &tree::Tree, url: &Url) -> Url {

@@ -1663,6 +1663,14 @@ fn boilerplate(dom: &mut Dom, src: &Source, roots: &[u32]) {
         }
         let media = dom.tag(n) == Tag::Figure || dom.nodes[n as usize].mask & M_MEDIA != 0;
         if media && dom.chars(n) as f32 <= limit {
+            // as `clean.rs`: its images stay, before it (the Markdown shows
+            // them; the text has none)
+            for img in dom.preorder(&[n]) {
+                if dom.tag(img) == Tag::Img && !dom.flag(img, REMOVED) {
+                    tree::detach(&mut dom.nodes, img);
+                    tree::insert_before(&mut dom.nodes, n, img);
+                }
+            }
             dom.remove(src, n);
         }
     }

@@ -272,6 +272,12 @@ pub(crate) enum AttrName {
     Title,
     DataLang,
     Start,
+    Srcset,
+    Loading,
+    DataSrc,
+    DataSrcset,
+    DataLazySrc,
+    DataOriginal,
 }
 
 impl AttrName {
@@ -296,6 +302,12 @@ impl AttrName {
             b"title" => AttrName::Title,
             b"data-lang" => AttrName::DataLang,
             b"start" => AttrName::Start,
+            b"srcset" => AttrName::Srcset,
+            b"loading" => AttrName::Loading,
+            b"data-src" => AttrName::DataSrc,
+            b"data-srcset" => AttrName::DataSrcset,
+            b"data-lazy-src" => AttrName::DataLazySrc,
+            b"data-original" => AttrName::DataOriginal,
             _ => return None,
         })
     }

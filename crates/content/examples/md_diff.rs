@@ -1,0 +1,255 @@
+//! The streaming Markdown renderer against the current one, page by page.
+//!
+//! ```text
+//! cargo run --release -p ferrocrawl-content --example md_diff -- [CORPUS] [SHOWN]
+//! SITE=/usr/share/doc/rust-doc/html PAGES=2000 cargo run --release -p ferrocrawl-content --example md_diff
+//! ```
+//! CORPUS defaults to `shared/corpora/article_extraction` (or, with `SITE`,
+//! any directory of `.html` files, `PAGES` of them spread evenly); SHOWN
+//! (default 5) is how many differing pages have their first differing lines
+//! printed. Two comparisons per page:
+//!
+//! - renderer: the whole `<body>`, no main-content detection, through
+//!   html5ever + `markdown.rs` + htmd and through the arena renderer, so the
+//!   renderers alone are compared on real pages;
+//! - end to end: `extract_with(.., Rendering::Markdown)` against
+//!   `stream::extract_markdown_fast` (the extractors' choices included).
+//!
+//! Then the time of each renderer alone, in ms per page (`ROUNDS`, default 3).
+//! Nothing is written: the corpus's pages stay where they are.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use ferrocrawl_content::stream::{
+    extract_markdown_fast, markdown_of_body_fast, markdown_of_body_fast_timed,
+};
+use ferrocrawl_content::{Rendering, extract_with, markdown_of_body, markdown_of_body_timed};
+use url::Url;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let site = std::env::var("SITE").ok();
+    let dir = args.next().map_or_else(
+        || {
+            PathBuf::from(site.clone().unwrap_or_else(|| {
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../../shared/corpora/article_extraction"
+                )
+                .to_owned()
+            }))
+        },
+        PathBuf::from,
+    );
+    let shown: usize = args.next().map_or(Ok(5), |n| n.parse())?;
+    let rounds: usize = std::env::var("ROUNDS").map_or(Ok(3), |n| n.parse())?;
+    let pages = if dir.join("ground-truth.json").exists() {
+        corpus(&dir)?
+    } else {
+        self::site(&dir)?
+    };
+    let pages: Vec<(Url, String)> = pages
+        .into_iter()
+        .map(|(url, bytes)| {
+            (
+                url,
+                ferrocrawl_core::charset::decode(&bytes, None)
+                    .text
+                    .to_string(),
+            )
+        })
+        .collect();
+
+    if std::env::var_os("ONLY_FAST").is_some() {
+        // for profiling: the arena renderer alone, ROUNDS times
+        let (mut parse_ms, mut render_ms) = (0.0, 0.0);
+        for _ in 0..rounds {
+            for (url, html) in &pages {
+                let (md, p, r) = markdown_of_body_fast_timed(html, url);
+                std::hint::black_box(md);
+                parse_ms += p;
+                render_ms += r;
+            }
+        }
+        let n = (pages.len() * rounds) as f64;
+        println!(
+            "whole body, arena: parse {:.3} + Markdown {:.3} ms per page",
+            parse_ms / n,
+            render_ms / n
+        );
+        return Ok(());
+    }
+    for (what, old, new) in [
+        (
+            "renderer (whole body)",
+            (|html: &str, url: &Url| markdown_of_body(html, url)) as fn(&str, &Url) -> String,
+            (|html: &str, url: &Url| markdown_of_body_fast(html, url)) as fn(&str, &Url) -> String,
+        ),
+        (
+            "end to end (article)",
+            |html: &str, url: &Url| extract_with(html, url, Rendering::Markdown).markdown,
+            extract_markdown_fast,
+        ),
+    ] {
+        let mut same = 0;
+        let mut printed = 0;
+        let mut same_lines = 0;
+        let mut all_lines = 0;
+        for (url, html) in &pages {
+            let a = old(html, url);
+            let b = new(html, url);
+            let (la, lb): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+            all_lines += la.len().max(lb.len());
+            same_lines += common_lines(&la, &lb);
+            if a == b {
+                same += 1;
+                continue;
+            }
+            if let Ok(dump) = std::env::var("DUMP") {
+                // outside the repository: the files hold corpus text
+                let name: String = url
+                    .as_str()
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                    .take(80)
+                    .collect();
+                let kind = if what.starts_with("renderer") {
+                    "body"
+                } else {
+                    "article"
+                };
+                std::fs::write(format!("{dump}/{kind}-{name}.old.md"), &a)?;
+                std::fs::write(format!("{dump}/{kind}-{name}.new.md"), &b)?;
+            }
+            if printed < shown {
+                printed += 1;
+                let at = la.iter().zip(&lb).take_while(|(x, y)| x == y).count();
+                println!(
+                    "--- {what}: {url} (line {}, {} vs {} lines)",
+                    at + 1,
+                    la.len(),
+                    lb.len()
+                );
+                for line in la.iter().skip(at).take(3) {
+                    println!("  old: {}", clip(line));
+                }
+                for line in lb.iter().skip(at).take(3) {
+                    println!("  new: {}", clip(line));
+                }
+            }
+        }
+        println!(
+            "{what}: {same} of {} pages identical; {same_lines} of {all_lines} lines in common (LCS)",
+            pages.len()
+        );
+    }
+
+    // whole bodies: each parse, then each rendering, timed apart
+    let (mut old_parse, mut old_render, mut new_parse, mut new_render) = (0.0, 0.0, 0.0, 0.0);
+    for _ in 0..rounds {
+        for (url, html) in &pages {
+            let (md, parse, render) = markdown_of_body_timed(html, url);
+            std::hint::black_box(md);
+            old_parse += parse;
+            old_render += render;
+            let (md, parse, render) = markdown_of_body_fast_timed(html, url);
+            std::hint::black_box(md);
+            new_parse += parse;
+            new_render += render;
+        }
+    }
+    let n = (pages.len() * rounds) as f64;
+    println!(
+        "whole body, ms per page: html5ever parse {:.3} + markdown.rs/htmd {:.3}; \
+         arena parse {:.3} + arena Markdown {:.3}",
+        old_parse / n,
+        old_render / n,
+        new_parse / n,
+        new_render / n
+    );
+    let (mut parse_ms, mut render_ms) = (0.0, 0.0);
+    for _ in 0..rounds {
+        for (url, html) in &pages {
+            let (p, r) = ferrocrawl_content::stream::time_markdown(html, url);
+            parse_ms += p;
+            render_ms += r;
+        }
+    }
+    println!(
+        "end to end (streaming): ms per page: parse + extraction {:.3}, Markdown rendering {:.3}",
+        parse_ms / n,
+        render_ms / n
+    );
+    Ok(())
+}
+
+/// Pages and their URLs.
+type Pages = Vec<(Url, Vec<u8>)>;
+
+fn clip(line: &str) -> String {
+    let mut s: String = line.chars().take(160).collect();
+    if s.len() < line.len() {
+        s.push('…');
+    }
+    s
+}
+
+/// Lines the two outputs have in common (a longest common subsequence,
+/// bounded: long outputs are compared on their first 3,000 lines).
+fn common_lines(a: &[&str], b: &[&str]) -> usize {
+    let a = &a[..a.len().min(3000)];
+    let b = &b[..b.len().min(3000)];
+    let mut row = vec![0usize; b.len() + 1];
+    for x in a {
+        let mut diag = 0;
+        for (j, y) in b.iter().enumerate() {
+            let up = row[j + 1];
+            row[j + 1] = if x == y { diag + 1 } else { up.max(row[j]) };
+            diag = up;
+        }
+    }
+    row[b.len()]
+}
+
+/// The corpus's pages, gunzipped, with their URLs.
+fn corpus(dir: &Path) -> Result<Pages, Box<dyn std::error::Error>> {
+    let truth: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("ground-truth.json"))?)?;
+    let mut pages = Vec::new();
+    for (key, entry) in &truth {
+        let file = std::fs::File::open(dir.join("html").join(format!("{key}.html.gz")))?;
+        let mut bytes = Vec::new();
+        flate2::read::GzDecoder::new(file).read_to_end(&mut bytes)?;
+        let url = Url::parse(entry["url"].as_str().unwrap_or("https://example.invalid/"))?;
+        pages.push((url, bytes));
+    }
+    Ok(pages)
+}
+
+/// `PAGES` (default 2,000) `.html` files under `dir`, spread evenly, as
+/// `bench_content.rs` takes them.
+fn site(dir: &Path) -> Result<Pages, Box<dyn std::error::Error>> {
+    let limit: usize = std::env::var("PAGES").map_or(Ok(2000), |p| p.parse())?;
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(at) = stack.pop() {
+        for entry in std::fs::read_dir(&at)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "html") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let base = Url::parse("http://127.0.0.1:8082/")?;
+    let mut pages = Vec::new();
+    let step = (files.len() / limit.max(1)).max(1);
+    for path in files.into_iter().step_by(step).take(limit) {
+        let relative = path.strip_prefix(dir)?.to_string_lossy().into_owned();
+        pages.push((base.join(&relative)?, std::fs::read(&path)?));
+    }
+    Ok(pages)
+}
