@@ -227,7 +227,9 @@ fn main() -> Result<(), Error> {
                 extract_text_fast(&p.html, &p.url).len()
             }),
             ("current extractor (Text)", &|p: &Page| {
-                extract_with_dom(&p.html, &p.url, Rendering::Text).text.len()
+                extract_with_dom(&p.html, &p.url, Rendering::Text)
+                    .text
+                    .len()
             }),
         ];
         for (step, run) in steps {
@@ -298,7 +300,7 @@ fn hostile() -> Result<(), Error> {
         let t0 = Instant::now();
         let fast = extract_text_fast(html, &url).len();
         let t1 = t0.elapsed();
-        let current = extract_with(html, &url, Rendering::Text).text.len();
+        let current = extract_with_dom(html, &url, Rendering::Text).text.len();
         let t2 = t0.elapsed() - t1;
         println!(
             "  {name:<28} {:>9.1} ms / {:>9.1} ms  ({fast} / {current} bytes out)",

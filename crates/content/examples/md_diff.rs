@@ -24,7 +24,9 @@ use std::path::{Path, PathBuf};
 use ferrocrawl_content::stream::{
     extract_markdown_fast, markdown_of_body_fast, markdown_of_body_fast_timed,
 };
-use ferrocrawl_content::{Rendering, extract_with, markdown_of_body, markdown_of_body_timed};
+use ferrocrawl_content::{
+    Rendering, extract_with_dom as extract_with, markdown_of_body, markdown_of_body_timed,
+};
 use url::Url;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -144,7 +144,13 @@ fn squeeze(text: &str) -> String {
 
 /// Class fragments of boilerplate elements (as `clean.rs`'s `DROP`).
 const BOILERPLATE_CLASSES: [&str; 7] = [
-    "caption", "byline", "author", "timestamp", "newsletter", "meta", "print",
+    "caption",
+    "byline",
+    "author",
+    "timestamp",
+    "newsletter",
+    "meta",
+    "print",
 ];
 
 /// Class and id fragments of sign-up boxes.
@@ -167,8 +173,10 @@ fn marked(tree: &Tree) -> HashSet<String> {
         .iter()
         .enumerate()
         .filter(|(_, n)| {
-            matches!(n.tag, Tag::Aside | Tag::Nav | Tag::Header | Tag::Footer | Tag::Figcaption)
-                || has_fragment(src.attr(n, AttrName::Class), &BOILERPLATE_CLASSES)
+            matches!(
+                n.tag,
+                Tag::Aside | Tag::Nav | Tag::Header | Tag::Footer | Tag::Figcaption
+            ) || has_fragment(src.attr(n, AttrName::Class), &BOILERPLATE_CLASSES)
         })
         .map(|(i, _)| squeeze(&text::render(&tree.nodes, src, &[i as u32])))
         .filter(|t| (1..=MARKED_LEN).contains(&t.len()))
@@ -199,7 +207,9 @@ fn more_boilerplate(nodes: &mut [Node], src: &Source, roots: &[u32], marked: &Ha
         }
         let drop = if node.tag == Tag::P && !marked.is_empty() {
             let text = squeeze(&text::render(nodes, src, &[n]));
-            text.len() <= MARKED_LEN && text.chars().count() as f64 <= limit && marked.contains(&text)
+            text.len() <= MARKED_LEN
+                && text.chars().count() as f64 <= limit
+                && marked.contains(&text)
         } else {
             false
         };
