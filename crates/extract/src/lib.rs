@@ -40,4 +40,8 @@ pub use links::{
     KnownLinks, Link, LinkKind, LinkMemo, LinkOptions, MAX_LINK_LEN, MAX_TITLE_LEN, PageLinks,
     extract_links, extract_links_in, extract_links_with,
 };
+/// The tokenizer's input the link extractor reads pages through, for the
+/// content extractor's tokenizer (decision 0012).
+#[doc(hidden)]
+pub use reader::PageReader;
 pub use sitemap::{MAX_SITEMAP_SIZE, Sitemap, parse_sitemap};

@@ -13,12 +13,13 @@ use std::convert::Infallible;
 use html5gum::Reader;
 
 /// A page for html5gum to read, as UTF-8 bytes.
-pub(crate) struct PageReader<'a> {
+pub struct PageReader<'a> {
     input: &'a [u8],
 }
 
 impl<'a> PageReader<'a> {
-    pub(crate) fn new(page: &'a str) -> Self {
+    /// Reads `page`.
+    pub fn new(page: &'a str) -> Self {
         PageReader {
             input: page.as_bytes(),
         }

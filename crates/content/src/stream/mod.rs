@@ -22,7 +22,6 @@
 mod markdown;
 pub(crate) mod page;
 mod readability;
-mod reader;
 mod text;
 mod tree;
 

@@ -16,7 +16,7 @@ use std::convert::Infallible;
 
 use html5gum::{Emitter, Error, State, Tokenizer};
 
-use super::reader::PageReader;
+use ferrocrawl_extract::PageReader;
 
 /// The deepest element kept; deeper ones are unwrapped (their children take
 /// their place), as `depth.rs` does for the html5ever path.
