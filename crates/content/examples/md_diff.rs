@@ -101,7 +101,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let b = new(html, url);
             let (la, lb): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
             all_lines += la.len().max(lb.len());
-            same_lines += common_lines(&la, &lb);
+            same_lines += if a == b {
+                la.len()
+            } else {
+                common_lines(&la, &lb)
+            };
             if a == b {
                 same += 1;
                 continue;
