@@ -808,7 +808,8 @@ impl<'a> Md<'a> {
         let skip = usize::from(
             first != NONE
                 && self.tag(first) == Tag::Text
-                && self.src.text_of(self.node(first)).starts_with('\n'),
+                && self.src.text_of(self.node(first)).starts_with('\n')
+                && text.starts_with('\n'),
         );
         let content = &text[skip..];
         let content = content.strip_suffix('\n').unwrap_or(content);
