@@ -53,4 +53,5 @@ pub use content::{Content, Metadata};
 pub use extract::{Rendering, extract, extract_with, extract_with_dom};
 #[doc(hidden)]
 pub use markdown::{markdown_of_body, markdown_of_body_timed};
+#[doc(hidden)]
 pub use stream::{extract_markdown_fast, extract_text_fast};
