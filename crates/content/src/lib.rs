@@ -13,10 +13,13 @@
 //! - [`Content::metadata`]: title, author, date, language, canonical URL and
 //!   description.
 //!
-//! The main-content detection is `dom_smoothie` (a port of Mozilla's
-//! Readability.js) followed by a boilerplate pass of our own; the Markdown comes
-//! from `htmd`. Both were chosen by measurement on the article-extraction
-//! benchmark: see `docs/decisions/0016-main-content-extraction.md`.
+//! The page is read once, as html5gum's tokens, into a compact tree of our own
+//! ([`stream`]); Mozilla's Readability algorithm (as the `dom_smoothie` crate
+//! implements it) finds the article on that tree, a boilerplate pass of our own
+//! cleans it, and the text and the Markdown (htmd's output, without its second
+//! parse) are rendered from it. Quality was chosen by measurement on the
+//! article-extraction benchmark (`docs/decisions/0016-main-content-extraction.md`),
+//! speed by measurement on crawls (`docs/decisions/0020-streaming-content-extractor.md`).
 //!
 //! ```
 //! use ferrocrawl_content::extract;

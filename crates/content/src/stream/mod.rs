@@ -1,14 +1,16 @@
-//! A streaming main-content extractor (feasibility spike): html5gum's tokens
-//! build a compact arena tree of our own (`tree.rs`), Readability's scoring and
-//! cleaning and our boilerplate rules run on it (`readability.rs`), and the
-//! article's text is rendered block by block (`text.rs`).
+//! The streaming main-content extractor behind [`extract_with`](crate::extract_with)
+//! (decision 0020): html5gum's tokens build a compact arena tree of our own
+//! (`tree.rs`), Readability's scoring and cleaning and our boilerplate rules
+//! run on it (`readability.rs`, `page.rs`), and the article's text and
+//! Markdown are rendered from it (`text.rs`, `markdown.rs`); the metadata
+//! comes from a small document standing for the page (`metadata.rs`).
 //!
 //! It skips html5ever's DOM, dom_smoothie's document clones and
 //! attribute-stored scores, and the subtree walks that Readability repeats:
 //! subtree statistics are summed once and kept current as nodes go.
 //!
-//! Known differences from the html5ever path (`extract_with`), measured by
-//! `examples/fast_spike.rs`:
+//! Known differences from the html5ever path (`extract_with_dom`), measured by
+//! `examples/fast_spike.rs` and `examples/md_diff.rs`:
 //! - tree construction is the spec's in outline only: no adoption agency
 //!   (a misnested formatting end tag closes what was opened inside it), no
 //!   foster parenting of text stray in tables, no integration points in SVG;
@@ -17,7 +19,8 @@
 //!   Readability's thresholds (link density 0.2…) that can keep or drop a
 //!   block the other path drops or keeps (rustdoc's primitive-type pages);
 //! - the title compared with headings is the `<title>` (site name cut off),
-//!   not JSON-LD's or Open Graph's; no metadata, no Markdown.
+//!   not JSON-LD's or Open Graph's;
+//! - `javascript:` links count as link text in the link-density rules.
 
 mod markdown;
 pub(crate) mod page;
