@@ -172,11 +172,9 @@ fn marked(tree: &Tree) -> HashSet<String> {
     tree.nodes
         .iter()
         .enumerate()
+        // Only a `<div>` is rebuilt that way; other elements keep their class.
         .filter(|(_, n)| {
-            matches!(
-                n.tag,
-                Tag::Aside | Tag::Nav | Tag::Header | Tag::Footer | Tag::Figcaption
-            ) || has_fragment(src.attr(n, AttrName::Class), &BOILERPLATE_CLASSES)
+            n.tag == Tag::Div && has_fragment(src.attr(n, AttrName::Class), &BOILERPLATE_CLASSES)
         })
         .map(|(i, _)| squeeze(&text::render(&tree.nodes, src, &[i as u32])))
         .filter(|t| (1..=MARKED_LEN).contains(&t.len()))
@@ -230,8 +228,11 @@ fn more_boilerplate(nodes: &mut [Node], src: &Source, roots: &[u32], marked: &Ha
 /// case-insensitive).
 fn has_fragment(value: Option<&str>, fragments: &[&str]) -> bool {
     value.is_some_and(|v| {
-        let v = v.to_ascii_lowercase();
-        fragments.iter().any(|f| v.contains(f))
+        let v = v.as_bytes();
+        fragments.iter().any(|f| {
+            v.windows(f.len())
+                .any(|w| w.eq_ignore_ascii_case(f.as_bytes()))
+        })
     })
 }
 
