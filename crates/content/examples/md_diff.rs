@@ -21,8 +21,7 @@
 //! (unclosed markup) and only checks nothing panics; `DUMP=DIR` writes both Markdowns of each differing
 //! page there (outside the repository: they hold corpus text).
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ferrocrawl_content::stream::{
     extract_markdown_fast, markdown_of_body_fast, markdown_of_body_fast_timed,
@@ -31,6 +30,10 @@ use ferrocrawl_content::{
     Rendering, extract_with_dom as extract_with, markdown_of_body, markdown_of_body_timed,
 };
 use url::Url;
+
+#[path = "pages/mod.rs"]
+mod pages;
+use pages::corpus;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -52,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let pages = if dir.join("ground-truth.json").exists() {
         corpus(&dir)?
     } else {
-        self::site(&dir)?
+        pages::site(&dir)?
     };
     let pages: Vec<(Url, String)> = pages
         .into_iter()
@@ -221,9 +224,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Pages and their URLs.
-type Pages = Vec<(Url, Vec<u8>)>;
-
 fn clip(line: &str) -> String {
     let mut s: String = line.chars().take(160).collect();
     if s.len() < line.len() {
@@ -247,46 +247,4 @@ fn common_lines(a: &[&str], b: &[&str]) -> usize {
         }
     }
     row[b.len()]
-}
-
-/// The corpus's pages, gunzipped, with their URLs.
-fn corpus(dir: &Path) -> Result<Pages, Box<dyn std::error::Error>> {
-    let truth: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("ground-truth.json"))?)?;
-    let mut pages = Vec::new();
-    for (key, entry) in &truth {
-        let file = std::fs::File::open(dir.join("html").join(format!("{key}.html.gz")))?;
-        let mut bytes = Vec::new();
-        flate2::read::GzDecoder::new(file).read_to_end(&mut bytes)?;
-        let url = Url::parse(entry["url"].as_str().unwrap_or("https://example.invalid/"))?;
-        pages.push((url, bytes));
-    }
-    Ok(pages)
-}
-
-/// `PAGES` (default 2,000) `.html` files under `dir`, spread evenly, as
-/// `bench_content.rs` takes them.
-fn site(dir: &Path) -> Result<Pages, Box<dyn std::error::Error>> {
-    let limit: usize = std::env::var("PAGES").map_or(Ok(2000), |p| p.parse())?;
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(at) = stack.pop() {
-        for entry in std::fs::read_dir(&at)? {
-            let path = entry?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "html") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    let base = Url::parse("http://127.0.0.1:8082/")?;
-    let mut pages = Vec::new();
-    let step = (files.len() / limit.max(1)).max(1);
-    for path in files.into_iter().step_by(step).take(limit) {
-        let relative = path.strip_prefix(dir)?.to_string_lossy().into_owned();
-        pages.push((base.join(&relative)?, std::fs::read(&path)?));
-    }
-    Ok(pages)
 }

@@ -364,18 +364,15 @@ impl Dom {
     }
 
     fn first_element_child(&self, n: u32) -> Option<u32> {
-        let mut c = self.nodes[n as usize].first_child;
-        while c != NONE {
-            if self.tag(c) != Tag::Text {
-                return Some(c);
-            }
-            c = self.nodes[c as usize].next;
-        }
-        None
+        self.element_from(self.nodes[n as usize].first_child)
     }
 
     fn next_element_sibling(&self, n: u32) -> Option<u32> {
-        let mut c = self.nodes[n as usize].next;
+        self.element_from(self.nodes[n as usize].next)
+    }
+
+    /// The first element among `c` and its next siblings.
+    fn element_from(&self, mut c: u32) -> Option<u32> {
         while c != NONE {
             if self.tag(c) != Tag::Text {
                 return Some(c);
