@@ -32,6 +32,10 @@ use ferrocrawl_content::stream::tokenize_only;
 use ferrocrawl_content::{Rendering, extract_text_fast, extract_with_dom};
 use url::Url;
 
+#[path = "pages/mod.rs"]
+#[allow(dead_code, reason = "the corpus is read here with its ground truth")]
+mod pages;
+
 /// The corpus test's score (a port of the corpus's `score.py`), reused.
 #[allow(dead_code, unused_imports)]
 #[path = "../tests/suite/corpus.rs"]
@@ -344,41 +348,14 @@ fn corpus_pages(dir: &Path) -> Result<Vec<Page>, Error> {
 /// A site's pages: `PAGES` (default 2,000) `.html` files under `dir`, spread
 /// evenly over them in path order (as `bench_content.rs` picks them).
 fn site(dir: &Path) -> Result<Vec<Page>, Error> {
-    let limit: usize = std::env::var("PAGES").map_or(Ok(2000), |p| p.parse())?;
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(at) = stack.pop() {
-        for entry in std::fs::read_dir(&at)? {
-            let path = entry?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "html") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    // LARGEST=N: the N largest files instead
-    if let Ok(n) = std::env::var("LARGEST") {
-        let mut sized: Vec<(u64, PathBuf)> = files
-            .into_iter()
-            .map(|f| (std::fs::metadata(&f).map_or(0, |m| m.len()), f))
-            .collect();
-        sized.sort_by_key(|s| std::cmp::Reverse(s.0));
-        files = sized.into_iter().take(n.parse()?).map(|(_, f)| f).collect();
-    }
-    let base = Url::parse("http://127.0.0.1:8082/")?;
     let mut pages = Vec::new();
-    let step = (files.len() / limit.max(1)).max(1);
-    for path in files.into_iter().step_by(step).take(limit) {
-        let relative = path.strip_prefix(dir)?.to_string_lossy().into_owned();
-        let bytes = std::fs::read(&path)?;
+    for (url, bytes) in pages::site(dir)? {
         pages.push(Page {
-            key: relative.clone(),
-            url: base.join(&relative)?,
+            key: url.path().trim_start_matches('/').to_owned(),
             html: ferrocrawl_core::charset::decode(&bytes, None)
                 .text
                 .to_string(),
+            url,
             truth: String::new(),
         });
     }

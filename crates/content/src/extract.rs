@@ -14,8 +14,8 @@ use crate::{Content, clean, depth, markdown, metadata, strip, text};
 /// can be told apart yields its whole `<body>`, cleaned the same way, and a page
 /// without text yields empty strings.
 ///
-/// When only one of text and Markdown is wanted, [`extract_with`] skips the
-/// other (the Markdown costs a second HTML parse).
+/// When only one of text and Markdown is wanted, [`extract_with`] skips
+/// rendering the other.
 pub fn extract(html: &str, url: &Url) -> Content {
     extract_with(html, url, Rendering::Both)
 }

@@ -26,7 +26,7 @@ pub fn corpus(dir: &Path) -> Result<Pages, Box<dyn std::error::Error>> {
 }
 
 /// A site's pages: `PAGES` (default 2,000) `.html` files under `dir`, spread
-/// evenly over them in path order, e.g. the lab's rust docs
+/// evenly over them in path order (or with `LARGEST=N` the N largest), e.g. the lab's rust docs
 /// (`/usr/share/doc/rust-doc/html`), each with the URL the lab serves it at.
 pub fn site(dir: &Path) -> Result<Pages, Box<dyn std::error::Error>> {
     let limit: usize = std::env::var("PAGES").map_or(Ok(2000), |p| p.parse())?;
@@ -43,6 +43,15 @@ pub fn site(dir: &Path) -> Result<Pages, Box<dyn std::error::Error>> {
         }
     }
     files.sort();
+    // LARGEST=N: the N largest files instead
+    if let Ok(n) = std::env::var("LARGEST") {
+        let mut sized: Vec<(u64, std::path::PathBuf)> = files
+            .into_iter()
+            .map(|f| (std::fs::metadata(&f).map_or(0, |m| m.len()), f))
+            .collect();
+        sized.sort_by_key(|s| std::cmp::Reverse(s.0));
+        files = sized.into_iter().take(n.parse()?).map(|(_, f)| f).collect();
+    }
     let base = Url::parse("http://127.0.0.1:8082/")?;
     let mut pages = Vec::new();
     let step = (files.len() / limit.max(1)).max(1);

@@ -136,21 +136,7 @@ fn is_block(tag: Tag) -> bool {
 }
 
 fn is_textish(tag: Tag) -> bool {
-    matches!(
-        tag,
-        Tag::Blockquote
-            | Tag::Dl
-            | Tag::Div
-            | Tag::Img
-            | Tag::Ol
-            | Tag::P
-            | Tag::Pre
-            | Tag::Table
-            | Tag::Ul
-            | Tag::Span
-            | Tag::Li
-            | Tag::Td
-    )
+    is_block(tag) || matches!(tag, Tag::Span | Tag::Li | Tag::Td)
 }
 
 /// Readability's comma characters.
