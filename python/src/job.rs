@@ -396,6 +396,7 @@ fn report_dict<'py>(py: Python<'py>, r: &JobReport) -> PyResult<Bound<'py, PyAny
     d.set_item("dropped", s.dropped)?;
     d.set_item("out_of_scope", s.out_of_scope)?;
     d.set_item("cut", s.cut)?;
+    d.set_item("content_failed", s.content_failed)?;
     d.set_item("bytes", s.bytes)?;
     d.set_item("items", s.items)?;
     d.set_item("items_written", r.items_written)?;

@@ -59,6 +59,7 @@ pub(crate) async fn extract(
 /// metadata beside it, and the article's title in place of the `<title>`
 /// when one is found.
 pub(crate) fn add(
+    ctx: &Ctx,
     record: &mut PageRecord,
     format: ContentFormat,
     content: Result<Content, String>,
@@ -66,6 +67,9 @@ pub(crate) fn add(
     let content = match content {
         Ok(content) => content,
         Err(why) => {
+            ctx.stats
+                .content_failed
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             tracing::warn!(url = %record.url, "{why}");
             record.content = Some(PageContent {
                 content_error: Some(why),

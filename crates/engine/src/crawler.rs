@@ -38,6 +38,9 @@ pub struct Summary {
     pub throttled_wait: Duration,
     /// Links cut by a trap guard or skipped by extension (each a dropped line).
     pub cut: u64,
+    /// HTML pages fetched whose main content could not be extracted (the
+    /// `content` setting): each record says why in `content_error`.
+    pub content_failed: u64,
     /// Body bytes downloaded.
     pub bytes: u64,
     /// Items emitted by handlers.
@@ -216,6 +219,7 @@ impl Crawler {
             stale_acks: counts.stale,
             throttled_wait: Duration::from_millis(stats.throttled_ms.load(Relaxed)),
             cut: stats.cut.load(Relaxed),
+            content_failed: stats.content_failed.load(Relaxed),
             bytes: stats.bytes(),
             items: stats.items(),
             elapsed: started.elapsed(),

@@ -468,7 +468,7 @@ fn fetched(
         }
     }
     if let Some((format, content)) = content {
-        crate::content::add(&mut record, format, content);
+        crate::content::add(ctx, &mut record, format, content);
     }
     if ctx.keep_bodies {
         record.body = Some(resp.body.clone());

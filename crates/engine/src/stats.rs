@@ -17,6 +17,8 @@ pub struct Stats {
     pub(crate) throttled_ms: AtomicU64,
     /// Links cut by a trap guard or skipped by extension.
     pub(crate) cut: AtomicU64,
+    /// HTML pages whose main content could not be extracted (`content`).
+    pub(crate) content_failed: AtomicU64,
 }
 
 impl Stats {

@@ -160,6 +160,12 @@ fn print_summary(s: &Summary, save_errors: u64) {
         s.bytes as f64 / (1 << 20) as f64
     );
     budgets(s);
+    if s.content_failed > 0 {
+        eprintln!(
+            "{} pages' main content could not be extracted (their lines say why in content_error)",
+            s.content_failed
+        );
+    }
     if save_errors > 0 {
         eprintln!("{save_errors} pages could not be saved (see the warnings above)");
     }

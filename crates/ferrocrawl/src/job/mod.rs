@@ -792,10 +792,14 @@ pub struct JobReport {
 }
 
 impl JobReport {
-    /// Everything that failed: pages, items and saves. A crawl whose count
+    /// Everything that failed: pages, their main content, items and saves. A crawl whose count
     /// is not zero did not fully succeed.
     pub fn failures(&self) -> u64 {
-        self.summary.failed + self.items_failed + self.field_problems + self.save_errors
+        self.summary.failed
+            + self.summary.content_failed
+            + self.items_failed
+            + self.field_problems
+            + self.save_errors
     }
 }
 
