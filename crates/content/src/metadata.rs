@@ -187,6 +187,9 @@ pub(crate) fn summarized(
     (meta, base)
 }
 
+/// How much of a page without `</head>` or `<body>` tags the summary reads.
+const HEADLESS_PREFIX: usize = 64 * 1024;
+
 /// The small document [`summarized`] reads (see there).
 #[allow(
     dead_code,
@@ -198,7 +201,15 @@ fn summary(html: &str, headings: &[(u8, String)]) -> String {
         .iter()
         .filter_map(|needle| memchr::memmem::find(bytes, needle))
         .min()
-        .unwrap_or(0);
+        // `<head>` and `<body>` tags are optional: without them the head's
+        // elements are somewhere in the page's start
+        .unwrap_or_else(|| {
+            let mut end = html.len().min(HEADLESS_PREFIX);
+            while !html.is_char_boundary(end) {
+                end -= 1;
+            }
+            end
+        });
     let mut out = String::with_capacity(head_end + 4096);
     out.push_str(html.get(..head_end).unwrap_or_default());
     out.push_str("</head><body>");

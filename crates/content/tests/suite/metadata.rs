@@ -48,6 +48,28 @@ fn a_page_without_an_article_still_gives_its_text() {
 }
 
 #[test]
+fn a_page_without_head_and_body_tags_keeps_its_metadata() {
+    // Both tags are optional in HTML, and minimal pages leave them out.
+    let c = extract(
+        "<!doctype html><html lang=\"fr\"><title>Court</title>\
+         <meta name=\"description\" content=\"Une page.\">\
+         <link rel=\"canonical\" href=\"/court\"><p>Une seule ligne de texte.</p>",
+        &base(),
+    );
+    assert_eq!(c.metadata.title.as_deref(), Some("Court"));
+    assert_eq!(c.metadata.description.as_deref(), Some("Une page."));
+    assert_eq!(c.metadata.language.as_deref(), Some("fr"));
+    assert_eq!(
+        c.metadata
+            .canonical_url
+            .map(|u| u.path().to_owned())
+            .as_deref(),
+        Some("/court")
+    );
+    assert_eq!(c.text, "Une seule ligne de texte.");
+}
+
+#[test]
 fn an_empty_page_gives_empty_content() {
     let c = extract("", &base());
     assert_eq!(c.text, "");
